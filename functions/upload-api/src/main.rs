@@ -1,0 +1,41 @@
+//! upload-api: `POST /v1/uploads`, the compatibility route for temp images, and `GET /v1/health`.
+//! Wiring only: configuration and clients are built once here and reused by every invocation.
+
+mod routes;
+
+use lambda_http::{service_fn, Error, Request};
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::runtime::{authenticator, Clients};
+use shared::store::DynamoStore;
+use shared::upload::{S3UploadSigner, UploadService};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let config = Config::from_env()?;
+    let clients = Clients::new(&config).await;
+    let credentials = clients
+        .sdk
+        .credentials_provider()
+        .ok_or("no AWS credentials provider configured")?;
+    let region = clients.sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let app = Arc::new(routes::App {
+        auth: authenticator(&config),
+        kinds: config.kinds.clone(),
+        uploads: UploadService {
+            records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            signer: S3UploadSigner::new(clients.s3.clone(), credentials, region, &config.bucket, config.post_url()),
+            clock: SystemClock,
+            url_ttl: config.upload_url_ttl,
+            max_pending: config.max_pending_per_user,
+            public_base: config.public_base(),
+        },
+    });
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
+    }))
+    .await
+}

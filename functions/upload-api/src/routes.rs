@@ -1,0 +1,96 @@
+//! Thin handlers: parse the request into domain types, call one operation, render the result.
+
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shared::auth::Authenticator;
+use shared::clock::Clock;
+use shared::error::ApiError;
+use shared::http;
+use shared::kinds::Kinds;
+use shared::media::UploadMethod;
+use shared::store::UploadRecords;
+use shared::upload::request::{authorize_scope, lookup_kind, parse_content_type, parse_scope};
+use shared::upload::{Filename, UploadRequest, UploadService, UploadSigner, ValidFile, ValidUpload};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+pub struct App<R, S, C> {
+    pub auth: Authenticator,
+    pub kinds: Kinds,
+    pub uploads: UploadService<R, S, C>,
+}
+
+/// The body of the compatibility route used by an existing frontend.
+#[derive(Debug, Deserialize)]
+struct TempImageRequest {
+    content_type: String,
+    filename: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TempImageResponse {
+    url: String,
+    fields: BTreeMap<String, String>,
+    s3_key: String,
+    public_url: Option<String>,
+}
+
+impl<R: UploadRecords, S: UploadSigner, C: Clock> App<R, S, C> {
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let segs = http::segments(&req);
+        let route: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let (route_name, result) = match (method.as_str(), route.as_slice()) {
+            ("GET", ["v1", "health"]) => ("health", Ok(http::json(200, &json!({"status": "ok"})))),
+            ("POST", ["v1", "uploads"]) => ("create_uploads", self.create_uploads(&req).await),
+            ("POST", ["api", "v1", "organizations", org, "temp-image-upload"]) => {
+                ("temp_image_upload", self.temp_image_upload(&req, org).await)
+            }
+            (_, ["v1", "health"] | ["v1", "uploads"] | ["api", "v1", "organizations", _, "temp-image-upload"]) => {
+                ("method_not_allowed", Err(ApiError::method_not_allowed()))
+            }
+            _ => ("unknown", Err(ApiError::route_not_found())),
+        };
+        let response = result.unwrap_or_else(|e| http::error(&e));
+        tracing::info!(
+            request_id = %http::request_id(&req),
+            route = route_name,
+            method = %method,
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        response
+    }
+
+    async fn create_uploads(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let body: UploadRequest = http::parse_json(req)?;
+        let upload = body.validate(&self.kinds, &caller)?;
+        let count = upload.files.len();
+        let slots = self.uploads.create(&caller, upload).await?;
+        tracing::info!(user = %caller.user_id, count, "upload slots created");
+        Ok(http::json(201, &json!({ "uploads": slots })))
+    }
+
+    async fn temp_image_upload(&self, req: &Request, org_id: &str) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let scope = parse_scope(&format!("org:{org_id}"))?;
+        let body: TempImageRequest = http::parse_json(req)?;
+        let kind = lookup_kind(&self.kinds, "temp_image")?;
+        let file = ValidFile {
+            filename: Filename::parse(&body.filename)?,
+            content_type: parse_content_type(kind, &body.content_type)?,
+            size_bytes: None,
+        };
+        authorize_scope(&caller, Some(&scope))?;
+        let upload = ValidUpload { kind: kind.clone(), scope: Some(scope), method: UploadMethod::Post, files: vec![file] };
+        let slot = self.uploads.create(&caller, upload).await?.pop().ok_or_else(|| ApiError::internal("no slot"))?;
+        Ok(http::json(
+            200,
+            &TempImageResponse { url: slot.url, fields: slot.fields, s3_key: slot.key, public_url: slot.public_url },
+        ))
+    }
+}

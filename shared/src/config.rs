@@ -1,0 +1,168 @@
+//! All configuration, read once at init from the environment into one struct. A bad value
+//! fails the cold start with a message that names the variable.
+
+use crate::kinds::{Kinds, KindsError};
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing required environment variable {0}")]
+    Missing(&'static str),
+    #[error("invalid {name}: {message}")]
+    Invalid { name: &'static str, message: String },
+    #[error(transparent)]
+    Kinds(#[from] KindsError),
+}
+
+/// A secret that never prints.
+#[derive(Clone, Default)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthConfig {
+    Hs256 { secret: Secret, issuer: String, audience: String },
+    ApiGateway,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    pub table: String,
+    pub region: Option<String>,
+    /// Custom S3 endpoint (SeaweedFS, MinIO, LocalStack); path-style addressing when set.
+    pub s3_endpoint: Option<String>,
+    pub dynamodb_endpoint: Option<String>,
+    /// Where `public/` objects are served from: a CDN or the bucket's own URL.
+    pub public_base_url: Option<String>,
+    pub upload_url_ttl: Duration,
+    pub max_pending_per_user: u32,
+    pub auth: AuthConfig,
+    pub scopes_claim: String,
+    pub kinds: Kinds,
+    pub cursor_secret: Secret,
+    pub max_pixels: u64,
+    pub max_side: u32,
+    pub webp_quality: f32,
+    /// Set only in the local stack: enables dev-only overrides (never in a deployed stack).
+    pub local_dev: bool,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, ConfigError> {
+            let Some(raw) = get(name) else { return Ok(default) };
+            let n: u64 = raw.trim().parse().map_err(|_| ConfigError::Invalid { name, message: format!("{raw:?} is not a number") })?;
+            if !range.contains(&n) {
+                return Err(ConfigError::Invalid { name, message: format!("{n} is outside {}..={}", range.start(), range.end()) });
+            }
+            Ok(n)
+        };
+        let scopes_claim = get("SCOPES_CLAIM").unwrap_or_else(|| "scopes".to_string());
+        let auth = match get("AUTH_MODE").as_deref().unwrap_or("apigateway") {
+            "apigateway" => AuthConfig::ApiGateway,
+            "hs256" => {
+                let secret = required("JWT_HS256_SECRET")?;
+                if secret.len() < 32 {
+                    return Err(ConfigError::Invalid { name: "JWT_HS256_SECRET", message: "use at least 32 characters".into() });
+                }
+                AuthConfig::Hs256 { secret: Secret::new(secret), issuer: required("JWT_ISSUER")?, audience: required("JWT_AUDIENCE")? }
+            }
+            other => return Err(ConfigError::Invalid { name: "AUTH_MODE", message: format!("{other:?}: use apigateway or hs256") }),
+        };
+        let kinds = match get("MEDIA_KINDS_JSON") {
+            Some(json) => Kinds::from_json(&json)?,
+            None => Kinds::defaults(),
+        };
+        let quality = number("WEBP_QUALITY", 80, 1..=100)?;
+        Ok(Self {
+            bucket: required("S3_BUCKET")?,
+            table: required("TABLE_NAME")?,
+            region: get("AWS_REGION"),
+            s3_endpoint: get("S3_ENDPOINT").map(|s| s.trim_end_matches('/').to_string()),
+            dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
+            public_base_url: get("PUBLIC_BASE_URL").map(|s| s.trim_end_matches('/').to_string()),
+            upload_url_ttl: Duration::from_secs(number("UPLOAD_URL_TTL_SECONDS", 300, 60..=3600)?),
+            max_pending_per_user: number("MAX_PENDING_UPLOADS", 200, 1..=100_000)? as u32,
+            auth,
+            scopes_claim,
+            kinds,
+            cursor_secret: Secret::new(get("CURSOR_SECRET").unwrap_or_default()),
+            max_pixels: number("MAX_IMAGE_PIXELS", 50_000_000, 1..=500_000_000)?,
+            max_side: number("MAX_IMAGE_SIDE", 20_000, 1..=100_000)? as u32,
+            webp_quality: quality as f32,
+            local_dev: get("LOCAL_DEV").as_deref() == Some("1"),
+        })
+    }
+
+    /// The base URL under which `public/` keys are readable.
+    pub fn public_base(&self) -> String {
+        if let Some(base) = &self.public_base_url {
+            return base.clone();
+        }
+        match &self.s3_endpoint {
+            Some(ep) => format!("{ep}/{}", self.bucket),
+            None => format!("https://{}.s3.{}.amazonaws.com", self.bucket, self.region.as_deref().unwrap_or("us-east-1")),
+        }
+    }
+
+    /// The URL browsers POST upload forms to.
+    pub fn post_url(&self) -> String {
+        match &self.s3_endpoint {
+            Some(ep) => format!("{ep}/{}", self.bucket),
+            None => format!("https://{}.s3.{}.amazonaws.com/", self.bucket, self.region.as_deref().unwrap_or("us-east-1")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        let c = cfg(&[("S3_BUCKET", "b"), ("TABLE_NAME", "t")]).unwrap();
+        assert_eq!(c.upload_url_ttl, Duration::from_secs(300));
+        assert_eq!(c.max_pending_per_user, 200);
+        assert!(matches!(c.auth, AuthConfig::ApiGateway));
+        assert!(cfg(&[("S3_BUCKET", "b"), ("TABLE_NAME", "t"), ("UPLOAD_URL_TTL_SECONDS", "59")]).is_err());
+        assert!(cfg(&[("S3_BUCKET", "b"), ("TABLE_NAME", "t"), ("UPLOAD_URL_TTL_SECONDS", "3601")]).is_err());
+        assert!(cfg(&[("TABLE_NAME", "t")]).is_err());
+        assert!(cfg(&[("S3_BUCKET", "b"), ("TABLE_NAME", "t"), ("AUTH_MODE", "none")]).is_err());
+        assert!(cfg(&[("S3_BUCKET", "b"), ("TABLE_NAME", "t"), ("AUTH_MODE", "hs256"), ("JWT_HS256_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+}

@@ -1,0 +1,233 @@
+//! Media kinds: what may be uploaded, how large, who may read it, which thumbnails it gets.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+const MIB: u64 = 1024 * 1024;
+/// S3 refuses single PUT/POST uploads above 5 GiB; no kind may promise more.
+const MAX_KIND_BYTES: u64 = 5 * 1024 * MIB;
+
+/// The image types the service accepts. Parsing a MIME string is the only way to get one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ContentType {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl ContentType {
+    pub const ALL: [ContentType; 3] = [ContentType::Jpeg, ContentType::Png, ContentType::Webp];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "image/jpeg" | "image/jpg" => Some(Self::Jpeg),
+            "image/png" => Some(Self::Png),
+            "image/webp" => Some(Self::Webp),
+            _ => None,
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Webp => "webp",
+        }
+    }
+}
+
+impl fmt::Display for ContentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.mime())
+    }
+}
+
+impl TryFrom<String> for ContentType {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or_else(|| format!("unsupported content type {s:?}"))
+    }
+}
+
+impl From<ContentType> for String {
+    fn from(c: ContentType) -> String {
+        c.mime().to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Readable by anyone under `public/` once verified.
+    Public,
+    /// Readable only through presigned GETs.
+    Private,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindSpec {
+    pub name: String,
+    pub max_bytes: u64,
+    pub types: Vec<ContentType>,
+    pub visibility: Visibility,
+    /// Long-side sizes in pixels, ascending.
+    pub thumbnails: Vec<u32>,
+    /// Ready media of this kind that is never attached is removed after this long.
+    pub unattached_ttl: Option<Duration>,
+}
+
+impl KindSpec {
+    pub fn allows(&self, t: ContentType) -> bool {
+        self.types.contains(&t)
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.visibility == Visibility::Public
+    }
+}
+
+/// The configured kinds, validated once at init.
+#[derive(Debug, Clone)]
+pub struct Kinds(BTreeMap<String, KindSpec>);
+
+/// The JSON form of one kind in `MEDIA_KINDS_JSON`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindJson {
+    max_bytes: u64,
+    types: Vec<String>,
+    visibility: Visibility,
+    thumbnails: Vec<u32>,
+    #[serde(default)]
+    unattached_expire_seconds: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid MEDIA_KINDS_JSON: {0}")]
+pub struct KindsError(String);
+
+impl Kinds {
+    pub fn defaults() -> Self {
+        let all = ContentType::ALL.to_vec();
+        let spec = |name: &str, mib: u64, vis, thumbs: &[u32], ttl: Option<u64>| KindSpec {
+            name: name.to_string(),
+            max_bytes: mib * MIB,
+            types: all.clone(),
+            visibility: vis,
+            thumbnails: thumbs.to_vec(),
+            unattached_ttl: ttl.map(Duration::from_secs),
+        };
+        Self::from_specs(vec![
+            spec("avatar", 2, Visibility::Public, &[128, 512], None),
+            spec("post_image", 5, Visibility::Public, &[128, 512, 1024], None),
+            spec("temp_image", 10, Visibility::Public, &[128, 512, 1024], Some(24 * 3600)),
+            spec("image", 10, Visibility::Private, &[128, 512, 1024], None),
+        ])
+    }
+
+    fn from_specs(specs: Vec<KindSpec>) -> Self {
+        Self(specs.into_iter().map(|s| (s.name.clone(), s)).collect())
+    }
+
+    /// Parses the whole set of kinds from JSON: `{"name": {"max_bytes", "types", "visibility",
+    /// "thumbnails", "unattached_expire_seconds"}}`.
+    pub fn from_json(json: &str) -> Result<Self, KindsError> {
+        let raw: BTreeMap<String, KindJson> =
+            serde_json::from_str(json).map_err(|e| KindsError(e.to_string()))?;
+        if raw.is_empty() {
+            return Err(KindsError("at least one kind is required".into()));
+        }
+        let mut specs = Vec::with_capacity(raw.len());
+        for (name, k) in raw {
+            let bad = |m: String| KindsError(format!("kind {name:?}: {m}"));
+            let name_ok = (1..=32).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !name_ok {
+                return Err(bad("names are 1 to 32 of a-z, 0-9, _".into()));
+            }
+            if k.max_bytes == 0 || k.max_bytes > MAX_KIND_BYTES {
+                return Err(bad(format!("max_bytes must be 1..={MAX_KIND_BYTES}")));
+            }
+            let mut types = Vec::new();
+            for t in &k.types {
+                types.push(ContentType::parse(t).ok_or_else(|| bad(format!("unsupported type {t:?}")))?);
+            }
+            if types.is_empty() {
+                return Err(bad("types must not be empty".into()));
+            }
+            let mut thumbnails = k.thumbnails.clone();
+            thumbnails.sort_unstable();
+            thumbnails.dedup();
+            if thumbnails.len() > 8 || thumbnails.iter().any(|&t| !(16..=4096).contains(&t)) {
+                return Err(bad("thumbnails: at most 8 sizes, each 16..=4096".into()));
+            }
+            specs.push(KindSpec {
+                name,
+                max_bytes: k.max_bytes,
+                types,
+                visibility: k.visibility,
+                thumbnails,
+                unattached_ttl: k.unattached_expire_seconds.map(Duration::from_secs),
+            });
+        }
+        Ok(Self::from_specs(specs))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&KindSpec> {
+        self.0.get(name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &KindSpec> {
+        self.0.values()
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_table() {
+        let k = Kinds::defaults();
+        assert_eq!(k.get("avatar").unwrap().max_bytes, 2 * MIB);
+        assert_eq!(k.get("post_image").unwrap().thumbnails, vec![128, 512, 1024]);
+        assert_eq!(k.get("temp_image").unwrap().unattached_ttl, Some(Duration::from_secs(86400)));
+        assert_eq!(k.get("image").unwrap().visibility, Visibility::Private);
+        assert!(k.get("video").is_none());
+    }
+
+    #[test]
+    fn json_override_is_validated() {
+        let ok = Kinds::from_json(
+            r#"{"doc_scan": {"max_bytes": 1000, "types": ["image/png"], "visibility": "private", "thumbnails": [512, 128]}}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.get("doc_scan").unwrap().thumbnails, vec![128, 512]);
+        for bad in [
+            "{}",
+            "not json",
+            r#"{"x": {"max_bytes": 0, "types": ["image/png"], "visibility": "public", "thumbnails": []}}"#,
+            r#"{"x": {"max_bytes": 10, "types": ["image/gif"], "visibility": "public", "thumbnails": []}}"#,
+            r#"{"X!": {"max_bytes": 10, "types": ["image/png"], "visibility": "public", "thumbnails": []}}"#,
+            r#"{"x": {"max_bytes": 10, "types": ["image/png"], "visibility": "public", "thumbnails": [1]}}"#,
+            r#"{"x": {"max_bytes": 10, "types": ["image/png"], "visibility": "public", "thumbnails": [], "extra": 1}}"#,
+        ] {
+            assert!(Kinds::from_json(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! lambda-media's library: domain types, configuration and the adapters for the AWS services
+//! the functions use. Each external service sits behind one module: `store` (DynamoDB),
+//! `storage` (S3), `auth` (JWT verification).
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod kinds;
+pub mod media;
+pub mod runtime;
+pub mod storage;
+pub mod store;
+pub mod telemetry;
+pub mod upload;

@@ -1,0 +1,179 @@
+//! The media record: what DynamoDB stores for every upload, from slot to deletion.
+
+use crate::kinds::{ContentType, KindSpec, Visibility};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use uuid::Uuid;
+
+/// A media id: a random UUID, so ids are unguessable. Parsing is the only way to get one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MediaId(Uuid);
+
+impl MediaId {
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        // Only the canonical hyphenated lowercase form: one id, one spelling.
+        let id = Uuid::try_parse(s).ok()?;
+        (id.hyphenated().to_string() == s).then_some(Self(id))
+    }
+}
+
+impl fmt::Display for MediaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Ready,
+    Rejected,
+    /// A delete started and did not finish; the janitor completes it.
+    Deleting,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Ready => "ready",
+            Self::Rejected => "rejected",
+            Self::Deleting => "deleting",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadMethod {
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PUT")]
+    Put,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+}
+
+/// One item of the media table. Index attributes (`created_sk`, `pending_owner`, `gc_shard`,
+/// `gc_at`) are derived from the state by [`MediaRecord::with_index_attributes`], so they can
+/// never disagree with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaRecord {
+    pub id: String,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub kind: String,
+    pub status: Status,
+    pub filename: String,
+    pub declared_type: ContentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_size: Option<u64>,
+    pub method: UploadMethod,
+    pub visibility: Visibility,
+    pub incoming_key: String,
+    pub upload_expires_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<ContentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, Variant>,
+    /// `created_at#id`: the range key of the owner and scope indexes (newest first).
+    pub created_sk: String,
+    /// Present only while pending: the sparse index that counts a user's pending uploads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_owner: Option<String>,
+    /// Present only when the janitor may have work on this record: the sparse index it queries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc_shard: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc_at: Option<String>,
+}
+
+pub const GC_SHARD: &str = "gc";
+
+impl MediaRecord {
+    pub fn media_id(&self) -> Option<MediaId> {
+        MediaId::parse(&self.id)
+    }
+
+    /// The key the verified original is stored under; the media id is in every key of a media.
+    pub fn final_key_for(kind: &KindSpec, id: &str, content_type: ContentType) -> String {
+        format!("{}/{}/{id}/original.{}", prefix(kind.visibility), kind.name, content_type.extension())
+    }
+
+    pub fn variant_key_for(kind: &KindSpec, id: &str, size: u32) -> String {
+        format!("{}/{}/{id}/w{size}.webp", prefix(kind.visibility), kind.name)
+    }
+
+    pub fn incoming_key_for(id: &str) -> String {
+        format!("incoming/{id}")
+    }
+
+    /// Every S3 key this media may occupy (for deletes): the incoming object, the original and
+    /// every variant.
+    pub fn all_keys(&self) -> Vec<String> {
+        let mut keys = vec![self.incoming_key.clone()];
+        keys.extend(self.final_key.iter().cloned());
+        keys.extend(self.variants.values().map(|v| v.key.clone()));
+        keys
+    }
+}
+
+fn prefix(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Public => "public",
+        Visibility::Private => "private",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_ids_have_one_spelling() {
+        let id = MediaId::random();
+        assert_eq!(MediaId::parse(&id.to_string()), Some(id));
+        assert!(MediaId::parse(&id.to_string().to_uppercase()).is_none());
+        assert!(MediaId::parse("../etc/passwd").is_none());
+        assert!(MediaId::parse("").is_none());
+    }
+}

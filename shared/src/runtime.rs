@@ -1,0 +1,44 @@
+//! Init-time wiring shared by every function: configuration and SDK clients, built once per
+//! container and reused by every invocation.
+
+use crate::config::{AuthConfig, Config};
+use crate::auth::{Authenticator, Hs256Verifier};
+use aws_config::{BehaviorVersion, SdkConfig};
+
+pub struct Clients {
+    pub sdk: SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl Clients {
+    pub async fn new(config: &Config) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &config.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        let sdk = loader.load().await;
+        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+        if let Some(ep) = &config.s3_endpoint {
+            s3 = s3.endpoint_url(ep).force_path_style(true);
+        }
+        let mut ddb = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if let Some(ep) = &config.dynamodb_endpoint {
+            ddb = ddb.endpoint_url(ep);
+        }
+        Self {
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(ddb.build()),
+            sdk,
+        }
+    }
+}
+
+pub fn authenticator(config: &Config) -> Authenticator {
+    match &config.auth {
+        AuthConfig::Hs256 { secret, issuer, audience } => {
+            Authenticator::Hs256(Hs256Verifier::new(secret.expose(), issuer, audience, &config.scopes_claim))
+        }
+        AuthConfig::ApiGateway => Authenticator::ApiGateway { scopes_claim: config.scopes_claim.clone() },
+    }
+}

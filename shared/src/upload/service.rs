@@ -1,0 +1,133 @@
+//! Creating upload slots: pending records first (conditionally), then signed URLs.
+
+use super::request::ValidUpload;
+use super::signer::UploadSigner;
+use crate::clock::{self, Clock};
+use crate::error::ApiError;
+use crate::kinds::Visibility;
+use crate::media::{MediaId, MediaRecord, Status, UploadMethod, GC_SHARD};
+use crate::store::{StoreError, UploadRecords};
+use crate::auth::Caller;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Pending records become janitor work this long after their URL expires.
+pub const PENDING_GRACE: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadSlot {
+    pub media_id: String,
+    pub method: UploadMethod,
+    pub url: String,
+    /// POST: every form field to send before the file.
+    pub fields: BTreeMap<String, String>,
+    /// PUT: the exact headers to send.
+    pub headers: BTreeMap<String, String>,
+    pub key: String,
+    pub expires_at: String,
+    pub expires_in: u64,
+    pub max_bytes: u64,
+    pub public_url: Option<String>,
+}
+
+pub struct UploadService<R, S, C> {
+    pub records: R,
+    pub signer: S,
+    pub clock: C,
+    pub url_ttl: Duration,
+    pub max_pending: u32,
+    pub public_base: String,
+}
+
+impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
+    pub async fn create(&self, caller: &Caller, upload: ValidUpload) -> Result<Vec<UploadSlot>, ApiError> {
+        let pending = self.records.count_pending(&caller.user_id, self.max_pending).await?;
+        if pending as usize + upload.files.len() > self.max_pending as usize {
+            return Err(ApiError::new(
+                429,
+                "too_many_pending",
+                format!("at most {} uploads may be pending per user; finish or wait for earlier ones", self.max_pending),
+            ));
+        }
+        let now = self.clock.now();
+        let expires = now + self.url_ttl;
+        let mut slots = Vec::with_capacity(upload.files.len());
+        for file in &upload.files {
+            let id = MediaId::random().to_string();
+            let incoming_key = MediaRecord::incoming_key_for(&id);
+            let created_at = clock::format(now);
+            let record = MediaRecord {
+                id: id.clone(),
+                owner: caller.user_id.clone(),
+                scope: upload.scope.clone(),
+                kind: upload.kind.name.clone(),
+                status: Status::Pending,
+                filename: file.filename.as_str().to_string(),
+                declared_type: file.content_type,
+                declared_size: file.size_bytes,
+                method: upload.method,
+                visibility: upload.kind.visibility,
+                incoming_key: incoming_key.clone(),
+                upload_expires_at: clock::format(expires),
+                created_sk: format!("{created_at}#{id}"),
+                created_at: created_at.clone(),
+                updated_at: created_at,
+                final_key: None,
+                content_type: None,
+                size_bytes: None,
+                width: None,
+                height: None,
+                sha256: None,
+                title: None,
+                description: None,
+                tags: Vec::new(),
+                attached_to: None,
+                rejection: None,
+                variants: BTreeMap::new(),
+                pending_owner: Some(caller.user_id.clone()),
+                gc_shard: Some(GC_SHARD.to_string()),
+                gc_at: Some(clock::format(expires + PENDING_GRACE)),
+            };
+            // The record exists before any URL is handed out: nothing can be uploaded untracked.
+            self.records.put_new(&record).await.map_err(|e| match e {
+                StoreError::ConditionFailed => ApiError::internal("media id collision"),
+                other => other.into(),
+            })?;
+            let (url, fields, headers) = match upload.method {
+                UploadMethod::Post => {
+                    let p = self
+                        .signer
+                        .presign_post(&incoming_key, file.content_type, upload.kind.max_bytes, now, self.url_ttl)
+                        .await?;
+                    (p.url, p.fields.into_iter().collect(), BTreeMap::new())
+                }
+                UploadMethod::Put => {
+                    // Validation guarantees a declared size on this path.
+                    let len = file.size_bytes.ok_or_else(|| ApiError::invalid_request("size_bytes is required for PUT"))?;
+                    let p = self.signer.presign_put(&incoming_key, file.content_type, len, now, self.url_ttl).await?;
+                    (p.url, BTreeMap::new(), p.headers.into_iter().collect())
+                }
+            };
+            let public_url = (upload.kind.visibility == Visibility::Public).then(|| {
+                format!("{}/{}", self.public_base, MediaRecord::final_key_for(&upload.kind, &id, file.content_type))
+            });
+            slots.push(UploadSlot {
+                media_id: id,
+                method: upload.method,
+                url,
+                fields,
+                headers,
+                key: incoming_key,
+                expires_at: clock::format(expires),
+                expires_in: self.url_ttl.as_secs(),
+                max_bytes: match upload.method {
+                    UploadMethod::Post => upload.kind.max_bytes,
+                    UploadMethod::Put => file.size_bytes.unwrap_or(upload.kind.max_bytes),
+                },
+                public_url,
+            });
+        }
+        Ok(slots)
+    }
+}
