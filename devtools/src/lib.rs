@@ -2,4 +2,6 @@
 //! an HTTP client for the API, and real test images.
 
 pub mod env;
+pub mod images;
+pub mod stack;
 pub mod token;

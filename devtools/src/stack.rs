@@ -1,0 +1,193 @@
+//! A handle on the running local stack for the end-to-end tests: real HTTP to the API, real S3
+//! and DynamoDB clients against the emulators.
+
+use crate::token;
+use aws_config::BehaviorVersion;
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub struct Stack {
+    pub env: HashMap<String, String>,
+    pub http: reqwest::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub api: String,
+    pub bucket: String,
+    pub table: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Stack {
+    /// Connects to the stack `scripts/local up` started (reads `.local/env`).
+    pub async fn connect() -> Self {
+        let env = crate::env::load();
+        let get = |k: &str| env.get(k).cloned().unwrap_or_else(|| panic!("{k} missing from .local/env: run scripts/local up"));
+        let creds = aws_credential_types::Credentials::new(get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"), None, None, "local");
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(get("AWS_REGION")))
+            .credentials_provider(creds)
+            .load()
+            .await;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk).endpoint_url(get("S3_ENDPOINT")).force_path_style(true).build(),
+        );
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(get("DYNAMODB_ENDPOINT")).build(),
+        );
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("http client");
+        Self { api: get("API_URL"), bucket: get("S3_BUCKET"), table: get("TABLE_NAME"), env, http, s3, dynamodb }
+    }
+
+    pub fn var(&self, k: &str) -> String {
+        self.env.get(k).cloned().unwrap_or_default()
+    }
+
+    /// A valid token for a fresh user id (so tests never share pending counts).
+    pub fn token(&self, sub: &str, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        token::mint(&self.var("JWT_HS256_SECRET"), &self.var("JWT_ISSUER"), &self.var("JWT_AUDIENCE"), sub, &scopes, 600)
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        let url = format!("{}{}", self.api, path);
+        let mut req = self.http.request(method.parse().expect("method"), url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let resp = req.send().await.expect("API request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, body, headers }
+    }
+
+    pub async fn raw_post(&self, path: &str, token: &str, body: Vec<u8>) -> Reply {
+        let resp = self
+            .http
+            .post(format!("{}{}", self.api, path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("API request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        Reply { status, body, headers }
+    }
+
+    /// Asks for upload slots for one file.
+    pub async fn slot(&self, token: &str, kind: &str, method: &str, filename: &str, content_type: &str, size: usize) -> Value {
+        let r = self
+            .call(
+                "POST",
+                "/v1/uploads",
+                Some(token),
+                Some(&json!({"kind": kind, "method": method, "files": [{"filename": filename, "content_type": content_type, "size_bytes": size}]})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "slot: {}", r.body);
+        r.body["uploads"][0].clone()
+    }
+
+    /// A browser-style multipart form POST: every field in order, the file last.
+    pub async fn post_form(&self, slot: &Value, bytes: Vec<u8>, content_type: &str) -> (u16, String) {
+        self.post_form_with(slot, bytes, content_type, |_, v| v.to_string()).await
+    }
+
+    /// Like `post_form`, but lets a test rewrite field values (to tamper with them).
+    pub async fn post_form_with(&self, slot: &Value, bytes: Vec<u8>, content_type: &str, edit: impl Fn(&str, &str) -> String) -> (u16, String) {
+        let mut form = Form::new();
+        for (k, v) in slot["fields"].as_object().expect("fields") {
+            form = form.text(k.clone(), edit(k, v.as_str().unwrap_or_default()));
+        }
+        form = form.part("file", Part::bytes(bytes).file_name("upload").mime_str(content_type).expect("mime"));
+        let resp = self.http.post(slot["url"].as_str().expect("url")).multipart(form).send().await.expect("S3 POST");
+        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+    }
+
+    /// A PUT to a presigned URL with the given headers.
+    pub async fn put(&self, url: &str, bytes: Vec<u8>, headers: &[(&str, String)]) -> (u16, String) {
+        let mut req = self.http.put(url).body(bytes);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.expect("S3 PUT");
+        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+    }
+
+    /// PUT with exactly the headers the slot says to send.
+    pub async fn put_slot(&self, slot: &Value, bytes: Vec<u8>) -> (u16, String) {
+        let headers: Vec<(&str, String)> = slot["headers"]
+            .as_object()
+            .expect("headers")
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-length"))
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+        self.put(slot["url"].as_str().expect("url"), bytes, &headers).await
+    }
+
+    pub async fn head(&self, key: &str) -> Option<aws_sdk_s3::operation::head_object::HeadObjectOutput> {
+        self.s3.head_object().bucket(&self.bucket).key(key).send().await.ok()
+    }
+
+    pub async fn get_object(&self, key: &str) -> Option<Vec<u8>> {
+        let out = self.s3.get_object().bucket(&self.bucket).key(key).send().await.ok()?;
+        Some(out.body.collect().await.ok()?.into_bytes().to_vec())
+    }
+
+    pub async fn record(&self, id: &str) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get_item")
+            .item
+    }
+
+    /// Polls `GET /v1/media/{id}` until `done` holds or the deadline passes.
+    pub async fn wait_media(&self, token: &str, id: &str, deadline: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + deadline;
+        loop {
+            let r = self.call("GET", &format!("/v1/media/{id}"), Some(token), None).await;
+            if r.status == 200 && done(&r.body) {
+                return r.body;
+            }
+            if Instant::now() > until {
+                panic!("media {id} did not reach the expected state in {deadline:?}: {} {}", r.status, r.body);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A user id unique to this test run.
+pub fn user(name: &str) -> String {
+    format!("{name}-{}", uuid::Uuid::new_v4().simple())
+}
