@@ -62,6 +62,9 @@ pub struct Config {
     pub max_pixels: u64,
     pub max_side: u32,
     pub webp_quality: f32,
+    /// libwebp method 0 (fastest) to 6 (smallest).
+    pub webp_method: i32,
+    pub rejected_retention: Duration,
     /// Set only in the local stack: enables dev-only overrides (never in a deployed stack).
     pub local_dev: bool,
 }
@@ -114,6 +117,8 @@ impl Config {
             max_pixels: number("MAX_IMAGE_PIXELS", 50_000_000, 1..=500_000_000)?,
             max_side: number("MAX_IMAGE_SIDE", 20_000, 1..=100_000)? as u32,
             webp_quality: quality as f32,
+            webp_method: number("WEBP_METHOD", 4, 0..=6)? as i32,
+            rejected_retention: Duration::from_secs(number("REJECTED_RETENTION_SECONDS", 7 * 86400, 60..=365 * 86400)?),
             local_dev: get("LOCAL_DEV").as_deref() == Some("1"),
         })
     }
@@ -127,6 +132,10 @@ impl Config {
             Some(ep) => format!("{ep}/{}", self.bucket),
             None => format!("https://{}.s3.{}.amazonaws.com", self.bucket, self.region.as_deref().unwrap_or("us-east-1")),
         }
+    }
+
+    pub fn decode_limits(&self) -> crate::imaging::DecodeLimits {
+        crate::imaging::DecodeLimits { max_pixels: self.max_pixels, max_side: self.max_side }
     }
 
     /// The URL browsers POST upload forms to.

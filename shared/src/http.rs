@@ -95,3 +95,22 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
 pub fn request_id(req: &Request) -> String {
     req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default()
 }
+
+/// Renders a handler's result and writes the one log line of the request (no URLs, no tokens).
+pub fn finish(req: &Request, route: &'static str, started: std::time::Instant, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    let response = result.unwrap_or_else(|e| error(&e));
+    tracing::info!(
+        request_id = %request_id(req),
+        route,
+        method = %req.method(),
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// Parses a media id from a path segment; a malformed id is indistinguishable from a missing one.
+pub fn media_id(seg: &str) -> Result<String, ApiError> {
+    crate::media::MediaId::parse(seg).map(|id| id.to_string()).ok_or_else(ApiError::not_found)
+}

@@ -39,7 +39,7 @@ struct TempImageResponse {
 impl<R: UploadRecords, S: UploadSigner, C: Clock> App<R, S, C> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
-        let method = req.method().clone();
+        let method = req.method().as_str().to_string();
         let segs = http::segments(&req);
         let route: Vec<&str> = segs.iter().map(String::as_str).collect();
         let (route_name, result) = match (method.as_str(), route.as_slice()) {
@@ -53,16 +53,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> App<R, S, C> {
             }
             _ => ("unknown", Err(ApiError::route_not_found())),
         };
-        let response = result.unwrap_or_else(|e| http::error(&e));
-        tracing::info!(
-            request_id = %http::request_id(&req),
-            route = route_name,
-            method = %method,
-            status = response.status().as_u16(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "request"
-        );
-        response
+        http::finish(&req, route_name, started, result)
     }
 
     async fn create_uploads(&self, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -142,3 +142,81 @@ impl UploadRecords for DynamoStore {
         }
     }
 }
+
+/// What a verified upload records.
+#[derive(Debug, Clone)]
+pub struct ReadyFields {
+    pub content_type: crate::kinds::ContentType,
+    pub size_bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+    pub final_key: String,
+    pub variants: std::collections::BTreeMap<String, crate::media::Variant>,
+    /// When the janitor should next look at it (kinds whose unattached media expire).
+    pub gc_at: Option<String>,
+}
+
+impl DynamoStore {
+    /// pending → ready, only from pending: a repeated or late event changes nothing.
+    pub async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str) -> Result<(), StoreError> {
+        let variants = serde_dynamo::to_attribute_value(&f.variants).map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut update = String::from(
+            "SET #status = :ready, content_type = :ct, size_bytes = :size, width = :w, height = :h, sha256 = :sha, \
+             final_key = :fk, variants = :variants, updated_at = :now",
+        );
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(schema::PK, AttributeValue::S(id.to_string()))
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+            .expression_attribute_values(":ready", AttributeValue::S("ready".into()))
+            .expression_attribute_values(":ct", AttributeValue::S(f.content_type.mime().into()))
+            .expression_attribute_values(":size", AttributeValue::N(f.size_bytes.to_string()))
+            .expression_attribute_values(":w", AttributeValue::N(f.width.to_string()))
+            .expression_attribute_values(":h", AttributeValue::N(f.height.to_string()))
+            .expression_attribute_values(":sha", AttributeValue::S(f.sha256.clone()))
+            .expression_attribute_values(":fk", AttributeValue::S(f.final_key.clone()))
+            .expression_attribute_values(":variants", variants)
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()));
+        match &f.gc_at {
+            Some(at) => {
+                update.push_str(", gc_shard = :gc, gc_at = :gcat REMOVE pending_owner");
+                req = req
+                    .expression_attribute_values(":gc", AttributeValue::S(crate::media::GC_SHARD.into()))
+                    .expression_attribute_values(":gcat", AttributeValue::S(at.clone()));
+            }
+            None => update.push_str(" REMOVE pending_owner, gc_shard, gc_at"),
+        }
+        req.update_expression(update).send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// pending → rejected, only from pending. The record stays (so clients see why) until the
+    /// janitor's retention passes (`gc_at`).
+    pub async fn mark_rejected(&self, id: &str, rejection: &crate::media::Rejection, now: &str, gc_at: &str) -> Result<(), StoreError> {
+        let rej = serde_dynamo::to_attribute_value(rejection).map_err(|e| StoreError::Other(e.to_string()))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(schema::PK, AttributeValue::S(id.to_string()))
+            .condition_expression("#status = :pending")
+            .update_expression(
+                "SET #status = :rejected, rejection = :rej, updated_at = :now, gc_shard = :gc, gc_at = :gcat REMOVE pending_owner",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+            .expression_attribute_values(":rejected", AttributeValue::S("rejected".into()))
+            .expression_attribute_values(":rej", rej)
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .expression_attribute_values(":gc", AttributeValue::S(crate::media::GC_SHARD.into()))
+            .expression_attribute_values(":gcat", AttributeValue::S(gc_at.to_string()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}

@@ -4,7 +4,7 @@ mod dynamo;
 mod memory;
 pub mod schema;
 
-pub use dynamo::DynamoStore;
+pub use dynamo::{DynamoStore, ReadyFields};
 pub use memory::MemoryStore;
 
 use crate::error::ApiError;

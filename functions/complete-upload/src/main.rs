@@ -1,0 +1,43 @@
+//! complete-upload: `POST /v1/media/{id}/complete` and `POST /v1/media/complete` run the same
+//! verification as the S3-event function, synchronously. A function of its own because it needs
+//! process-upload's permissions (read incoming/, write public/ and private/), which media-api
+//! must not have.
+
+mod routes;
+
+use lambda_http::{service_fn, Error, Request};
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::processing::Processor;
+use shared::runtime::{authenticator, Clients};
+use shared::storage::ObjectStore;
+use shared::store::DynamoStore;
+use shared::view::UrlSigner;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let config = Config::from_env()?;
+    let clients = Clients::new(&config).await;
+    let objects = ObjectStore::new(clients.s3.clone(), &config.bucket);
+    let app = Arc::new(routes::App {
+        auth: authenticator(&config),
+        processor: Processor {
+            store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            objects: objects.clone(),
+            kinds: config.kinds.clone(),
+            limits: config.decode_limits(),
+            quality: config.webp_quality,
+            webp_method: config.webp_method,
+            rejected_retention: config.rejected_retention,
+            clock: Arc::new(SystemClock),
+        },
+        urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
+    });
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
+    }))
+    .await
+}

@@ -1,0 +1,95 @@
+use futures::StreamExt;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::auth::{Authenticator, Caller};
+use shared::clock::SystemClock;
+use shared::error::ApiError;
+use shared::http;
+use shared::processing::{Outcome, Processor};
+use shared::view::{is_owner, UrlSigner};
+use std::time::Instant;
+
+const MAX_BATCH: usize = 50;
+/// Verifications run this many at a time within one batch request.
+const BATCH_CONCURRENCY: usize = 4;
+
+pub struct App {
+    pub auth: Authenticator,
+    pub processor: Processor<SystemClock>,
+    pub urls: UrlSigner<SystemClock>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    media_ids: Vec<String>,
+}
+
+impl App {
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let segs = http::segments(&req);
+        let route: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let (name, result) = match (req.method().as_str(), route.as_slice()) {
+            ("POST", ["v1", "media", "complete"]) => ("complete_batch", self.complete_batch(&req).await),
+            ("POST", ["v1", "media", id, "complete"]) => ("complete", self.complete_one(&req, id).await),
+            (_, ["v1", "media", "complete"] | ["v1", "media", _, "complete"]) => ("method_not_allowed", Err(ApiError::method_not_allowed())),
+            _ => ("unknown", Err(ApiError::route_not_found())),
+        };
+        http::finish(&req, name, started, result)
+    }
+
+    async fn complete_one(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let id = http::media_id(id)?;
+        let (_, view) = self.complete(&caller, &id).await?;
+        Ok(http::json(200, &view))
+    }
+
+    async fn complete_batch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let body: BatchRequest = http::parse_json(req)?;
+        if body.media_ids.is_empty() || body.media_ids.len() > MAX_BATCH {
+            return Err(ApiError::invalid_request(format!("media_ids must hold 1 to {MAX_BATCH} ids")));
+        }
+        let total = body.media_ids.len();
+        let results: Vec<(bool, Value)> = futures::stream::iter(body.media_ids.into_iter())
+            .map(|raw| {
+                let caller = &caller;
+                async move {
+                    let outcome = match http::media_id(&raw) {
+                        Ok(id) => self.complete(caller, &id).await,
+                        Err(e) => Err(e),
+                    };
+                    match outcome {
+                        Ok((decided, view)) => (decided, serde_json::to_value(view).unwrap_or(Value::Null)),
+                        Err(e) => (false, json!({"id": raw, "error": {"code": e.code, "message": e.message}})),
+                    }
+                }
+            })
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        let updated = results.iter().filter(|(d, _)| *d).count();
+        let results: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
+        Ok(http::json(200, &json!({"results": results, "updated_count": updated, "total_requested": total})))
+    }
+
+    /// Verifies one upload now. Returns whether this call decided it, and the media object.
+    async fn complete(&self, caller: &Caller, id: &str) -> Result<(bool, shared::view::MediaView), ApiError> {
+        let record = self.processor.store.get(id).await?.ok_or_else(ApiError::not_found)?;
+        if !is_owner(caller, &record) {
+            return Err(ApiError::not_found());
+        }
+        let (decided, record) = match self.processor.process(id).await? {
+            Outcome::Stray => return Err(ApiError::not_found()),
+            Outcome::Missing(_) => {
+                return Err(ApiError::conflict("upload_missing", "nothing has been uploaded for this media yet"))
+            }
+            Outcome::AlreadyDone(r) => (false, r),
+            Outcome::Decided(r) => (true, r),
+        };
+        Ok((decided, self.urls.render(&record).await?))
+    }
+}

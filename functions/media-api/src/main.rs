@@ -1,0 +1,31 @@
+//! media-api: read, list, sign URLs, edit, attach and delete media. It may read and sign GETs
+//! for public/ and private/, delete objects, and read/write the table; it cannot sign uploads.
+
+mod routes;
+
+use lambda_http::{service_fn, Error, Request};
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::runtime::{authenticator, Clients};
+use shared::storage::ObjectStore;
+use shared::store::DynamoStore;
+use shared::view::UrlSigner;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let config = Config::from_env()?;
+    let clients = Clients::new(&config).await;
+    let objects = ObjectStore::new(clients.s3.clone(), &config.bucket);
+    let app = Arc::new(routes::App {
+        auth: authenticator(&config),
+        store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+        urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
+    });
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
+    }))
+    .await
+}

@@ -1,0 +1,93 @@
+//! process-upload: S3 ObjectCreated events on `incoming/`. Verifies each upload, writes its
+//! original and thumbnails outside `incoming/` (so it can never trigger itself), and records the
+//! verdict. Transient failures fail the invocation so Lambda retries; nothing is swallowed.
+
+use aws_lambda_events::event::s3::S3Event;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::media::MediaId;
+use shared::processing::{Outcome, Processor};
+use shared::runtime::Clients;
+use shared::storage::ObjectStore;
+use shared::store::DynamoStore;
+use std::sync::Arc;
+
+/// S3 event keys are URL-encoded with `+` for spaces.
+fn decode_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+async fn handle(p: &Processor<SystemClock>, event: LambdaEvent<S3Event>) -> Result<serde_json::Value, Error> {
+    let request_id = event.context.request_id.clone();
+    let mut failures = Vec::new();
+    let mut handled = 0usize;
+    for record in event.payload.records {
+        let Some(raw_key) = record.s3.object.key.as_deref() else { continue };
+        let key = decode_key(raw_key);
+        let Some(name) = key.strip_prefix("incoming/") else {
+            tracing::warn!(%key, "event outside incoming/ ignored");
+            continue;
+        };
+        handled += 1;
+        let result = match MediaId::parse(name) {
+            Some(id) => p.process(&id.to_string()).await,
+            // No media id, so no record can exist: a stray.
+            None => p.objects.delete(&key).await.map(|_| Outcome::Stray).map_err(Into::into),
+        };
+        match result {
+            Ok(outcome) => {
+                let (status, media_id) = match &outcome {
+                    Outcome::Stray => ("stray_deleted", String::new()),
+                    Outcome::Missing(r) => ("missing", r.id.clone()),
+                    Outcome::AlreadyDone(r) => ("already_done", r.id.clone()),
+                    Outcome::Decided(r) => (r.status.as_str(), r.id.clone()),
+                };
+                tracing::info!(%request_id, %key, %media_id, outcome = status, "object processed");
+            }
+            Err(e) => {
+                tracing::error!(%request_id, %key, error = %e, "processing failed; the invocation will be retried");
+                failures.push(format!("{key}: {e}"));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        // Every record is safe to process again, so failing the whole event is correct.
+        return Err(format!("{} of {handled} objects failed: {}", failures.len(), failures.join("; ")).into());
+    }
+    Ok(serde_json::json!({"processed": handled}))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let config = Config::from_env()?;
+    let clients = Clients::new(&config).await;
+    let processor = Arc::new(Processor {
+        store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+        objects: ObjectStore::new(clients.s3.clone(), &config.bucket),
+        kinds: config.kinds.clone(),
+        limits: config.decode_limits(),
+        quality: config.webp_quality,
+        webp_method: config.webp_method,
+        rejected_retention: config.rejected_retention,
+        clock: Arc::new(SystemClock),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| {
+        let p = Arc::clone(&processor);
+        async move { handle(&p, event).await }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_key;
+
+    #[test]
+    fn event_keys_are_url_decoded() {
+        assert_eq!(decode_key("incoming/a+b%2Bc"), "incoming/a b+c");
+        assert_eq!(decode_key("incoming/caf%C3%A9+%C3%BC.jpg"), "incoming/café ü.jpg");
+    }
+}

@@ -1,0 +1,74 @@
+//! The image codec boundary: nothing else in the project touches `image`, `jpeg-decoder`,
+//! `fast_image_resize` or libwebp.
+//!
+//! Verification reads headers before decoding anything, so oversized images are refused
+//! without allocating them; decoding runs under `image::Limits` as a second guard.
+
+mod metadata;
+mod probe;
+mod sniff;
+mod thumbs;
+
+pub use metadata::{minimal_exif, strip_metadata};
+pub use probe::{probe, Probe};
+pub use sniff::sniff;
+pub use thumbs::{thumbnails, Thumbnail, ThumbnailSpec};
+
+/// Decode limits, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    pub max_pixels: u64,
+    pub max_side: u32,
+}
+
+impl DecodeLimits {
+    pub fn allows(&self, width: u32, height: u32) -> bool {
+        width <= self.max_side && height <= self.max_side && (width as u64) * (height as u64) <= self.max_pixels
+    }
+
+    pub fn image_limits(&self) -> image::Limits {
+        let mut l = image::Limits::default();
+        l.max_image_width = Some(self.max_side);
+        l.max_image_height = Some(self.max_side);
+        // RGBA8 of the largest allowed image plus working room; never unbounded.
+        l.max_alloc = Some(self.max_pixels.saturating_mul(4).saturating_add(64 << 20));
+        l
+    }
+}
+
+/// Why a file is not an acceptable image. Verdicts are final.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error("the file is not a readable image: {0}")]
+    Corrupt(String),
+    #[error("{width}x{height} exceeds the allowed dimensions")]
+    DimensionsTooLarge { width: u32, height: u32 },
+    /// A failure of ours (encoder), not of the file: retry.
+    #[error("thumbnail encoding failed: {0}")]
+    Encode(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::ContentType;
+
+    #[test]
+    fn a_bomb_header_is_refused_from_the_header_alone() {
+        // IHDR claims 60000 x 60000 RGBA (14.4 GB decoded); the body is 8 bytes. The probe must
+        // refuse it without decoding (it would otherwise fail or exhaust memory).
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&60_000u32.to_be_bytes());
+        png.extend_from_slice(&60_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
+        assert_eq!(probe(&png, ContentType::Png, limits), Err(ImageError::DimensionsTooLarge { width: 60_000, height: 60_000 }));
+    }
+
+    #[test]
+    fn decode_limits_bound_allocation() {
+        let l = DecodeLimits { max_pixels: 1000, max_side: 100 };
+        assert!(l.allows(100, 10) && !l.allows(101, 1) && !l.allows(40, 40));
+        assert!(l.image_limits().max_alloc.is_some());
+    }
+}

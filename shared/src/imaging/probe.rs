@@ -1,0 +1,53 @@
+use super::{DecodeLimits, ImageError};
+use crate::kinds::ContentType;
+use image::{ImageDecoder, ImageFormat, ImageReader};
+use std::io::Cursor;
+
+/// What the header says, read without decoding pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub content_type: ContentType,
+    /// Dimensions as stored.
+    pub stored_width: u32,
+    pub stored_height: u32,
+    /// EXIF orientation, 1 to 8 (1 when absent).
+    pub orientation: u8,
+}
+
+impl Probe {
+    /// Dimensions as displayed, after EXIF orientation.
+    pub fn display_size(&self) -> (u32, u32) {
+        if self.orientation >= 5 {
+            (self.stored_height, self.stored_width)
+        } else {
+            (self.stored_width, self.stored_height)
+        }
+    }
+}
+
+pub(super) fn format_of(t: ContentType) -> ImageFormat {
+    match t {
+        ContentType::Jpeg => ImageFormat::Jpeg,
+        ContentType::Png => ImageFormat::Png,
+        ContentType::Webp => ImageFormat::WebP,
+    }
+}
+
+/// Reads dimensions and orientation from the header and checks them against the limits before
+/// anything is allocated for pixels.
+pub fn probe(bytes: &[u8], content_type: ContentType, limits: DecodeLimits) -> Result<Probe, ImageError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(content_type));
+    reader.no_limits();
+    let (w, h) = reader.into_dimensions().map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    if !limits.allows(w, h) {
+        return Err(ImageError::DimensionsTooLarge { width: w, height: h });
+    }
+    if w == 0 || h == 0 {
+        return Err(ImageError::Corrupt("zero-sized image".into()));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(content_type));
+    reader.limits(limits.image_limits());
+    let mut decoder = reader.into_decoder().map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);
+    Ok(Probe { content_type, stored_width: w, stored_height: h, orientation })
+}

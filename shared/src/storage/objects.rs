@@ -1,0 +1,174 @@
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::Client;
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Throttling, a timeout, a 5xx: retry.
+    #[error("transient s3 error: {0}")]
+    Transient(String),
+    #[error("s3 error: {0}")]
+    Other(String),
+}
+
+impl From<StorageError> for crate::error::ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Transient(m) => crate::error::ApiError::unavailable(m),
+            StorageError::Other(m) => crate::error::ApiError::internal(m),
+        }
+    }
+}
+
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StorageError {
+    let code = e.code().unwrap_or_default().to_string();
+    match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StorageError::Transient(format!("{e:?}"))
+        }
+        _ if matches!(code.as_str(), "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "503") => {
+            StorageError::Transient(code)
+        }
+        SdkError::ServiceError(s) if s.raw().status().is_server_error() => StorageError::Transient(format!("{code} {}", s.raw().status().as_u16())),
+        _ => StorageError::Other(format!("{code}: {}", e.message().unwrap_or(&format!("{e:?}")))),
+    }
+}
+
+pub enum Fetched {
+    Missing,
+    /// Larger than the caller's bound: not read.
+    TooLarge(u64),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Clone)]
+pub struct ObjectStore {
+    client: Client,
+    bucket: String,
+}
+
+impl ObjectStore {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into() }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Reads an object if it is at most `max_bytes` long (the length is checked before the
+    /// body is read, so an oversized upload never lands in memory).
+    pub async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("NoSuchKey") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                return Ok(Fetched::Missing)
+            }
+            Err(e) => return Err(classify(e)),
+        };
+        let len = out.content_length.unwrap_or(0).max(0) as u64;
+        if len > max_bytes {
+            return Ok(Fetched::TooLarge(len));
+        }
+        let bytes = out.body.collect().await.map_err(|e| StorageError::Transient(e.to_string()))?.into_bytes();
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Fetched::TooLarge(bytes.len() as u64));
+        }
+        Ok(Fetched::Bytes(bytes.to_vec()))
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .cache_control(cache_control)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Deletes one object; deleting a missing key succeeds (S3 semantics).
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// Deletes many objects; fails if any one of them could not be deleted.
+    pub async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+        for chunk in keys.chunks(1000) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let objects: Vec<ObjectIdentifier> = chunk
+                .iter()
+                .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+                .collect();
+            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| StorageError::Other(e.to_string()))?;
+            let out = self.client.delete_objects().bucket(&self.bucket).delete(delete).send().await.map_err(classify)?;
+            if let Some(err) = out.errors().first() {
+                return Err(StorageError::Transient(format!("delete {:?}: {:?}", err.key(), err.code())));
+            }
+        }
+        Ok(())
+    }
+
+    /// A presigned GET; `disposition` sets the response Content-Disposition.
+    pub async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
+        let cfg = PresigningConfig::builder().start_time(now).expires_in(ttl).build().map_err(|e| StorageError::Other(e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_response_content_disposition(disposition)
+            .presigned(cfg)
+            .await
+            .map_err(|e| StorageError::Other(e.to_string()))?;
+        Ok(req.uri().to_string())
+    }
+
+    /// One page of keys under a prefix, with each key's last-modified time.
+    pub async fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+        max_keys: i32,
+    ) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .max_keys(max_keys)
+            .set_continuation_token(continuation)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let key = o.key()?.to_string();
+                let modified = o.last_modified().and_then(|t| SystemTime::try_from(*t).ok());
+                Some((key, modified))
+            })
+            .collect();
+        let next = if out.is_truncated() == Some(true) { out.next_continuation_token().map(str::to_string) } else { None };
+        Ok((items, next))
+    }
+}
