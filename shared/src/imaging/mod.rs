@@ -57,10 +57,14 @@ mod tests {
     fn a_bomb_header_is_refused_from_the_header_alone() {
         // IHDR claims 60000 x 60000 RGBA (14.4 GB decoded); the body is 8 bytes. The probe must
         // refuse it without decoding (it would otherwise fail or exhaust memory).
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        png.extend_from_slice(&60_000u32.to_be_bytes());
-        png.extend_from_slice(&60_000u32.to_be_bytes());
-        png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&60_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&metadata::crc32(&ihdr).to_be_bytes());
+        png.extend_from_slice(&[0, 0, 0, 0]);
         let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
         assert_eq!(probe(&png, ContentType::Png, limits), Err(ImageError::DimensionsTooLarge { width: 60_000, height: 60_000 }));
     }
