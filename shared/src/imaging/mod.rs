@@ -64,7 +64,7 @@ mod tests {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
         png.extend_from_slice(&ihdr);
         png.extend_from_slice(&metadata::crc32(&ihdr).to_be_bytes());
-        png.extend_from_slice(&[0, 0, 0, 0]);
+        png.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
         let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
         assert_eq!(probe(&png, ContentType::Png, limits), Err(ImageError::DimensionsTooLarge { width: 60_000, height: 60_000 }));
     }
