@@ -64,6 +64,10 @@ mod tests {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
         png.extend_from_slice(&ihdr);
         png.extend_from_slice(&metadata::crc32(&ihdr).to_be_bytes());
+        let idat = b"IDAT\x78\x9c\x03\x00\x00\x00\x00\x01";
+        png.extend_from_slice(&8u32.to_be_bytes());
+        png.extend_from_slice(idat);
+        png.extend_from_slice(&metadata::crc32(idat).to_be_bytes());
         png.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
         let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
         assert_eq!(probe(&png, ContentType::Png, limits), Err(ImageError::DimensionsTooLarge { width: 60_000, height: 60_000 }));
