@@ -21,7 +21,14 @@ async fn main() -> Result<(), Error> {
     let app = Arc::new(routes::App {
         auth: authenticator(&config),
         store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-        urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
+        urls: UrlSigner { objects: objects.clone(), public_base: config.public_base(), clock: SystemClock },
+        objects,
+        kinds: config.kinds.clone(),
+        cursor_secret: if config.cursor_secret.is_empty() {
+            return Err("CURSOR_SECRET is required: it signs list cursors".into());
+        } else {
+            config.cursor_secret.expose().to_vec()
+        },
     });
     lambda_http::run(service_fn(move |req: Request| {
         let app = Arc::clone(&app);

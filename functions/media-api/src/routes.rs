@@ -1,17 +1,89 @@
+//! Thin handlers: parse the request, call one operation, render the media object.
+
 use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
 use shared::auth::{Authenticator, Caller};
-use shared::clock::SystemClock;
+use shared::clock::{self, Clock, SystemClock};
 use shared::error::ApiError;
 use shared::http;
-use shared::media::MediaRecord;
-use shared::store::DynamoStore;
-use shared::view::{can_read, UrlSigner};
-use std::time::Instant;
+use shared::kinds::Kinds;
+use shared::media::{MediaRecord, Status};
+use shared::storage::ObjectStore;
+use shared::store::{DynamoStore, ListBy, ListFilter, MetadataEdit, StoreError};
+use shared::upload::request::parse_scope;
+use shared::view::{can_read, is_owner, UrlSigner, DEFAULT_URL_TTL};
+use std::time::{Duration, Instant};
 
 pub struct App {
     pub auth: Authenticator,
     pub store: DynamoStore,
+    pub objects: ObjectStore,
     pub urls: UrlSigner<SystemClock>,
+    pub kinds: Kinds,
+    pub cursor_secret: Vec<u8>,
+}
+
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 2000;
+const MAX_TAGS: usize = 20;
+const MAX_TAG: usize = 50;
+const MAX_REF: usize = 200;
+
+/// Distinguishes a missing field (`None`) from an explicit `null` (`Some(None)`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    #[serde(default, deserialize_with = "nullable")]
+    title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    description: Option<Option<String>>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachBody {
+    #[serde(rename = "ref")]
+    reference: String,
+    #[serde(default)]
+    expect_kind: Option<String>,
+}
+
+fn text(field: &str, value: &str, max: usize, min: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(ApiError::invalid_request(format!("{field} must be {min} to {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ApiError::invalid_request(format!("{field} must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// RFC 6266 / RFC 5987: an ASCII fallback plus the exact UTF-8 name, safe for any filename.
+pub fn content_disposition(filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' || c == ' ' { c } else { '_' })
+        .collect();
+    const ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!').remove(b'#').remove(b'$').remove(b'&').remove(b'+').remove(b'-').remove(b'.')
+        .remove(b'^').remove(b'_').remove(b'`').remove(b'|').remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(filename, ATTR);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+fn not_found_on_condition(e: StoreError) -> ApiError {
+    match e {
+        StoreError::ConditionFailed => ApiError::not_found(),
+        other => other.into(),
+    }
 }
 
 impl App {
@@ -20,8 +92,17 @@ impl App {
         let segs = http::segments(&req);
         let route: Vec<&str> = segs.iter().map(String::as_str).collect();
         let (name, result) = match (req.method().as_str(), route.as_slice()) {
+            ("GET", ["v1", "media"]) => ("list_media", self.list(&req).await),
             ("GET", ["v1", "media", id]) => ("get_media", self.get(&req, id).await),
-            (_, ["v1", "media", _]) => ("method_not_allowed", Err(ApiError::method_not_allowed())),
+            ("PATCH", ["v1", "media", id]) => ("patch_media", self.patch(&req, id).await),
+            ("DELETE", ["v1", "media", id]) => ("delete_media", self.delete(&req, id).await),
+            ("GET", ["v1", "media", id, "url"]) => ("media_url", self.url(&req, id, false).await),
+            ("GET", ["v1", "media", id, "content"]) => ("media_content", self.url(&req, id, true).await),
+            ("POST", ["v1", "media", id, "attach"]) => ("attach", self.attach(&req, id).await),
+            ("DELETE", ["v1", "media", id, "attach"]) => ("detach", self.detach(&req, id).await),
+            (_, ["v1", "media"] | ["v1", "media", _] | ["v1", "media", _, "url" | "content" | "attach"]) => {
+                ("method_not_allowed", Err(ApiError::method_not_allowed()))
+            }
             _ => ("unknown", Err(ApiError::route_not_found())),
         };
         http::finish(&req, name, started, result)
@@ -37,9 +118,193 @@ impl App {
         Ok(record)
     }
 
+    async fn owned(&self, caller: &Caller, id: &str) -> Result<MediaRecord, ApiError> {
+        let record = self.readable(caller, id).await?;
+        if !is_owner(caller, &record) {
+            return Err(ApiError::not_found());
+        }
+        Ok(record)
+    }
+
+    async fn render(&self, record: &MediaRecord) -> Result<Response<Body>, ApiError> {
+        Ok(http::json(200, &self.urls.render(record).await?))
+    }
+
     async fn get(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let caller = self.auth.authenticate(req)?;
         let record = self.readable(&caller, id).await?;
-        Ok(http::json(200, &self.urls.render(&record).await?))
+        self.render(&record).await
+    }
+
+    async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let by = match http::query(req, "scope") {
+            Some(s) => {
+                let scope = parse_scope(&s)?;
+                if !caller.is_member(&scope) {
+                    return Err(ApiError::forbidden("you are not a member of that scope"));
+                }
+                ListBy::Scope(scope)
+            }
+            None => ListBy::Owner(caller.user_id.clone()),
+        };
+        let kind = http::query(req, "kind");
+        if let Some(k) = &kind {
+            if self.kinds.get(k).is_none() {
+                return Err(ApiError::new(400, "unknown_kind", "unknown kind"));
+            }
+        }
+        let status = http::query(req, "status");
+        if let Some(s) = &status {
+            if !matches!(s.as_str(), "pending" | "ready" | "rejected") {
+                return Err(ApiError::invalid_request("status must be pending, ready or rejected"));
+            }
+        }
+        let limit = match http::query(req, "limit") {
+            Some(l) => l.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| ApiError::invalid_request("limit must be 1 to 100"))?,
+            None => 50,
+        };
+        let query_id = format!("{by:?}|{kind:?}|{status:?}");
+        let start = http::query(req, "cursor").map(|c| shared::cursor::decode(&self.cursor_secret, &query_id, &c)).transpose()?;
+        let filter = ListFilter { kind, status };
+        let (records, next) = self.store.list(&by, &filter, limit, start).await?;
+        let mut items = Vec::with_capacity(records.len());
+        for r in &records {
+            // Signing is local computation: every URL comes in this one answer.
+            items.push(self.urls.render(r).await?);
+        }
+        let next_cursor = next.and_then(|k| shared::cursor::encode(&self.cursor_secret, &query_id, &k));
+        Ok(http::json(200, &json!({"items": items, "next_cursor": next_cursor})))
+    }
+
+    async fn url(&self, req: &Request, id: &str, redirect: bool) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let record = self.readable(&caller, id).await?;
+        if record.status != Status::Ready {
+            return Err(ApiError::conflict("not_ready", "the media is not ready"));
+        }
+        let variant = http::query(req, "variant").unwrap_or_else(|| "original".into());
+        let (key, filename) = if variant == "original" {
+            (record.final_key.clone().ok_or_else(ApiError::not_found)?, record.filename.clone())
+        } else {
+            let v = record.variants.get(&variant).ok_or_else(|| ApiError::new(404, "not_found", "no such variant"))?;
+            let stem = record.filename.rsplit_once('.').map(|(s, _)| s).unwrap_or(&record.filename);
+            (v.key.clone(), format!("{stem}-w{variant}.webp"))
+        };
+        let ttl = match http::query(req, "expires_in") {
+            Some(s) => Duration::from_secs(
+                s.parse::<u64>().ok().filter(|n| (60..=3600).contains(n)).ok_or_else(|| ApiError::invalid_request("expires_in must be 60 to 3600"))?,
+            ),
+            None => DEFAULT_URL_TTL,
+        };
+        let download = match http::query(req, "download").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::invalid_request("download must be true or false")),
+        };
+        let disposition = download.then(|| content_disposition(&filename));
+        let signed = self.urls.url_for(record.visibility, &key, ttl, disposition).await?;
+        if redirect {
+            return Ok(http::redirect(&signed.url));
+        }
+        Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
+    }
+
+    async fn patch(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let body: PatchBody = http::parse_json(req)?;
+        if let Some(Some(t)) = &body.title {
+            text("title", t, MAX_TITLE, 0)?;
+        }
+        if let Some(Some(d)) = &body.description {
+            text("description", d, MAX_DESCRIPTION, 0)?;
+        }
+        if let Some(tags) = &body.tags {
+            if tags.len() > MAX_TAGS {
+                return Err(ApiError::invalid_request(format!("at most {MAX_TAGS} tags")));
+            }
+            for t in tags {
+                text("each tag", t, MAX_TAG, 1)?;
+            }
+        }
+        if body.title.is_none() && body.description.is_none() && body.tags.is_none() {
+            return Err(ApiError::invalid_request("nothing to update: send title, description or tags"));
+        }
+        let record = self.owned(&caller, id).await?;
+        let edit = MetadataEdit { title: body.title, description: body.description, tags: body.tags };
+        let now = clock::format(self.urls.clock.now());
+        let updated = self.store.update_metadata(&record.id, &caller.user_id, &edit, &now).await.map_err(not_found_on_condition)?;
+        self.render(&updated).await
+    }
+
+    async fn attach(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let body: AttachBody = http::parse_json(req)?;
+        text("ref", &body.reference, MAX_REF, 1)?;
+        let record = self.owned(&caller, id).await?;
+        let now = clock::format(self.urls.clock.now());
+        match self.store.attach(&record.id, &caller.user_id, &body.reference, body.expect_kind.as_deref(), &now).await {
+            Ok(updated) => self.render(&updated).await,
+            Err(StoreError::ConditionFailed) => {
+                // Say exactly which rule failed, from the current record.
+                let current = self.owned(&caller, id).await?;
+                if current.status != Status::Ready {
+                    Err(ApiError::conflict("not_ready", "only ready media can be attached"))
+                } else if body.expect_kind.as_deref().is_some_and(|k| k != current.kind) {
+                    Err(ApiError::conflict("wrong_kind", format!("the media is a {}", current.kind)))
+                } else {
+                    Err(ApiError::conflict("already_attached", "the media is attached to another ref"))
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn detach(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let record = self.owned(&caller, id).await?;
+        let now = self.urls.clock.now();
+        let gc_at = self
+            .kinds
+            .get(&record.kind)
+            .and_then(|k| k.unattached_ttl)
+            .filter(|_| record.status == Status::Ready)
+            .map(|ttl| clock::format(now + ttl));
+        let updated = self
+            .store
+            .detach(&record.id, &caller.user_id, gc_at.as_deref(), &clock::format(now))
+            .await
+            .map_err(not_found_on_condition)?;
+        self.render(&updated).await
+    }
+
+    async fn delete(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+        let caller = self.auth.authenticate(req)?;
+        let record = self.owned(&caller, id).await?;
+        let now = clock::format(self.urls.clock.now());
+        // 1. The record says `deleting` first: from here on nothing can lose track of the objects.
+        let marked = self.store.mark_deleting(&record.id, Some(&caller.user_id), &now).await.map_err(not_found_on_condition)?;
+        // 2. Every object; 3. the record. If S3 fails, the janitor finishes from `deleting`.
+        match self.objects.delete_all(&marked.all_keys()).await {
+            Ok(()) => {
+                if let Err(e) = self.store.delete_if_unchanged(&marked.id, "deleting", &marked.updated_at).await {
+                    tracing::warn!(media_id = %marked.id, error = %e, "record left deleting for the janitor");
+                }
+            }
+            Err(e) => tracing::warn!(media_id = %marked.id, error = %e, "objects left for the janitor to delete"),
+        }
+        Ok(http::no_content())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn content_disposition_is_safe_for_any_filename() {
+        assert_eq!(content_disposition("a.jpg"), "attachment; filename=\"a.jpg\"; filename*=UTF-8''a.jpg");
+        let d = content_disposition("my \"best\" café\r\n.jpg");
+        assert!(d.starts_with("attachment; filename=\"my _best_ caf___.jpg\"; filename*=UTF-8''my%20%22best%22%20caf%C3%A9%0D%0A.jpg"), "{d}");
     }
 }

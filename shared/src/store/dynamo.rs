@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::Client;
 
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
 /// Classifies an SDK error: a failed condition, something worth retrying, or a real failure.

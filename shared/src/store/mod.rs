@@ -2,10 +2,12 @@
 
 mod dynamo;
 mod memory;
+mod ops;
 pub mod schema;
 
 pub use dynamo::{DynamoStore, ReadyFields};
 pub use memory::MemoryStore;
+pub use ops::{Key, ListBy, ListFilter, MetadataEdit};
 
 use crate::error::ApiError;
 use crate::media::MediaRecord;
