@@ -3,5 +3,6 @@
 
 pub mod env;
 pub mod images;
+pub mod isolated;
 pub mod stack;
 pub mod token;

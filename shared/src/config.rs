@@ -65,6 +65,8 @@ pub struct Config {
     /// libwebp method 0 (fastest) to 6 (smallest).
     pub webp_method: i32,
     pub rejected_retention: Duration,
+    pub janitor_grace: Duration,
+    pub janitor_max_items: usize,
     /// Set only in the local stack: enables dev-only overrides (never in a deployed stack).
     pub local_dev: bool,
 }
@@ -119,6 +121,8 @@ impl Config {
             webp_quality: quality as f32,
             webp_method: number("WEBP_METHOD", 4, 0..=6)? as i32,
             rejected_retention: Duration::from_secs(number("REJECTED_RETENTION_SECONDS", 7 * 86400, 60..=365 * 86400)?),
+            janitor_grace: Duration::from_secs(number("JANITOR_GRACE_SECONDS", 3600, 0..=30 * 86400)?),
+            janitor_max_items: number("JANITOR_MAX_ITEMS", 500, 1..=100_000)? as usize,
             local_dev: get("LOCAL_DEV").as_deref() == Some("1"),
         })
     }

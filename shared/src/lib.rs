@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod error;
 pub mod http;
 pub mod imaging;
+pub mod janitor;
 pub mod kinds;
 pub mod media;
 pub mod processing;

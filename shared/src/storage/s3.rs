@@ -9,6 +9,15 @@ pub async fn ensure_bucket(s3: &Client, bucket: &str, origins: &[String]) -> Res
     if s3.head_bucket().bucket(bucket).send().await.is_err() {
         s3.create_bucket().bucket(bucket).send().await.map_err(|e| format!("create bucket: {e:?}"))?;
     }
+    if !origins.is_empty() {
+        put_cors(s3, bucket, origins).await?;
+    }
+    let policy = public_read_policy(bucket);
+    s3.put_bucket_policy().bucket(bucket).policy(policy.to_string()).send().await.map_err(|e| format!("put policy: {e:?}"))?;
+    Ok(())
+}
+
+async fn put_cors(s3: &Client, bucket: &str, origins: &[String]) -> Result<(), String> {
     let mut rule = CorsRule::builder()
         .allowed_methods("GET")
         .allowed_methods("HEAD")
@@ -25,7 +34,12 @@ pub async fn ensure_bucket(s3: &Client, bucket: &str, origins: &[String]) -> Res
         .build()
         .map_err(|e| e.to_string())?;
     s3.put_bucket_cors().bucket(bucket).cors_configuration(cors).send().await.map_err(|e| format!("put cors: {e:?}"))?;
-    let policy = serde_json::json!({
+    Ok(())
+}
+
+/// The deployed bucket's policy too: anonymous GetObject on public/ only.
+pub fn public_read_policy(bucket: &str) -> serde_json::Value {
+    serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "PublicReadOfVerifiedMedia",
@@ -34,7 +48,5 @@ pub async fn ensure_bucket(s3: &Client, bucket: &str, origins: &[String]) -> Res
             "Action": "s3:GetObject",
             "Resource": format!("arn:aws:s3:::{bucket}/public/*")
         }]
-    });
-    s3.put_bucket_policy().bucket(bucket).policy(policy.to_string()).send().await.map_err(|e| format!("put policy: {e:?}"))?;
-    Ok(())
+    })
 }

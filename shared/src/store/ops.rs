@@ -227,3 +227,47 @@ fn index_key(r: &MediaRecord, attr: &str, value: &str) -> Key {
         ("created_sk".to_string(), AttributeValue::S(r.created_sk.clone())),
     ])
 }
+
+impl DynamoStore {
+    /// Records whose janitor time has come (`gc_at <= now`), oldest first, from the sparse
+    /// `gc_due` index: the janitor never scans the table.
+    pub async fn gc_due(&self, now: &str, limit: usize, start: Option<Key>) -> Result<(Vec<MediaRecord>, Option<Key>), StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(schema::GC_DUE)
+            .key_condition_expression("gc_shard = :gc AND gc_at <= :now")
+            .expression_attribute_values(":gc", AttributeValue::S(GC_SHARD.into()))
+            .expression_attribute_values(":now", AttributeValue::S(now.into()))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
+        Ok((items, out.last_evaluated_key))
+    }
+
+    /// ready → deleting for expired unattached media, only if nothing changed since it was
+    /// selected (an attach in between keeps it).
+    pub async fn mark_expired_deleting(&self, id: &str, seen_updated_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(schema::PK, AttributeValue::S(id.into()))
+            .update_expression("SET #status = :deleting, updated_at = :now, gc_at = :now")
+            .condition_expression("#status = :ready AND attribute_not_exists(attached_to) AND updated_at = :seen")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":deleting", AttributeValue::S("deleting".into()))
+            .expression_attribute_values(":ready", AttributeValue::S("ready".into()))
+            .expression_attribute_values(":seen", AttributeValue::S(seen_updated_at.into()))
+            .expression_attribute_values(":now", AttributeValue::S(now.into()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(classify)?;
+        from_item(out.attributes.unwrap_or_default())
+    }
+}
