@@ -1,0 +1,179 @@
+"""template.yaml holds the deployed security model: these tests keep later edits from silently
+widening it, and keep it in step with the code (indexes, binaries, routes)."""
+import pathlib
+import re
+import tomllib
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TEMPLATE = cfn_yaml.load(str(ROOT / "template.yaml"))
+RESOURCES = TEMPLATE["Resources"]
+BUCKET = "arn:${AWS::Partition}:s3:::${AWS::StackName}-media-${AWS::AccountId}-${AWS::Region}"
+
+
+def sub(value):
+    """The string inside !Sub / !GetAtt / !Ref, for comparison."""
+    if isinstance(value, dict):
+        (fn, arg), = value.items()
+        if fn == "Fn::Sub":
+            return arg if isinstance(arg, str) else arg[0]
+        if fn == "Fn::GetAtt":
+            return "GetAtt:" + (arg if isinstance(arg, str) else ".".join(arg))
+        if fn == "Ref":
+            return "Ref:" + arg
+    return value
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def grants(function):
+    """{action: set(resources)} over every statement of a function's inline policies."""
+    out = {}
+    for policy in RESOURCES[function]["Properties"]["Policies"]:
+        for st in policy["Statement"]:
+            assert st["Effect"] == "Allow"
+            for action in as_list(st["Action"]):
+                out.setdefault(action, set()).update(sub(r) for r in as_list(st["Resource"]))
+    return out
+
+
+TABLE = "GetAtt:MediaTable.Arn"
+INCOMING, PUBLIC, PRIVATE = BUCKET + "/incoming/*", BUCKET + "/public/*", BUCKET + "/private/*"
+PROCESSING = {
+    "s3:GetObject": {INCOMING},
+    "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
+    "s3:PutObject": {PUBLIC, PRIVATE},
+    "dynamodb:GetItem": {TABLE},
+    "dynamodb:UpdateItem": {TABLE},
+}
+EXPECTED = {
+    "UploadApiFunction": {
+        "s3:PutObject": {INCOMING},
+        "dynamodb:PutItem": {TABLE},
+        "dynamodb:Query": {"${MediaTable.Arn}/index/pending_by_owner"},
+    },
+    "ProcessUploadFunction": PROCESSING,
+    "CompleteUploadFunction": PROCESSING,
+    "MediaApiFunction": {
+        "s3:GetObject": {PUBLIC, PRIVATE},
+        "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
+        "dynamodb:GetItem": {TABLE},
+        "dynamodb:UpdateItem": {TABLE},
+        "dynamodb:DeleteItem": {TABLE},
+        "dynamodb:Query": {"${MediaTable.Arn}/index/by_owner", "${MediaTable.Arn}/index/by_scope"},
+    },
+    "JanitorFunction": {
+        "s3:ListBucket": {BUCKET},
+        "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
+        "s3:GetObject": {INCOMING, PUBLIC, PRIVATE},
+        "dynamodb:Query": {"${MediaTable.Arn}/index/gc_due"},
+        "dynamodb:GetItem": {TABLE},
+        "dynamodb:UpdateItem": {TABLE},
+        "dynamodb:DeleteItem": {TABLE},
+    },
+}
+FUNCTIONS = sorted(k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function")
+
+
+def test_every_function_is_covered_by_the_policy_table():
+    assert FUNCTIONS == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("function", sorted(EXPECTED))
+def test_least_privilege_per_function(function):
+    assert grants(function) == EXPECTED[function]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_wildcards_for_data_access(function):
+    for action, resources in grants(function).items():
+        assert not action.endswith(":*"), action
+        assert "*" not in resources, f"{function}: {action} on *"
+
+
+def test_upload_api_cannot_write_outside_incoming():
+    assert grants("UploadApiFunction")["s3:PutObject"] == {INCOMING}
+    assert "s3:PutObject" not in grants("MediaApiFunction"), "media-api cannot sign uploads"
+
+
+def test_the_janitor_lists_only_incoming():
+    for policy in RESOURCES["JanitorFunction"]["Properties"]["Policies"]:
+        for st in policy["Statement"]:
+            if "s3:ListBucket" in as_list(st["Action"]):
+                assert st["Condition"]["StringLike"]["s3:prefix"] == ["incoming/*", "incoming/"]
+
+
+def test_process_upload_is_notified_for_incoming_only():
+    events = RESOURCES["ProcessUploadFunction"]["Properties"]["Events"]
+    s3 = [e for e in events.values() if e["Type"] == "S3"]
+    assert len(s3) == 1
+    rules = s3[0]["Properties"]["Filter"]["S3Key"]["Rules"]
+    assert rules == [{"Name": "prefix", "Value": "incoming/"}]
+    assert s3[0]["Properties"]["Events"] == "s3:ObjectCreated:*"
+
+
+def test_public_read_is_limited_to_public_prefix():
+    policy = RESOURCES["MediaBucketPolicy"]
+    assert policy["Condition"] == "PublicKinds"
+    allows = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Allow"]
+    assert len(allows) == 1
+    assert allows[0]["Action"] == "s3:GetObject"
+    assert sub(allows[0]["Resource"]).endswith("/public/*")
+    bucket = RESOURCES["MediaBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_cors_and_lifecycle():
+    bucket = RESOURCES["MediaBucket"]["Properties"]
+    rule = bucket["CorsConfiguration"]["CorsRules"][0]
+    assert sub(rule["AllowedOrigins"]) == "Ref:AllowedOrigins"
+    assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "POST", "PUT"]
+    assert rule["ExposedHeaders"] == ["ETag"]
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    assert rules["incoming-backstop"]["Prefix"] == "incoming/" and rules["incoming-backstop"]["ExpirationInDays"] == 2
+    assert "*" not in TEMPLATE["Parameters"]["AllowedOrigins"]["Default"]
+
+
+def test_table_indexes_match_the_code():
+    schema = (ROOT / "shared/src/store/schema.rs").read_text()
+    consts = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', schema))
+    code = {(consts[i], h, r) for i, h, r in re.findall(r'\((\w+), "(\w+)", "(\w+)"\)', schema)}
+    table = RESOURCES["MediaTable"]["Properties"]
+    tpl = {(g["IndexName"], g["KeySchema"][0]["AttributeName"], g["KeySchema"][1]["AttributeName"]) for g in table["GlobalSecondaryIndexes"]}
+    assert tpl == code and len(code) == 4
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_every_binary_is_deployed_for_arm64():
+    crates = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.toml").exists())
+    binaries = sorted(RESOURCES[f]["Metadata"]["BuildProperties"]["Binary"] for f in FUNCTIONS)
+    assert binaries == crates
+    glob = TEMPLATE["Globals"]["Function"]
+    assert glob["Architectures"] == ["arm64"] and glob["Runtime"] == "provided.al2023"
+    for f in FUNCTIONS:
+        assert RESOURCES[f]["Metadata"]["BuildMethod"] == "rust-cargolambda"
+
+
+def test_process_upload_failures_land_in_a_dead_letter_queue():
+    cfg = RESOURCES["ProcessUploadFunction"]["Properties"]["EventInvokeConfig"]
+    assert cfg["MaximumRetryAttempts"] == 2
+    assert cfg["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+
+
+def test_the_deployed_routes_match_the_local_router():
+    router = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"]
+    deployed = {}
+    for f in FUNCTIONS:
+        binary = RESOURCES[f]["Metadata"]["BuildProperties"]["Binary"]
+        for e in RESOURCES[f]["Properties"].get("Events", {}).values():
+            if e["Type"] == "HttpApi":
+                deployed[e["Properties"]["Path"]] = binary
+    assert deployed == router
