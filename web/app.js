@@ -1,0 +1,110 @@
+// The demo page: sign in with a local dev token, upload with progress, watch the gallery.
+import { createMediaClient } from "./media-client.js";
+
+const $ = (sel) => document.querySelector(sel);
+const state = { token: null, client: null, cards: new Map() };
+
+async function devConfig() {
+  const res = await fetch("/dev/config.json");
+  return res.json();
+}
+
+async function signIn(event) {
+  event?.preventDefault();
+  const user = $("#user").value.trim() || "demo-user";
+  const scopes = $("#scopes").value.trim();
+  // Local stack only: the dev bridge mints HS256 tokens; a deployed app uses its identity provider.
+  const res = await fetch(`/dev/token?${new URLSearchParams({ sub: user, scopes })}`);
+  state.token = (await res.json()).token;
+  const { api_url } = await devConfig();
+  state.client = createMediaClient({ baseUrl: api_url, getToken: () => state.token });
+  $("#who").textContent = `signed in as ${user}`;
+  document.body.dataset.signedIn = "true";
+  await refresh();
+}
+
+function card(media) {
+  let el = state.cards.get(media.id);
+  if (!el) {
+    el = document.createElement("article");
+    el.className = "card";
+    el.dataset.id = media.id;
+    $("#gallery").prepend(el);
+    state.cards.set(media.id, el);
+  }
+  el.dataset.status = media.status;
+  el.classList.remove("pending", "ready", "rejected");
+  el.classList.add(media.status);
+  const thumb = media.variants?.["512"] || media.variants?.["128"];
+  const src = thumb?.url || (media.status === "ready" ? media.url : null);
+  el.innerHTML = `
+    <div class="thumb">${src ? `<img alt="" loading="lazy">` : `<div class="placeholder"></div>`}</div>
+    <div class="meta">
+      <div class="name"></div>
+      <div class="line"><span class="badge ${media.status}">${media.status}</span>
+        <button class="ghost" type="button">Delete</button></div>
+      ${media.rejection ? `<div class="reason"></div>` : ""}
+    </div>`;
+  el.querySelector(".name").textContent = media.filename;
+  if (src) {
+    const img = el.querySelector("img");
+    img.src = src;
+    img.addEventListener("click", () => media.url && window.open(media.url, "_blank", "noopener"));
+  } else {
+    el.querySelector(".placeholder").textContent = media.status === "pending" ? "verifying…" : "no preview";
+  }
+  if (media.rejection) el.querySelector(".reason").textContent = `${media.rejection.code}: ${media.rejection.message}`;
+  el.querySelector("button").addEventListener("click", async () => {
+    await state.client.deleteMedia(media.id);
+    el.remove();
+    state.cards.delete(media.id);
+    $("#empty").hidden = state.cards.size > 0;
+  });
+  $("#empty").hidden = true;
+}
+
+async function refresh() {
+  const { items } = await state.client.listMedia({ limit: 50 });
+  for (const m of items.reverse()) card(m);
+  $("#empty").hidden = state.cards.size > 0;
+}
+
+function progressRow(file) {
+  const li = document.createElement("li");
+  li.innerHTML = `<span class="name"></span><span class="bar"><span></span></span><span class="pct">0%</span>`;
+  li.querySelector(".name").textContent = file.name;
+  li.dataset.max = "0";
+  $("#progress").append(li);
+  return (loaded, total) => {
+    const pct = total ? Math.round((loaded / total) * 100) : 0;
+    li.querySelector(".bar > span").style.width = `${pct}%`;
+    li.querySelector(".pct").textContent = `${pct}%`;
+    li.dataset.max = String(Math.max(Number(li.dataset.max), pct));
+  };
+}
+
+async function upload(files) {
+  if (!state.client) await signIn();
+  const list = Array.from(files);
+  const rows = list.map(progressRow);
+  const results = await state.client.uploadFiles(list, {
+    kind: $("#kind").value,
+    method: $("#method").value,
+    onProgress: (i, loaded, total) => rows[i](loaded, total),
+    onSlot: (i, slot) => card({ id: slot.media_id, status: "pending", filename: list[i].name, variants: {} }),
+  });
+  for (const r of results) {
+    if (r.media) card(r.media);
+    else if (r.error) {
+      const el = state.cards.get(r.mediaId);
+      if (el) el.querySelector(".placeholder").textContent = `${r.error.name}: ${r.error.code || r.error.message}`;
+    }
+  }
+}
+
+$("#signin").addEventListener("submit", signIn);
+$("#files").addEventListener("change", (e) => upload(e.target.files));
+const drop = $("#drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); upload(e.dataTransfer.files); });

@@ -1,0 +1,61 @@
+// Types for media-client.js. The shapes follow openapi.yaml.
+
+export type MediaStatus = "pending" | "ready" | "rejected";
+export type UploadMethod = "post" | "put";
+
+export interface Variant { url: string; width: number; height: number; size_bytes: number }
+export interface Rejection {
+  code: "too_large" | "type_mismatch" | "not_an_image" | "corrupt_image" | "dimensions_too_large";
+  message: string;
+}
+export interface Media {
+  id: string; kind: string; scope: string | null; owner: string; status: MediaStatus;
+  filename: string; content_type: string; size_bytes: number | null;
+  width: number | null; height: number | null; sha256: string | null;
+  title: string | null; description: string | null; tags: string[]; attached_to: string | null;
+  created_at: string; updated_at: string; rejection: Rejection | null;
+  url: string | null; url_expires_at: string | null; variants: Record<string, Variant>;
+}
+export interface UploadSlot {
+  media_id: string; method: "POST" | "PUT"; url: string;
+  fields: Record<string, string>; headers: Record<string, string>;
+  key: string; expires_at: string; expires_in: number; max_bytes: number; public_url: string | null;
+}
+export interface UploadRequest {
+  kind: string; scope?: string; method?: UploadMethod;
+  files: { filename: string; content_type: string; size_bytes: number }[];
+}
+export interface UploadResult { file: File; mediaId: string; media?: Media | null; error?: Error }
+
+export class MediaApiError extends Error { status: number; code: string }
+export class S3UploadError extends Error { status: number; code: string }
+export class NetworkError extends Error {}
+export class AbortError extends Error {}
+
+export interface UploadOptions {
+  kind: string; scope?: string; method?: UploadMethod;
+  onProgress?: (index: number, loaded: number, total: number) => void;
+  onSlot?: (index: number, slot: UploadSlot) => void;
+  signal?: AbortSignal; wait?: boolean; timeoutMs?: number;
+}
+
+export interface MediaClient {
+  createUploads(request: UploadRequest, signal?: AbortSignal): Promise<{ uploads: UploadSlot[] }>;
+  uploadToSlot(slot: UploadSlot, file: Blob, options?: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal }): Promise<void>;
+  uploadFiles(files: Iterable<File> | ArrayLike<File>, options: UploadOptions): Promise<UploadResult[]>;
+  waitForMedia(id: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Media>;
+  getMedia(id: string, signal?: AbortSignal): Promise<Media>;
+  listMedia(params?: { scope?: string; kind?: string; status?: MediaStatus; limit?: number; cursor?: string }, signal?: AbortSignal): Promise<{ items: Media[]; next_cursor: string | null }>;
+  mediaUrl(id: string, params?: { variant?: string; expires_in?: number; download?: boolean }, signal?: AbortSignal): Promise<{ url: string; expires_in: number | null; expires_at: string | null }>;
+  updateMedia(id: string, patch: { title?: string | null; description?: string | null; tags?: string[] }, signal?: AbortSignal): Promise<Media>;
+  attachMedia(id: string, ref: string, expectKind?: string, signal?: AbortSignal): Promise<Media>;
+  detachMedia(id: string, signal?: AbortSignal): Promise<Media>;
+  deleteMedia(id: string, signal?: AbortSignal): Promise<null>;
+  completeMedia(id: string, signal?: AbortSignal): Promise<Media>;
+}
+
+export function createMediaClient(options: {
+  baseUrl: string;
+  getToken: () => string | Promise<string>;
+  fetch?: typeof fetch;
+}): MediaClient;

@@ -1,0 +1,98 @@
+// Keeps openapi.yaml honest: real responses from the local stack are validated against it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import YAML from "yaml";
+import { root, stackEnv, devToken } from "../lib/test-env.mjs";
+
+const env = stackEnv();
+const doc = YAML.parse(readFileSync(path.join(root, "openapi.yaml"), "utf8"));
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ $id: "openapi", components: doc.components });
+const checked = new Set();
+
+function templateOf(url) {
+  for (const tpl of Object.keys(doc.paths)) {
+    const re = new RegExp("^" + tpl.replace(/\{[^}]+\}/g, "[^/]+") + "$");
+    if (re.test(url)) return tpl;
+  }
+  return null;
+}
+
+/** Calls the API and validates the answer against the documented response for its status. */
+async function call(method, url, token, body) {
+  const res = await fetch(env.API_URL + url, {
+    method,
+    redirect: "manual",
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const tpl = templateOf(url.split("?")[0]);
+  assert.ok(tpl, `${url} is documented`);
+  const op = doc.paths[tpl][method.toLowerCase()];
+  assert.ok(op, `${method} ${tpl} is documented`);
+  let response = op.responses[String(res.status)];
+  assert.ok(response, `${method} ${tpl} documents status ${res.status}`);
+  if (response.$ref) response = doc.components.responses[response.$ref.split("/").pop()];
+  const schema = response.content?.["application/json"]?.schema;
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (schema) {
+    const validate = ajv.compile({ $ref: schema.$ref ? `openapi${schema.$ref}` : undefined, ...(schema.$ref ? {} : schema) });
+    assert.ok(validate(data), `${method} ${tpl} ${res.status}: ${ajv.errorsText(validate.errors)}\n${text}`);
+  } else {
+    assert.equal(text, "", `${method} ${tpl} ${res.status} has no body`);
+  }
+  checked.add(`${method} ${tpl} ${res.status}`);
+  return { status: res.status, data, headers: res.headers };
+}
+
+test("every route answers as openapi.yaml documents", { timeout: 120_000 }, async () => {
+  const user = `contract-${Date.now()}`;
+  const token = await devToken(env, user, ["org:contract"]);
+  await call("GET", "/v1/health");
+  await call("POST", "/v1/uploads", null, { kind: "image", files: [] });
+  await call("POST", "/v1/uploads", token, { kind: "image", files: [] });
+  await call("POST", "/v1/uploads", token, { kind: "nope", files: [{ filename: "a.jpg", content_type: "image/jpeg", size_bytes: 1 }] });
+  await call("POST", "/v1/uploads", token, { kind: "avatar", scope: "org:other", files: [{ filename: "a.jpg", content_type: "image/jpeg", size_bytes: 1 }] });
+  await call("POST", "/v1/uploads", token, { kind: "avatar", files: [{ filename: "a.jpg", content_type: "image/jpeg", size_bytes: 99999999 }] });
+  await call("POST", "/api/v1/organizations/contract/temp-image-upload", token, { content_type: "image/png", filename: "a.png" });
+  await call("POST", "/api/v1/organizations/other/temp-image-upload", token, { content_type: "image/png", filename: "a.png" });
+
+  // A real upload, verified.
+  const fixtures = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
+  const bytes = readFileSync(path.join(fixtures, "photo.jpg"));
+  const created = await call("POST", "/v1/uploads", token, { kind: "image", scope: "org:contract", method: "put", files: [{ filename: "photo.jpg", content_type: "image/jpeg", size_bytes: bytes.length }] });
+  const slot = created.data.uploads[0];
+  const id = slot.media_id;
+  await call("POST", `/v1/media/${id}/complete`, token);
+  const headers = Object.fromEntries(Object.entries(slot.headers).filter(([k]) => k !== "content-length"));
+  const put = await fetch(slot.url, { method: "PUT", headers, body: bytes });
+  assert.equal(put.status, 200);
+  await call("POST", `/v1/media/${id}/complete`, token);
+  await call("POST", "/v1/media/complete", token, { media_ids: [id, "missing"] });
+  await call("POST", "/v1/media/complete", token, { media_ids: [] });
+  await call("GET", `/v1/media/${id}`, token);
+  await call("GET", `/v1/media/${crypto.randomUUID()}`, token);
+  await call("GET", "/v1/media?limit=1", token);
+  await call("GET", "/v1/media?scope=org:contract", token);
+  await call("GET", "/v1/media?scope=org:other", token);
+  await call("GET", "/v1/media?cursor=forged.cursor", token);
+  await call("GET", `/v1/media/${id}/url?variant=128&download=true`, token);
+  await call("GET", `/v1/media/${id}/url?expires_in=5`, token);
+  await call("GET", `/v1/media/${id}/url?variant=4096`, token);
+  await call("GET", `/v1/media/${id}/content`, token);
+  await call("PATCH", `/v1/media/${id}`, token, { title: "t", tags: ["a"] });
+  await call("PATCH", `/v1/media/${id}`, token, { status: "ready" });
+  await call("POST", `/v1/media/${id}/attach`, token, { ref: "post:1" });
+  await call("POST", `/v1/media/${id}/attach`, token, { ref: "post:2" });
+  await call("DELETE", `/v1/media/${id}/attach`, token);
+  await call("DELETE", `/v1/media/${id}`, token);
+  await call("DELETE", `/v1/media/${id}`, token);
+  assert.ok(checked.size >= 28, `checked ${checked.size} route/status pairs`);
+});
