@@ -1,0 +1,166 @@
+"""One command, one table: thumbnails (ours vs sharp vs Pillow, same run, same machine), cold
+start, presign cost and dollars per million uploads. Writes bench/RESULTS.md."""
+import datetime, json, os, platform, re, statistics, subprocess, sys, tempfile
+import numpy as np
+from PIL import Image, ImageOps
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/lambda-media/target"))
+REL = os.path.join(TARGET, "release")
+RUNS, WARMUP = int(os.environ.get("BENCH_RUNS", "9")), 2
+Image.MAX_IMAGE_PIXELS = None
+
+def run_child(cmd, env=None):
+    """Runs a child; returns (parsed JSON stdout, peak RSS in MB) using wait4's rusage."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})))
+    out = p.stdout.read(); err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{cmd[0]} failed: {err.decode()[-500:]}")
+    return json.loads(out), usage.ru_maxrss / 1024.0
+
+def ssim(a, b):
+    """Mean SSIM on luma with an 8x8 box window (Wang et al. constants)."""
+    a = a.astype(np.float64); b = b.astype(np.float64)
+    def box(x):
+        c = np.cumsum(np.cumsum(np.pad(x, ((1, 0), (1, 0))), 0), 1)
+        return (c[8:, 8:] - c[:-8, 8:] - c[8:, :-8] + c[:-8, :-8]) / 64.0
+    mu_a, mu_b = box(a), box(b)
+    va = box(a * a) - mu_a ** 2; vb = box(b * b) - mu_b ** 2; cov = box(a * b) - mu_a * mu_b
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    return float(np.mean(((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (va + vb + c2))))
+
+def luma(img):
+    img = img.convert("RGBA")
+    bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(bg, img).convert("L"))
+
+def reference(path, size):
+    """The quality reference: full decode, EXIF transpose, one LANCZOS resize."""
+    im = ImageOps.exif_transpose(Image.open(path))
+    im.thumbnail((size, size), Image.LANCZOS)
+    return im
+
+def thumbs_table(fixtures):
+    rows = []
+    impls = {
+        "ours": lambda f, o: [os.path.join(REL, "thumbs"), f, str(RUNS), str(WARMUP), o],
+        "sharp": lambda f, o: ["node", os.path.join(BENCH, "sharp.mjs"), f, str(RUNS), str(WARMUP), o],
+        "pillow": lambda f, o: [sys.executable, os.path.join(BENCH, "pillow_thumbs.py"), f, str(RUNS), str(WARMUP), o],
+    }
+    for name in sorted(os.listdir(fixtures)):
+        path = os.path.join(fixtures, name)
+        row = {"input": name}
+        for impl, cmd in impls.items():
+            if impl == "pillow" and "50mp" in name and os.environ.get("BENCH_SKIP_PILLOW_50MP"):
+                continue
+            with tempfile.TemporaryDirectory() as out:
+                data, rss = run_child(cmd(path, out))
+                q = []
+                for o in data["outputs"]:
+                    got = Image.open(os.path.join(out, f"{o['size']}.webp"))
+                    ref = reference(path, o["size"])
+                    if got.size != ref.size:
+                        got = got.resize(ref.size, Image.LANCZOS)
+                    q.append(ssim(luma(got), luma(ref)))
+                row[impl] = {"median_ms": statistics.median(data["times_ms"]), "rss_mb": rss,
+                             "bytes": sum(o["bytes"] for o in data["outputs"]), "ssim": min(q) if q else None,
+                             "sizes": [f"{o['width']}x{o['height']}" for o in data["outputs"]]}
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    return rows
+
+def cold_table():
+    sys.path.insert(0, BENCH)
+    import coldstart
+    env = {"S3_BUCKET": "bench", "TABLE_NAME": "bench", "AUTH_MODE": "hs256", "JWT_HS256_SECRET": "x" * 40,
+           "JWT_ISSUER": "iss", "JWT_AUDIENCE": "aud", "CURSOR_SECRET": "y" * 40,
+           # Unreachable endpoints: functions that call out fail fast instead of waiting on the network.
+           "S3_ENDPOINT": "http://127.0.0.1:9", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9"}
+    http_event = {"version": "2.0", "routeKey": "$default", "rawPath": "/v1/health", "rawQueryString": "", "headers": {},
+                  "requestContext": {"http": {"method": "GET", "path": "/v1/health", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+                                     "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "24/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+                                     "accountId": "123456789012", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench"},
+                  "isBase64Encoded": False}
+    runs = int(os.environ.get("BENCH_COLD_RUNS", "20"))
+    rows = {}
+    for fn, event in [("hello", {}), ("upload-api", http_event), ("media-api", http_event), ("complete-upload", http_event),
+                      ("process-upload", {"Records": []}), ("janitor", {"detail-type": "Scheduled Event"})]:
+        rows[fn] = coldstart.measure([os.path.join(REL, fn)], event, env, runs)
+    rows["python-boto3"] = coldstart.measure([sys.executable, os.path.join(BENCH, "py_presign_handler.py")], {}, env, max(5, runs // 2))
+    return rows
+
+def criterion_table():
+    out = subprocess.run(["cargo", "bench", "-q", "-p", "bench", "--bench", "presign", "--", "--noplot"], cwd=ROOT, capture_output=True, text=True)
+    rows = {}
+    for m in re.finditer(r"^(.+?)\s*\n?\s+time:\s+\[\S+ \S+ (\S+) (\S+)", out.stdout, re.M):
+        v, unit = float(m.group(2)), m.group(3)
+        rows[m.group(1).strip()] = v * {"ns": 1e-3, "µs": 1, "us": 1, "ms": 1e3}[unit]
+    return rows
+
+def sizes_table():
+    rows = {}
+    for fn in ["upload-api", "media-api", "complete-upload", "process-upload", "janitor"]:
+        b = os.path.join(REL, fn)
+        z = os.path.join(ROOT, ".local/lambda-zips", fn, "bootstrap.zip")
+        rows[fn] = {"binary_kib": os.path.getsize(b) // 1024, "arm64_zip_kib": os.path.getsize(z) // 1024 if os.path.exists(z) else None}
+    return rows
+
+def cost(thumbs, cold):
+    # us-east-1 arm64 prices: Lambda $0.0000133334 per GB-s and $0.20 per 1M requests;
+    # HTTP API $1.00 per 1M requests; DynamoDB on-demand $0.625 per 1M writes, $0.125 per 1M reads;
+    # S3 PUT/POST $0.005 per 1k, GET $0.0004 per 1k.
+    gb_s, req = 0.0000133334, 0.20 / 1e6
+    photo = next(r for r in thumbs if r["input"] == "jpeg-12mp.jpg")["ours"]["median_ms"]
+    api_ms, api_mem = 10.0, 0.256          # a slot request (measured handler cost is µs; network to DynamoDB dominates)
+    proc_ms, proc_mem = photo + 150.0, 1.024  # thumbnails + S3 GET/PUTs + DynamoDB update
+    lam = 1e6 * ((api_ms / 1000 * api_mem + proc_ms / 1000 * proc_mem) * gb_s + 2 * req)
+    api_gw = 1.00
+    dynamo = 1e6 * (2 * 0.625 + 2 * 0.125) / 1e6
+    s3 = 1e6 * ((1 + 4) * 0.005 / 1000 + 1 * 0.0004 / 1000)
+    janitor = 24 * 30 * (2.0 * 0.256 * gb_s + req)  # hourly runs, monthly share
+    total = lam + api_gw + dynamo + s3 + janitor / 1
+    return {"lambda": lam, "api_gateway": api_gw, "dynamodb": dynamo, "s3_requests": s3, "janitor_month": janitor, "total": total,
+            "assumptions": f"upload-api {api_ms:.0f} ms at 256 MB; process-upload {proc_ms:.0f} ms at 1024 MB (12 MP photo, measured here + 150 ms I/O)"}
+
+def main():
+    fixtures = subprocess.run([os.path.join(REL, "make-bench-fixtures"), os.path.join(BENCH, "fixtures")], capture_output=True, text=True, check=True).stdout.strip()
+    thumbs = thumbs_table(fixtures)
+    cold = cold_table()
+    crit = criterion_table()
+    sizes = sizes_table()
+    c = cost(thumbs, cold)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    lines = [f"# Benchmark results", "", f"- date: {datetime.date.today()}", f"- machine: {os.cpu_count()} cores, {cpu}",
+             "- command: `bench/run` (median of %d runs after %d warm-up; peak RSS of the whole process)" % (RUNS, WARMUP), "",
+             "## Thumbnails: three lossy WebP sizes (1024/512/128, q80, effort/method 4)", "",
+             "| input | ours ms | sharp ms | Pillow ms | ours/sharp | ours/Pillow | ours MB | sharp MB | Pillow MB | RSS ours/sharp | bytes ours | bytes sharp | bytes Pillow | SSIM ours | SSIM sharp | SSIM Pillow |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in thumbs:
+        o, s, p = r["ours"], r["sharp"], r.get("pillow")
+        pv = lambda k, f: (f % p[k]) if p and p.get(k) is not None else "-"
+        lines.append(f"| {r['input']} | {o['median_ms']:.0f} | {s['median_ms']:.0f} | {pv('median_ms', '%.0f')} | {o['median_ms']/s['median_ms']:.2f} | "
+                     f"{(o['median_ms']/p['median_ms']) if p else float('nan'):.2f} | {o['rss_mb']:.0f} | {s['rss_mb']:.0f} | {pv('rss_mb', '%.0f')} | {o['rss_mb']/s['rss_mb']:.2f} | "
+                     f"{o['bytes']} | {s['bytes']} | {pv('bytes', '%d')} | {o['ssim']:.4f} | {s['ssim']:.4f} | {pv('ssim', '%.4f')} |")
+    hello = cold["hello"]
+    lines += ["", "## Cold start: process start to first invocation answered (Runtime API stub on loopback)", "",
+              "| function | median ms | / hello-world Rust | / Python+boto3 |", "|---|---|---|---|"]
+    for fn, ms in cold.items():
+        lines.append(f"| {fn} | {ms:.1f} | {ms/hello:.2f} | {ms/cold['python-boto3']:.3f} |")
+    lines += ["", "## Request path (criterion, time per operation)", "", "| operation | µs |", "|---|---|"]
+    for k, v in crit.items():
+        lines.append(f"| {k} | {v:.2f} |")
+    lines += ["", "## Sizes", "", "| function | release binary (x86_64) KiB | arm64 zip KiB |", "|---|---|---|"]
+    for fn, v in sizes.items():
+        lines.append(f"| {fn} | {v['binary_kib']} | {v['arm64_zip_kib'] if v['arm64_zip_kib'] is not None else 'run scripts/build-arm64'} |")
+    lines += ["", "## Cost per 1M uploads (us-east-1, arm64)", "", "| part | USD |", "|---|---|"]
+    for k in ["lambda", "api_gateway", "dynamodb", "s3_requests", "total"]:
+        lines.append(f"| {k} | {c[k]:.2f} |")
+    lines += ["", f"Janitor: about ${c['janitor_month']:.4f} a month (hourly). Assumptions: {c['assumptions']}. Prices: Lambda arm64 $0.0000133334/GB-s and $0.20/1M requests; HTTP API $1.00/1M; DynamoDB on-demand $0.625/1M writes, $0.125/1M reads; S3 $0.005/1k PUT/POST, $0.0004/1k GET."]
+    text = "\n".join(lines) + "\n"
+    open(os.path.join(BENCH, "RESULTS.md"), "w").write(text)
+    print(text)
+
+if __name__ == "__main__":
+    main()
