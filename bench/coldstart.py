@@ -5,7 +5,7 @@ import http.server, json, os, statistics, subprocess, sys, threading, time, uuid
 class Stub(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-def serve(event_bytes):
+def serve(event_bytes, deadline_ms=30000):
     done = threading.Event()
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a): pass
@@ -15,7 +15,7 @@ def serve(event_bytes):
                 return
             self.send_response(200)
             self.send_header("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4()))
-            self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
+            self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + deadline_ms))
             self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(event_bytes)))
@@ -29,10 +29,10 @@ def serve(event_bytes):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, done
 
-def measure(cmd, event, env, runs):
+def measure(cmd, event, env, runs, deadline_ms=30000):
     times = []
     for _ in range(runs):
-        srv, done = serve(json.dumps(event).encode())
+        srv, done = serve(json.dumps(event).encode(), deadline_ms)
         e = dict(os.environ, **env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{srv.server_address[1]}",
                  AWS_LAMBDA_FUNCTION_NAME="bench", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_FUNCTION_VERSION="1",
                  AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret", RUST_LOG="error")

@@ -30,4 +30,5 @@ for i in range(runs + warmup):
 if outdir:
     for s, _, b in last:
         open(f"{outdir}/{s}.webp", "wb").write(b)
-print(json.dumps({"times_ms": times, "outputs": [{"size": s, "width": w, "height": h, "bytes": len(b)} for s, (w, h), b in last]}))
+hwm = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+print(json.dumps({"peak_rss_kb": hwm, "times_ms": times, "outputs": [{"size": s, "width": w, "height": h, "bytes": len(b)} for s, (w, h), b in last]}))

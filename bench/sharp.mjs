@@ -23,4 +23,5 @@ for (let i = 0; i < runs + warmup; i++) {
   if (i >= warmup) times.push(performance.now() - t);
 }
 if (outdir) for (const o of last) writeFileSync(`${outdir}/${o.size}.webp`, o.data);
-console.log(JSON.stringify({ times_ms: times, outputs: last.map((o) => ({ size: o.size, width: o.width, height: o.height, bytes: o.data.length })) }));
+const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+console.log(JSON.stringify({ peak_rss_kb: hwm, times_ms: times, outputs: last.map((o) => ({ size: o.size, width: o.width, height: o.height, bytes: o.data.length })) }));

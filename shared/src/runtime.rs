@@ -13,7 +13,12 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(config: &Config) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // A stalled dependency must become an error (and a retry), never a hung invocation.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .operation_attempt_timeout(std::time::Duration::from_secs(10))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
         if let Some(region) = &config.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }

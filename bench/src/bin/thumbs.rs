@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let warmup: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2);
     let outdir = args.get(4).cloned();
     let ct = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);
-    let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(4);
+    let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::config::DEFAULT_WEBP_METHOD);
     let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method };
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
     let mut times = Vec::new();
@@ -34,6 +34,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         outputs.push(serde_json::json!({"size": t.size, "width": t.width, "height": t.height, "bytes": t.webp.len()}));
     }
-    println!("{}", serde_json::json!({"times_ms": times, "outputs": outputs}));
+    println!("{}", serde_json::json!({"times_ms": times, "outputs": outputs, "peak_rss_kb": peak_rss_kb()}));
     Ok(())
+}
+
+/// VmHWM: this process's peak resident set since exec (ru_maxrss would include the parent's
+/// pages from before exec).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
 }

@@ -27,7 +27,8 @@ impl UploadRecords for MemoryStore {
 
     async fn count_pending(&self, owner: &str, at_most: u32) -> Result<u32, StoreError> {
         let items = self.items.lock().map_err(|e| StoreError::Other(e.to_string()))?;
-        let n = items.values().filter(|r| r.owner == owner && r.status == Status::Pending).count();
-        Ok((n as u32).min(at_most))
+        // Stops counting at the bound, as the DynamoDB query does.
+        let n = items.values().filter(|r| r.owner == owner && r.status == Status::Pending).take(at_most as usize).count();
+        Ok(n as u32)
     }
 }
