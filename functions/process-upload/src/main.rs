@@ -13,19 +13,13 @@ use shared::storage::ObjectStore;
 use shared::store::DynamoStore;
 use std::sync::Arc;
 
-/// S3 event keys are URL-encoded with `+` for spaces.
-fn decode_key(raw: &str) -> String {
-    let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
 async fn handle(p: &Processor<SystemClock>, event: LambdaEvent<S3Event>) -> Result<serde_json::Value, Error> {
     let request_id = event.context.request_id.clone();
     let mut failures = Vec::new();
     let mut handled = 0usize;
     for record in event.payload.records {
         let Some(raw_key) = record.s3.object.key.as_deref() else { continue };
-        let key = decode_key(raw_key);
+        let key = shared::storage::decode_event_key(raw_key);
         let Some(name) = key.strip_prefix("incoming/") else {
             tracing::warn!(%key, "event outside incoming/ ignored");
             continue;
@@ -79,15 +73,4 @@ async fn main() -> Result<(), Error> {
         async move { handle(&p, event).await }
     }))
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decode_key;
-
-    #[test]
-    fn event_keys_are_url_decoded() {
-        assert_eq!(decode_key("incoming/a+b%2Bc"), "incoming/a b+c");
-        assert_eq!(decode_key("incoming/caf%C3%A9+%C3%BC.jpg"), "incoming/café ü.jpg");
-    }
 }
