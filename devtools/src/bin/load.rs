@@ -50,15 +50,6 @@ async fn one_upload(s: &Stack, token: &str, i: usize) -> Result<(String, Expect)
     Ok((slot["media_id"].as_str().unwrap_or_default().to_string(), expect))
 }
 
-fn pid_of(name: &str) -> Option<i32> {
-    let path = devtools::env::repo_root().join(".local/run").join(format!("{name}.pid"));
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
-fn signal(pid: i32, sig: &str) {
-    let _ = std::process::Command::new("kill").args([sig, &pid.to_string()]).status();
-}
-
 async fn janitor(s: &Stack) -> Value {
     let url = format!("{}/2015-03-31/functions/janitor/invocations", s.api);
     s.http.post(url).json(&json!({"detail-type": "Scheduled Event"})).send().await.map(|r| r).ok()
@@ -166,41 +157,39 @@ async fn main() {
         }
     }
 
-    // 4. Faults: DynamoDB stalls (SIGSTOP) for 12 s while 30 fresh uploads are processed; the
-    //    SDK times out, the invocation fails, the event is retried, and every upload completes.
-    let mut fault = json!({"skipped": "no DynamoDB pid"});
-    if let Some(pid) = pid_of("ddb") {
-        let token = tokens[0].clone();
-        let mut ids = Vec::new();
-        for i in 0..30 {
-            match one_upload(&s, &token, 6 * i).await {
-                Ok((id, _)) => ids.push(id),
-                Err(e) => failures.push(format!("fault-phase upload: {e}")),
-            }
-            if i == 5 {
-                signal(pid, "-STOP");
-            }
+    // 4. Faults: S3 (the emulator) goes away for 5 s right after 30 fresh uploads land, while
+    //    their events are being processed; failed invocations are retried and every upload
+    //    completes.
+    let token = tokens[0].clone();
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        match one_upload(&s, &token, 6 * i).await {
+            Ok((id, _)) => ids.push(id),
+            Err(e) => failures.push(format!("fault-phase upload: {e}")),
         }
-        tokio::time::sleep(Duration::from_secs(12)).await;
-        signal(pid, "-CONT");
-        let until = Instant::now() + Duration::from_secs(120);
-        let mut done = 0;
-        for id in &ids {
-            loop {
-                let m = snapshot(&s, &token, id).await;
-                if m["status"] == "ready" {
-                    done += 1;
-                    break;
-                }
-                if Instant::now() > until {
-                    failures.push(format!("{id} not ready after the DynamoDB stall: {m}"));
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
-        fault = json!({"uploads": ids.len(), "ready_after_stall": done, "stall_seconds": 12});
     }
+    let outage = std::process::Command::new(devtools::env::repo_root().join("scripts/local"))
+        .args(["restart-s3", "5"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let until = Instant::now() + Duration::from_secs(120);
+    let mut done = 0;
+    for id in &ids {
+        loop {
+            let m = snapshot(&s, &token, id).await;
+            if m["status"] == "ready" {
+                done += 1;
+                break;
+            }
+            if Instant::now() > until {
+                failures.push(format!("{id} not ready after the S3 outage: {m}"));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    let fault = json!({"uploads": ids.len(), "ready_after_outage": done, "s3_down_seconds": 5, "outage_injected": outage});
 
     let lost_by_janitor = uploads.iter().filter(|(_, id, _)| states.get(id).is_none()).count();
     let report = json!({
