@@ -154,6 +154,19 @@ impl Stack {
         self.s3.head_object().bucket(&self.bucket).key(key).send().await.ok()
     }
 
+    /// Polls until `key` is gone. A verification started by the S3 event may still be running
+    /// when the complete endpoint has already decided; if it loses, it removes what it wrote.
+    pub async fn wait_absent(&self, key: &str, deadline: Duration) -> bool {
+        let until = Instant::now() + deadline;
+        while self.head(key).await.is_some() {
+            if Instant::now() > until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        true
+    }
+
     pub async fn get_object(&self, key: &str) -> Option<Vec<u8>> {
         let out = self.s3.get_object().bucket(&self.bucket).key(key).send().await.ok()?;
         Some(out.body.collect().await.ok()?.into_bytes().to_vec())

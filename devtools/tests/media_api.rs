@@ -4,6 +4,7 @@
 use devtools::images;
 use devtools::stack::{user, Stack};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// A ready media made through the real flow (PUT to S3, then complete).
 async fn ready_media(s: &Stack, token: &str, kind: &str, scope: Option<&str>, filename: &str) -> Value {
@@ -300,7 +301,7 @@ async fn delete_removes_every_object_and_a_second_delete_is_404() {
     let r = s.call("DELETE", &format!("/v1/media/{id}"), Some(&t), None).await;
     assert_eq!(r.status, 204);
     for k in &keys {
-        assert!(s.head(k).await.is_none(), "{k} deleted");
+        assert!(s.wait_absent(k, Duration::from_secs(15)).await, "{k} deleted");
     }
     assert!(s.record(id).await.is_none(), "record deleted");
     let r = s.call("DELETE", &format!("/v1/media/{id}"), Some(&t), None).await;
