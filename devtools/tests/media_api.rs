@@ -318,8 +318,20 @@ async fn delete_removes_every_object_and_a_second_delete_is_404() {
 async fn unknown_routes_and_methods_are_json_errors() {
     let s = Stack::connect().await;
     let t = s.token(&user("rt"), &[]);
-    let r = s.call("PUT", "/v1/media", Some(&t), None).await;
-    assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
+    let id = uuid::Uuid::new_v4();
+    for (method, path, allow) in [
+        ("PUT", "/v1/media".to_string(), "GET"),
+        ("POST", format!("/v1/media/{id}"), "GET, PATCH, DELETE"),
+        ("GET", format!("/v1/media/{id}/attach"), "POST, DELETE"),
+        ("DELETE", format!("/v1/media/{id}/url"), "GET"),
+        ("GET", "/v1/uploads".to_string(), "POST"),
+        ("TRACE", "/v1/health".to_string(), "GET"),
+        ("GET", format!("/v1/media/{id}/complete"), "POST"),
+    ] {
+        let r = s.call(method, &path, Some(&t), None).await;
+        assert_eq!((r.status, r.code()), (405, "method_not_allowed"), "{method} {path}");
+        assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+    }
     let r = s.call("GET", "/v1/media/not-a-uuid", Some(&t), None).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
 }

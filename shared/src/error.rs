@@ -9,11 +9,13 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// For 405: the methods the route accepts (the `Allow` header, RFC 9110).
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), allow: None }
     }
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(400, "invalid_request", message)
@@ -30,8 +32,8 @@ impl ApiError {
     pub fn route_not_found() -> Self {
         Self::new(404, "not_found", "no such route")
     }
-    pub fn method_not_allowed() -> Self {
-        Self::new(405, "method_not_allowed", "method not allowed on this route")
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self { allow: Some(allow), ..Self::new(405, "method_not_allowed", format!("this route accepts {allow}")) }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)

@@ -22,7 +22,11 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
 }
 
 pub fn error(e: &ApiError) -> Response<Body> {
-    Response::builder()
+    let mut builder = Response::builder();
+    if let Some(allow) = e.allow {
+        builder = builder.header("allow", allow);
+    }
+    builder
         .status(e.status)
         .header("content-type", "application/json")
         .header("cache-control", "no-store")

@@ -2,6 +2,7 @@
 //! the functions use. Each external service sits behind one module: `store` (DynamoDB),
 //! `storage` (S3), `auth` (JWT verification).
 
+pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -1,7 +1,7 @@
 use futures::StreamExt;
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
 use serde_json::{json, Value};
+use shared::api::CompleteBatch;
 use shared::auth::{Authenticator, Caller};
 use shared::clock::SystemClock;
 use shared::error::ApiError;
@@ -10,7 +10,6 @@ use shared::processing::{Outcome, Processor};
 use shared::view::{is_owner, UrlSigner};
 use std::time::Instant;
 
-const MAX_BATCH: usize = 50;
 /// Verifications run this many at a time within one batch request.
 const BATCH_CONCURRENCY: usize = 4;
 
@@ -18,12 +17,6 @@ pub struct App {
     pub auth: Authenticator,
     pub processor: Processor<SystemClock>,
     pub urls: UrlSigner<SystemClock>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest {
-    media_ids: Vec<String>,
 }
 
 impl App {
@@ -34,7 +27,7 @@ impl App {
         let (name, result) = match (req.method().as_str(), route.as_slice()) {
             ("POST", ["v1", "media", "complete"]) => ("complete_batch", self.complete_batch(&req).await),
             ("POST", ["v1", "media", id, "complete"]) => ("complete", self.complete_one(&req, id).await),
-            (_, ["v1", "media", "complete"] | ["v1", "media", _, "complete"]) => ("method_not_allowed", Err(ApiError::method_not_allowed())),
+            (_, ["v1", "media", "complete"] | ["v1", "media", _, "complete"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("POST"))),
             _ => ("unknown", Err(ApiError::route_not_found())),
         };
         http::finish(&req, name, started, result)
@@ -49,12 +42,9 @@ impl App {
 
     async fn complete_batch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let caller = self.auth.authenticate(req)?;
-        let body: BatchRequest = http::parse_json(req)?;
-        if body.media_ids.is_empty() || body.media_ids.len() > MAX_BATCH {
-            return Err(ApiError::invalid_request(format!("media_ids must hold 1 to {MAX_BATCH} ids")));
-        }
-        let total = body.media_ids.len();
-        let results: Vec<(bool, Value)> = futures::stream::iter(body.media_ids.into_iter())
+        let media_ids = http::parse_json::<CompleteBatch>(req)?.validate()?;
+        let total = media_ids.len();
+        let results: Vec<(bool, Value)> = futures::stream::iter(media_ids.into_iter())
             .map(|raw| {
                 let caller = &caller;
                 async move {

@@ -1,8 +1,8 @@
 //! Thin handlers: parse the request, call one operation, render the media object.
 
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Deserializer};
 use serde_json::json;
+use shared::api::{self, AttachRequest, MetadataPatch};
 use shared::auth::{Authenticator, Caller};
 use shared::clock::{self, Clock, SystemClock};
 use shared::error::ApiError;
@@ -10,10 +10,10 @@ use shared::http;
 use shared::kinds::Kinds;
 use shared::media::{MediaRecord, Status};
 use shared::storage::ObjectStore;
-use shared::store::{DynamoStore, ListBy, ListFilter, MetadataEdit, StoreError};
+use shared::store::{DynamoStore, ListBy, ListFilter, StoreError};
 use shared::upload::request::parse_scope;
 use shared::view::{can_read, is_owner, UrlSigner, DEFAULT_URL_TTL};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub struct App {
     pub auth: Authenticator,
@@ -22,61 +22,6 @@ pub struct App {
     pub urls: UrlSigner<SystemClock>,
     pub kinds: Kinds,
     pub cursor_secret: Vec<u8>,
-}
-
-const MAX_TITLE: usize = 200;
-const MAX_DESCRIPTION: usize = 2000;
-const MAX_TAGS: usize = 20;
-const MAX_TAG: usize = 50;
-const MAX_REF: usize = 200;
-
-/// Distinguishes a missing field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PatchBody {
-    #[serde(default, deserialize_with = "nullable")]
-    title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    description: Option<Option<String>>,
-    #[serde(default)]
-    tags: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AttachBody {
-    #[serde(rename = "ref")]
-    reference: String,
-    #[serde(default)]
-    expect_kind: Option<String>,
-}
-
-fn text(field: &str, value: &str, max: usize, min: usize) -> Result<(), ApiError> {
-    let n = value.chars().count();
-    if n < min || n > max {
-        return Err(ApiError::invalid_request(format!("{field} must be {min} to {max} characters")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::invalid_request(format!("{field} must not contain control characters")));
-    }
-    Ok(())
-}
-
-/// RFC 6266 / RFC 5987: an ASCII fallback plus the exact UTF-8 name, safe for any filename.
-pub fn content_disposition(filename: &str) -> String {
-    let fallback: String = filename
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' || c == ' ' { c } else { '_' })
-        .collect();
-    const ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'!').remove(b'#').remove(b'$').remove(b'&').remove(b'+').remove(b'-').remove(b'.')
-        .remove(b'^').remove(b'_').remove(b'`').remove(b'|').remove(b'~');
-    let encoded = percent_encoding::utf8_percent_encode(filename, ATTR);
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 fn not_found_on_condition(e: StoreError) -> ApiError {
@@ -100,9 +45,9 @@ impl App {
             ("GET", ["v1", "media", id, "content"]) => ("media_content", self.url(&req, id, true).await),
             ("POST", ["v1", "media", id, "attach"]) => ("attach", self.attach(&req, id).await),
             ("DELETE", ["v1", "media", id, "attach"]) => ("detach", self.detach(&req, id).await),
-            (_, ["v1", "media"] | ["v1", "media", _] | ["v1", "media", _, "url" | "content" | "attach"]) => {
-                ("method_not_allowed", Err(ApiError::method_not_allowed()))
-            }
+            (_, ["v1", "media"] | ["v1", "media", _, "url" | "content"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("GET"))),
+            (_, ["v1", "media", _]) => ("method_not_allowed", Err(ApiError::method_not_allowed("GET, PATCH, DELETE"))),
+            (_, ["v1", "media", _, "attach"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("POST, DELETE"))),
             _ => ("unknown", Err(ApiError::route_not_found())),
         };
         http::finish(&req, name, started, result)
@@ -154,16 +99,8 @@ impl App {
                 return Err(ApiError::new(400, "unknown_kind", "unknown kind"));
             }
         }
-        let status = http::query(req, "status");
-        if let Some(s) = &status {
-            if !matches!(s.as_str(), "pending" | "ready" | "rejected") {
-                return Err(ApiError::invalid_request("status must be pending, ready or rejected"));
-            }
-        }
-        let limit = match http::query(req, "limit") {
-            Some(l) => l.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| ApiError::invalid_request("limit must be 1 to 100"))?,
-            None => 50,
-        };
+        let status = api::parse_status(http::query(req, "status").as_deref())?;
+        let limit = api::parse_limit(http::query(req, "limit").as_deref())?;
         let query_id = format!("{by:?}|{kind:?}|{status:?}");
         let start = http::query(req, "cursor").map(|c| shared::cursor::decode(&self.cursor_secret, &query_id, &c)).transpose()?;
         let filter = ListFilter { kind, status };
@@ -191,18 +128,9 @@ impl App {
             let stem = record.filename.rsplit_once('.').map(|(s, _)| s).unwrap_or(&record.filename);
             (v.key.clone(), format!("{stem}-w{variant}.webp"))
         };
-        let ttl = match http::query(req, "expires_in") {
-            Some(s) => Duration::from_secs(
-                s.parse::<u64>().ok().filter(|n| (60..=3600).contains(n)).ok_or_else(|| ApiError::invalid_request("expires_in must be 60 to 3600"))?,
-            ),
-            None => DEFAULT_URL_TTL,
-        };
-        let download = match http::query(req, "download").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => return Err(ApiError::invalid_request("download must be true or false")),
-        };
-        let disposition = download.then(|| content_disposition(&filename));
+        let ttl = api::parse_expires_in(http::query(req, "expires_in").as_deref(), DEFAULT_URL_TTL)?;
+        let download = api::parse_download(http::query(req, "download").as_deref())?;
+        let disposition = download.then(|| api::content_disposition(&filename));
         let signed = self.urls.url_for(record.visibility, &key, ttl, disposition).await?;
         if redirect {
             return Ok(http::redirect(&signed.url));
@@ -212,26 +140,8 @@ impl App {
 
     async fn patch(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let caller = self.auth.authenticate(req)?;
-        let body: PatchBody = http::parse_json(req)?;
-        if let Some(Some(t)) = &body.title {
-            text("title", t, MAX_TITLE, 0)?;
-        }
-        if let Some(Some(d)) = &body.description {
-            text("description", d, MAX_DESCRIPTION, 0)?;
-        }
-        if let Some(tags) = &body.tags {
-            if tags.len() > MAX_TAGS {
-                return Err(ApiError::invalid_request(format!("at most {MAX_TAGS} tags")));
-            }
-            for t in tags {
-                text("each tag", t, MAX_TAG, 1)?;
-            }
-        }
-        if body.title.is_none() && body.description.is_none() && body.tags.is_none() {
-            return Err(ApiError::invalid_request("nothing to update: send title, description or tags"));
-        }
+        let edit = http::parse_json::<MetadataPatch>(req)?.validate()?;
         let record = self.owned(&caller, id).await?;
-        let edit = MetadataEdit { title: body.title, description: body.description, tags: body.tags };
         let now = clock::format(self.urls.clock.now());
         let updated = self.store.update_metadata(&record.id, &caller.user_id, &edit, &now).await.map_err(not_found_on_condition)?;
         self.render(&updated).await
@@ -239,8 +149,7 @@ impl App {
 
     async fn attach(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let caller = self.auth.authenticate(req)?;
-        let body: AttachBody = http::parse_json(req)?;
-        text("ref", &body.reference, MAX_REF, 1)?;
+        let body = http::parse_json::<AttachRequest>(req)?.validate()?;
         let record = self.owned(&caller, id).await?;
         let now = clock::format(self.urls.clock.now());
         match self.store.attach(&record.id, &caller.user_id, &body.reference, body.expect_kind.as_deref(), &now).await {
@@ -294,17 +203,5 @@ impl App {
             Err(e) => tracing::warn!(media_id = %marked.id, error = %e, "objects left for the janitor to delete"),
         }
         Ok(http::no_content())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::content_disposition;
-
-    #[test]
-    fn content_disposition_is_safe_for_any_filename() {
-        assert_eq!(content_disposition("a.jpg"), "attachment; filename=\"a.jpg\"; filename*=UTF-8''a.jpg");
-        let d = content_disposition("my \"best\" café\r\n.jpg");
-        assert!(d.starts_with("attachment; filename=\"my _best_ caf___.jpg\"; filename*=UTF-8''my%20%22best%22%20caf%C3%A9%0D%0A.jpg"), "{d}");
     }
 }

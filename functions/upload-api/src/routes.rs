@@ -1,7 +1,8 @@
 //! Thin handlers: parse the request into domain types, call one operation, render the result.
 
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use shared::api::TempImageRequest;
 use serde_json::json;
 use shared::auth::Authenticator;
 use shared::clock::Clock;
@@ -19,13 +20,6 @@ pub struct App<R, S, C> {
     pub auth: Authenticator,
     pub kinds: Kinds,
     pub uploads: UploadService<R, S, C>,
-}
-
-/// The body of the compatibility route used by an existing frontend.
-#[derive(Debug, Deserialize)]
-struct TempImageRequest {
-    content_type: String,
-    filename: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,8 +42,9 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> App<R, S, C> {
             ("POST", ["api", "v1", "organizations", org, "temp-image-upload"]) => {
                 ("temp_image_upload", self.temp_image_upload(&req, org).await)
             }
-            (_, ["v1", "health"] | ["v1", "uploads"] | ["api", "v1", "organizations", _, "temp-image-upload"]) => {
-                ("method_not_allowed", Err(ApiError::method_not_allowed()))
+            (_, ["v1", "health"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("GET"))),
+            (_, ["v1", "uploads"] | ["api", "v1", "organizations", _, "temp-image-upload"]) => {
+                ("method_not_allowed", Err(ApiError::method_not_allowed("POST")))
             }
             _ => ("unknown", Err(ApiError::route_not_found())),
         };

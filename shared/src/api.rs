@@ -1,0 +1,223 @@
+//! The media API's request bodies and query parameters, parsed and bounded once. Handlers get
+//! domain values or a 400; nothing here touches AWS, so every parser is fuzzed
+//! (`fuzz/fuzz_targets/request_json.rs`). The upload request lives in `upload::request`.
+
+use crate::error::ApiError;
+use crate::store::MetadataEdit;
+use serde::{Deserialize, Deserializer};
+use std::time::Duration;
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 2000;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG: usize = 50;
+pub const MAX_REF: usize = 200;
+pub const MAX_KIND_NAME: usize = 64;
+/// Ids per `POST /v1/media/complete`.
+pub const MAX_BATCH: usize = 50;
+pub const DEFAULT_LIST_LIMIT: usize = 50;
+pub const MAX_LIST_LIMIT: usize = 100;
+
+/// Distinguishes a missing field (`None`) from an explicit `null` (`Some(None)`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Bounded free text: `min..=max` characters, no control characters but newline and tab.
+pub fn text(field: &str, value: &str, max: usize, min: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(ApiError::invalid_request(format!("{field} must be {min} to {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ApiError::invalid_request(format!("{field} must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// `PATCH /v1/media/{id}`: `null` clears title or description; tags are replaced whole.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    tags: Option<Option<Vec<String>>>,
+}
+
+impl MetadataPatch {
+    pub fn validate(self) -> Result<MetadataEdit, ApiError> {
+        if let Some(Some(t)) = &self.title {
+            text("title", t, MAX_TITLE, 0)?;
+        }
+        if let Some(Some(d)) = &self.description {
+            text("description", d, MAX_DESCRIPTION, 0)?;
+        }
+        let tags = match self.tags {
+            None => None,
+            Some(None) => return Err(ApiError::invalid_request("tags must be an array (send [] to clear them)")),
+            Some(Some(tags)) => {
+                if tags.len() > MAX_TAGS {
+                    return Err(ApiError::invalid_request(format!("at most {MAX_TAGS} tags")));
+                }
+                for t in &tags {
+                    text("each tag", t, MAX_TAG, 1)?;
+                }
+                Some(tags)
+            }
+        };
+        if self.title.is_none() && self.description.is_none() && tags.is_none() {
+            return Err(ApiError::invalid_request("nothing to update: send title, description or tags"));
+        }
+        Ok(MetadataEdit { title: self.title, description: self.description, tags })
+    }
+}
+
+/// `POST /v1/media/{id}/attach`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachRequest {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    #[serde(default)]
+    pub expect_kind: Option<String>,
+}
+
+impl AttachRequest {
+    pub fn validate(self) -> Result<Self, ApiError> {
+        text("ref", &self.reference, MAX_REF, 1)?;
+        if let Some(k) = &self.expect_kind {
+            text("expect_kind", k, MAX_KIND_NAME, 1)?;
+        }
+        Ok(self)
+    }
+}
+
+/// `POST /v1/media/complete`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBatch {
+    media_ids: Vec<String>,
+}
+
+impl CompleteBatch {
+    /// The ids as sent (each is checked, and answered, one by one).
+    pub fn validate(self) -> Result<Vec<String>, ApiError> {
+        if self.media_ids.is_empty() || self.media_ids.len() > MAX_BATCH {
+            return Err(ApiError::invalid_request(format!("media_ids must hold 1 to {MAX_BATCH} ids")));
+        }
+        Ok(self.media_ids)
+    }
+}
+
+/// `POST /api/v1/organizations/{org_id}/temp-image-upload`, the compatibility route.
+#[derive(Debug, Deserialize)]
+pub struct TempImageRequest {
+    pub content_type: String,
+    pub filename: String,
+}
+
+/// `limit` of `GET /v1/media`.
+pub fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_LIST_LIMIT),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIST_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::invalid_request(format!("limit must be 1 to {MAX_LIST_LIMIT}"))),
+    }
+}
+
+/// `status` filter of `GET /v1/media`.
+pub fn parse_status(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(s @ ("pending" | "ready" | "rejected")) => Ok(Some(s.to_string())),
+        Some(_) => Err(ApiError::invalid_request("status must be pending, ready or rejected")),
+    }
+}
+
+/// `expires_in` of `GET /v1/media/{id}/url`: 60 to 3600 seconds.
+pub fn parse_expires_in(raw: Option<&str>, default: Duration) -> Result<Duration, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (60..=3600).contains(n))
+            .map(Duration::from_secs)
+            .ok_or_else(|| ApiError::invalid_request("expires_in must be 60 to 3600")),
+    }
+}
+
+/// `download` of the URL routes: a strict boolean.
+pub fn parse_download(raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::invalid_request("download must be true or false")),
+    }
+}
+
+/// RFC 6266 / RFC 5987: an ASCII fallback plus the exact UTF-8 name, safe for any filename.
+pub fn content_disposition(filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' || c == ' ' { c } else { '_' })
+        .collect();
+    const ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!').remove(b'#').remove(b'$').remove(b'&').remove(b'+').remove(b'-').remove(b'.')
+        .remove(b'^').remove(b'_').remove(b'`').remove(b'|').remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(filename, ATTR);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(v: serde_json::Value) -> Result<MetadataEdit, ApiError> {
+        serde_json::from_value::<MetadataPatch>(v).map_err(|e| ApiError::invalid_request(e.to_string()))?.validate()
+    }
+
+    #[test]
+    fn patch_rules() {
+        let e = patch(serde_json::json!({"title": null, "tags": []})).unwrap();
+        assert_eq!((e.title, e.tags), (Some(None), Some(vec![])));
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"tags": null}),
+            serde_json::json!({"tags": [""]}),
+            serde_json::json!({"title": "x".repeat(201)}),
+            serde_json::json!({"title": "a\u{0}b"}),
+            serde_json::json!({"tags": vec!["t"; 21]}),
+            serde_json::json!({"owner": "me"}),
+        ] {
+            assert_eq!(patch(bad.clone()).map(|_| ()).unwrap_err().status, 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_parameters() {
+        assert_eq!(parse_limit(None).unwrap(), 50);
+        assert_eq!(parse_limit(Some("100")).unwrap(), 100);
+        for bad in ["0", "101", "-1", "1e2", ""] {
+            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(parse_status(Some("ready")).unwrap().as_deref(), Some("ready"));
+        assert!(parse_status(Some("deleting")).is_err(), "internal states are not listable");
+        assert_eq!(parse_expires_in(Some("60"), Duration::ZERO).unwrap(), Duration::from_secs(60));
+        assert!(parse_expires_in(Some("3601"), Duration::ZERO).is_err());
+        assert!(parse_download(Some("TRUE")).is_err());
+    }
+
+    #[test]
+    fn content_disposition_is_safe_for_any_filename() {
+        assert_eq!(content_disposition("a.jpg"), "attachment; filename=\"a.jpg\"; filename*=UTF-8''a.jpg");
+        let d = content_disposition("my \"best\" café\r\n.jpg");
+        assert!(d.starts_with("attachment; filename=\"my _best_ caf___.jpg\"; filename*=UTF-8''my%20%22best%22%20caf%C3%A9%0D%0A.jpg"), "{d}");
+    }
+}
