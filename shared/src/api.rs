@@ -23,6 +23,12 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// An optional field that, when present, must not be `null` (the document gives it a type, not
+/// `null`): use with `#[serde(default, deserialize_with = "non_null")]`.
+pub fn non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// Bounded free text: `min..=max` characters, no control characters but newline and tab.
 pub fn text(field: &str, value: &str, max: usize, min: usize) -> Result<(), ApiError> {
     let n = value.chars().count();
@@ -81,7 +87,7 @@ impl MetadataPatch {
 pub struct AttachRequest {
     #[serde(rename = "ref")]
     pub reference: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_null")]
     pub expect_kind: Option<String>,
 }
 
@@ -180,7 +186,7 @@ mod tests {
     use super::*;
 
     fn patch(v: serde_json::Value) -> Result<MetadataEdit, ApiError> {
-        serde_json::from_value::<MetadataPatch>(v).map_err(|e| ApiError::invalid_request(e.to_string()))?.validate()
+        crate::http::parse_json_bytes::<MetadataPatch>(v.to_string().as_bytes())?.validate()
     }
 
     #[test]
@@ -195,6 +201,7 @@ mod tests {
             serde_json::json!({"title": "a\u{0}b"}),
             serde_json::json!({"tags": vec!["t"; 21]}),
             serde_json::json!({"owner": "me"}),
+            serde_json::json!([null, null]),
         ] {
             assert_eq!(patch(bad.clone()).map(|_| ()).unwrap_err().status, 400, "{bad}");
         }

@@ -62,11 +62,20 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         Body::Binary(b) => b,
         _ => b"",
     };
+    parse_json_bytes(bytes)
+}
+
+/// The body rules of [`parse_json`]: bounded, present, and a JSON object (serde would otherwise
+/// accept an array as a struct's fields in order).
+pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::body_too_large(MAX_BODY_BYTES));
     }
     if bytes.is_empty() {
         return Err(ApiError::invalid_request("a JSON body is required"));
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid_request("the body must be a JSON object"));
     }
     serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_request(format!("invalid JSON body: {e}")))
 }
@@ -117,4 +126,31 @@ pub fn finish(req: &Request, route: &'static str, started: std::time::Instant, r
 /// Parses a media id from a path segment; a malformed id is indistinguishable from a missing one.
 pub fn media_id(seg: &str) -> Result<String, ApiError> {
     crate::media::MediaId::parse(seg).map(|id| id.to_string()).ok_or_else(ApiError::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body1 {
+        a: Option<String>,
+    }
+
+    fn status(body: Body) -> u16 {
+        parse_json::<Body1>(&Request::new(body)).unwrap_err().status
+    }
+
+    #[test]
+    fn every_bad_body_is_a_client_error() {
+        // API Gateway delivers a body that is not UTF-8 base64-encoded: it arrives as bytes.
+        assert_eq!(status(Body::Binary(vec![0xff, 0xfe, b'{'])), 400);
+        assert_eq!(status(Body::Binary(b"{\xff}".to_vec())), 400);
+        assert_eq!(status(Body::Text("[null]".into())), 400, "an array is not an object");
+        assert_eq!(status(Body::Text("null".into())), 400);
+        assert_eq!(status(Body::Empty), 400);
+        assert_eq!(status(Body::Text(format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES)))), 413);
+        assert!(parse_json::<Body1>(&Request::new(Body::Text(" {\"a\":null}".into()))).is_ok());
+    }
 }

@@ -15,9 +15,9 @@ const MAX_SCOPE_CHARS: usize = 128;
 #[serde(deny_unknown_fields)]
 pub struct UploadRequest {
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub scope: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::non_null")]
     pub method: Option<String>,
     pub files: Vec<FileRequest>,
 }
