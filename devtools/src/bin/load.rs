@@ -1,5 +1,5 @@
 //! `scripts/load`: uploads from concurrent clients against the local stack (loopback only,
-//! bounded in count and time), event replays, the janitor during the load, and a DynamoDB stall
+//! bounded in count and time), event replays, the janitor during the load, and an S3 outage
 //! while events are processed. Prints the figures as JSON and exits non-zero if any promise broke.
 
 use devtools::images;

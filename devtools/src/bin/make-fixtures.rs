@@ -1,13 +1,31 @@
-//! Writes the browser test's images into a folder: a JPEG photo, a PNG with alpha, a WebP, and
-//! an HTML file named .jpg (which must be rejected).
+//! Writes test images into a folder and prints the folder.
+//!   make-fixtures [DIR]               the browser test's images: a JPEG photo, a PNG with alpha,
+//!                                     a WebP, and an HTML file named .jpg (which must be rejected)
+//!   make-fixtures --fuzz-seeds DIR    small seeds for `scripts/fuzz` (small inputs mutate fast):
+//!                                     JPEG, JPEG with EXIF orientation 6 and GPS, PNG with alpha,
+//!                                     WebP, a truncated JPEG
+
+use devtools::images;
 
 fn main() -> std::io::Result<()> {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".local/fixtures".into()));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seeds = args.first().map(String::as_str) == Some("--fuzz-seeds");
+    let dir_arg = if seeds { args.get(1) } else { args.first() };
+    let dir = std::path::PathBuf::from(dir_arg.cloned().unwrap_or_else(|| ".local/fixtures".into()));
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("photo.jpg"), devtools::images::jpeg(1600, 1200))?;
-    std::fs::write(dir.join("alpha.png"), devtools::images::png_rgba(800, 600))?;
-    std::fs::write(dir.join("wide.webp"), devtools::images::webp(1200, 500))?;
-    std::fs::write(dir.join("fake.jpg"), b"<!doctype html><html><body><h1>not an image</h1></body></html>")?;
+    if seeds {
+        let jpeg = images::jpeg(48, 32);
+        std::fs::write(dir.join("seed.jpg"), &jpeg)?;
+        std::fs::write(dir.join("seed-exif6.jpg"), images::with_exif(&jpeg, &images::exif_tiff(6, true)))?;
+        std::fs::write(dir.join("seed.png"), images::png_rgba(40, 30))?;
+        std::fs::write(dir.join("seed.webp"), images::webp(64, 40))?;
+        std::fs::write(dir.join("seed-truncated.jpg"), &jpeg[..jpeg.len() / 2])?;
+    } else {
+        std::fs::write(dir.join("photo.jpg"), images::jpeg(1600, 1200))?;
+        std::fs::write(dir.join("alpha.png"), images::png_rgba(800, 600))?;
+        std::fs::write(dir.join("wide.webp"), images::webp(1200, 500))?;
+        std::fs::write(dir.join("fake.jpg"), b"<!doctype html><html><body><h1>not an image</h1></body></html>")?;
+    }
     println!("{}", dir.display());
     Ok(())
 }
