@@ -70,6 +70,22 @@ fn reject(code: &str, message: impl Into<String>) -> Verdict {
     Verdict::Rejected(Rejection { code: code.to_string(), message: message.into() })
 }
 
+impl Processor<crate::clock::SystemClock> {
+    /// The production processor, from the configuration read at init and the shared clients.
+    pub fn from_config(config: &crate::config::Config, clients: &crate::runtime::Clients) -> Self {
+        Self {
+            store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            objects: ObjectStore::new(clients.s3.clone(), &config.bucket),
+            kinds: config.kinds.clone(),
+            limits: config.decode_limits(),
+            quality: config.webp_quality,
+            webp_method: config.webp_method,
+            rejected_retention: config.rejected_retention,
+            clock: Arc::new(crate::clock::SystemClock),
+        }
+    }
+}
+
 impl<C: Clock> Processor<C> {
     /// Processes the upload of media `id` (the object at `incoming/<id>`).
     pub async fn process(&self, id: &str) -> Result<Outcome, ProcessError> {

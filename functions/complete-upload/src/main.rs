@@ -11,7 +11,6 @@ use shared::config::Config;
 use shared::processing::Processor;
 use shared::runtime::{authenticator, Clients};
 use shared::storage::ObjectStore;
-use shared::store::DynamoStore;
 use shared::view::UrlSigner;
 use std::sync::Arc;
 
@@ -23,16 +22,7 @@ async fn main() -> Result<(), Error> {
     let objects = ObjectStore::new(clients.s3.clone(), &config.bucket);
     let app = Arc::new(routes::App {
         auth: authenticator(&config),
-        processor: Processor {
-            store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-            objects: objects.clone(),
-            kinds: config.kinds.clone(),
-            limits: config.decode_limits(),
-            quality: config.webp_quality,
-            webp_method: config.webp_method,
-            rejected_retention: config.rejected_retention,
-            clock: Arc::new(SystemClock),
-        },
+        processor: Processor::from_config(&config, &clients),
         urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
     });
     lambda_http::run(service_fn(move |req: Request| {

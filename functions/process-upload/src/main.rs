@@ -9,8 +9,6 @@ use shared::config::Config;
 use shared::media::MediaId;
 use shared::processing::{Outcome, Processor};
 use shared::runtime::Clients;
-use shared::storage::ObjectStore;
-use shared::store::DynamoStore;
 use std::sync::Arc;
 
 async fn handle(p: &Processor<SystemClock>, event: LambdaEvent<S3Event>) -> Result<serde_json::Value, Error> {
@@ -58,16 +56,7 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
-    let processor = Arc::new(Processor {
-        store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-        objects: ObjectStore::new(clients.s3.clone(), &config.bucket),
-        kinds: config.kinds.clone(),
-        limits: config.decode_limits(),
-        quality: config.webp_quality,
-        webp_method: config.webp_method,
-        rejected_retention: config.rejected_retention,
-        clock: Arc::new(SystemClock),
-    });
+    let processor = Arc::new(Processor::from_config(&config, &clients));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| {
         let p = Arc::clone(&processor);
         async move { handle(&p, event).await }
