@@ -60,11 +60,18 @@ impl Isolated {
             store: self.store.clone(),
             objects: self.objects.clone(),
             kinds: Kinds::defaults(),
-            limits: shared::imaging::DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 },
+            limits: shared::imaging::DecodeLimits {
+                max_pixels: 50_000_000,
+                max_side: 20_000,
+                max_jpeg_scans: 64,
+                time_budget: Duration::from_secs(20),
+            },
             quality: 80.0,
             webp_method: 4,
             rejected_retention: Duration::from_secs(7 * 86400),
+            publish_lease: Duration::from_secs(180),
             clock: Arc::new(FixedClock(at)),
+            verify_slots: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

@@ -65,6 +65,12 @@ pub struct Config {
     pub cursor_secret: Secret,
     pub max_pixels: u64,
     pub max_side: u32,
+    pub max_jpeg_scans: u32,
+    /// Wall time one file's verification may take (decode, thumbnails, strip).
+    pub verify_budget: Duration,
+    /// How long a verified run's claim to publish a media holds; longer than any function's
+    /// timeout, so a live run never loses its claim.
+    pub publish_lease: Duration,
     pub webp_quality: f32,
     /// libwebp method 0 (fastest) to 6 (smallest).
     pub webp_method: i32,
@@ -122,6 +128,9 @@ impl Config {
             cursor_secret: Secret::new(get("CURSOR_SECRET").unwrap_or_default()),
             max_pixels: number("MAX_IMAGE_PIXELS", 50_000_000, 1..=500_000_000)?,
             max_side: number("MAX_IMAGE_SIDE", 20_000, 1..=100_000)? as u32,
+            max_jpeg_scans: number("MAX_JPEG_SCANS", 64, 1..=1000)? as u32,
+            verify_budget: Duration::from_millis(number("VERIFY_BUDGET_MS", 8000, 100..=600_000)?),
+            publish_lease: Duration::from_secs(number("PUBLISH_LEASE_SECONDS", 180, 30..=3600)?),
             webp_quality: quality as f32,
             webp_method: number("WEBP_METHOD", DEFAULT_WEBP_METHOD as u64, 0..=6)? as i32,
             rejected_retention: Duration::from_secs(number("REJECTED_RETENTION_SECONDS", 7 * 86400, 60..=365 * 86400)?),
@@ -143,7 +152,12 @@ impl Config {
     }
 
     pub fn decode_limits(&self) -> crate::imaging::DecodeLimits {
-        crate::imaging::DecodeLimits { max_pixels: self.max_pixels, max_side: self.max_side }
+        crate::imaging::DecodeLimits {
+            max_pixels: self.max_pixels,
+            max_side: self.max_side,
+            max_jpeg_scans: self.max_jpeg_scans,
+            time_budget: self.verify_budget,
+        }
     }
 
     /// The URL browsers POST upload forms to.

@@ -125,6 +125,12 @@ pub struct MediaRecord {
     pub gc_shard: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gc_at: Option<String>,
+    /// The verification run that may write this media's objects, and until when: only the
+    /// claim holder publishes, so the stored bytes are always the ones the record describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_claim: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_claim_until: Option<String>,
 }
 
 pub const GC_SHARD: &str = "gc";
@@ -141,6 +147,16 @@ impl MediaRecord {
 
     pub fn variant_key_for(kind: &KindSpec, id: &str, size: u32) -> String {
         format!("{}/{}/{id}/w{size}.webp", prefix(kind.visibility), kind.name)
+    }
+
+    /// The folder that holds every object of a media but its upload: original, variants and
+    /// anything derived later. Deleting a media deletes this whole prefix.
+    pub fn media_prefix(visibility: Visibility, kind: &str, id: &str) -> String {
+        format!("{}/{kind}/{id}/", prefix(visibility))
+    }
+
+    pub fn object_prefix(&self) -> String {
+        Self::media_prefix(self.visibility, &self.kind, &self.id)
     }
 
     pub fn incoming_key_for(id: &str) -> String {

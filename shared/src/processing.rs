@@ -1,20 +1,24 @@
 //! Verifying an upload and producing its thumbnails: one operation, used by the S3-event
 //! function and by the complete endpoints alike.
 //!
-//! Verdicts about the file are final and recorded; failures of ours (S3, DynamoDB, the encoder)
-//! are returned as errors so the caller retries. Every state change is conditional on
-//! `pending`, so duplicate, late or concurrent runs end in one consistent record.
+//! Verdicts about the file are final and recorded: everything that parses the upload runs
+//! behind `imaging::inspect_guarded`, so a panic, a decode over its budget or a broken container
+//! is a rejection, never a retry. Only failures of ours (S3, DynamoDB) are returned as errors so
+//! the caller retries. Every state change is conditional on `pending`, and only the run holding
+//! the publish claim writes the media's objects, so duplicate, late or concurrent runs end in one
+//! record whose `sha256` is the hash of the bytes stored.
 
 use crate::clock::{self, Clock};
-use crate::imaging::{self, DecodeLimits, ImageError, ThumbnailSpec};
-use crate::kinds::{KindSpec, Kinds};
+use crate::imaging::{self, DecodeLimits, ImageError, Inspection, ThumbnailSpec};
+use crate::kinds::{ContentType, KindSpec, Kinds};
 use crate::media::{MediaRecord, Rejection, Status, UploadMethod, Variant};
 use crate::storage::{Fetched, ObjectStore, StorageError};
 use crate::store::{DynamoStore, ReadyFields, StoreError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -24,8 +28,9 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("thumbnails: {0}")]
-    Thumbnails(String),
+    /// Another run is publishing this media and did not finish within the wait: retry.
+    #[error("another verification of this media is still publishing")]
+    Busy,
 }
 
 impl From<ProcessError> for crate::error::ApiError {
@@ -33,7 +38,7 @@ impl From<ProcessError> for crate::error::ApiError {
         match e {
             ProcessError::Store(s) => s.into(),
             ProcessError::Storage(s) => s.into(),
-            ProcessError::Thumbnails(m) => crate::error::ApiError::unavailable(m),
+            ProcessError::Busy => crate::error::ApiError::unavailable(e),
         }
     }
 }
@@ -50,6 +55,11 @@ pub enum Outcome {
     Decided(MediaRecord),
 }
 
+/// How long a run that lost the publish claim waits for the holder to decide. Publishing is a
+/// handful of S3 writes, so the holder is normally done in well under a second.
+const CLAIM_WAIT: Duration = Duration::from_secs(10);
+const CLAIM_POLL: Duration = Duration::from_millis(100);
+
 pub struct Processor<C> {
     pub store: DynamoStore,
     pub objects: ObjectStore,
@@ -58,7 +68,11 @@ pub struct Processor<C> {
     pub quality: f32,
     pub webp_method: i32,
     pub rejected_retention: Duration,
+    pub publish_lease: Duration,
     pub clock: Arc<C>,
+    /// Verifications that may hold decoded pixels at once in this process: one, so a batch
+    /// complete of many large images cannot multiply the memory of the largest.
+    pub verify_slots: Arc<Semaphore>,
 }
 
 enum Verdict {
@@ -68,6 +82,24 @@ enum Verdict {
 
 fn reject(code: &str, message: impl Into<String>) -> Verdict {
     Verdict::Rejected(Rejection { code: code.to_string(), message: message.into() })
+}
+
+/// The recorded rejection for a verdict of the image boundary.
+fn rejection_for(e: ImageError, limits: DecodeLimits) -> Verdict {
+    let code = match &e {
+        ImageError::NotAnImage => "not_an_image",
+        ImageError::TypeMismatch { .. } => "type_mismatch",
+        ImageError::Corrupt(_) => "corrupt_image",
+        ImageError::DimensionsTooLarge { .. } => "dimensions_too_large",
+        ImageError::LimitExceeded(_) => "processing_limit",
+    };
+    let message = match e {
+        ImageError::DimensionsTooLarge { width, height } => {
+            format!("{width}x{height} exceeds {} pixels or {} px per side", limits.max_pixels, limits.max_side)
+        }
+        other => other.to_string(),
+    };
+    reject(code, message)
 }
 
 impl Processor<crate::clock::SystemClock> {
@@ -81,7 +113,9 @@ impl Processor<crate::clock::SystemClock> {
             quality: config.webp_quality,
             webp_method: config.webp_method,
             rejected_retention: config.rejected_retention,
+            publish_lease: config.publish_lease,
             clock: Arc::new(crate::clock::SystemClock),
+            verify_slots: Arc::new(Semaphore::new(1)),
         }
     }
 }
@@ -112,54 +146,50 @@ impl<C: Clock> Processor<C> {
             }
             Fetched::Bytes(b) => b,
         };
-        let verdict = self.verify(&record, &kind, bytes).await?;
+        let verdict = self.verify(&record, &kind, bytes).await;
         self.finish(record, verdict).await
     }
 
-    async fn verify(&self, record: &MediaRecord, kind: &KindSpec, bytes: Vec<u8>) -> Result<Verdict, ProcessError> {
+    /// Judges the bytes. Infallible by design: whatever the file does, the answer is a verdict.
+    async fn verify(&self, record: &MediaRecord, kind: &KindSpec, bytes: Vec<u8>) -> Verdict {
         if record.method == UploadMethod::Put {
             if let Some(declared) = record.declared_size {
                 if bytes.len() as u64 != declared {
-                    return Ok(reject("too_large", format!("{} bytes arrived, {declared} were declared", bytes.len())));
+                    return reject("too_large", format!("{} bytes arrived, {declared} were declared", bytes.len()));
                 }
             }
         }
-        let Some(sniffed) = imaging::sniff(&bytes) else {
-            return Ok(reject("not_an_image", "the file is not a JPEG, PNG or WebP image"));
+        let request = imaging::Request {
+            declared: record.declared_type,
+            allowed: ContentType::ALL.into_iter().filter(|t| kind.allows(*t)).collect(),
+            thumbnails: ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method },
+            strip: kind.is_public(),
+            limits: self.limits,
         };
-        if sniffed != record.declared_type || !kind.allows(sniffed) {
-            return Ok(reject("type_mismatch", format!("the file is {sniffed}, declared as {}", record.declared_type)));
-        }
-        let limits = self.limits;
-        let spec = ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method };
-        let public = kind.is_public();
-        // Decoding and encoding are CPU-bound: keep them off the async workers.
-        let result = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
-            let probe = imaging::probe(&bytes, sniffed, limits)?;
-            let thumbs = imaging::thumbnails(&bytes, &probe, &spec, limits)?;
-            let stored = if public {
-                imaging::strip_metadata(&bytes, sniffed, probe.orientation)
-                    .ok_or_else(|| ImageError::Corrupt("malformed container".into()))?
-            } else {
-                bytes
-            };
-            Ok((probe, thumbs, stored))
-        })
-        .await
-        .map_err(|e| ProcessError::Thumbnails(e.to_string()))?;
-        let (probe, thumbs, stored) = match result {
-            Ok(r) => r,
-            Err(ImageError::Corrupt(m)) => return Ok(reject("corrupt_image", m)),
-            Err(ImageError::DimensionsTooLarge { width, height }) => {
-                return Ok(reject(
-                    "dimensions_too_large",
-                    format!("{width}x{height} exceeds {} pixels or {} px per side", limits.max_pixels, limits.max_side),
-                ))
+        let bytes = Arc::new(bytes);
+        let inspection = {
+            // A closed semaphore cannot happen (it is never closed); verifying unthrottled is
+            // the safe fallback rather than a failure.
+            let _slot = self.verify_slots.acquire().await.ok();
+            let shared = Arc::clone(&bytes);
+            // Decoding and encoding are CPU-bound: keep them off the async workers.
+            tokio::task::spawn_blocking(move || imaging::inspect_guarded(shared, request)).await
+        };
+        match inspection {
+            Ok(Ok(inspection)) => self.ready_verdict(record, kind, inspection, bytes),
+            Ok(Err(e)) => rejection_for(e, self.limits),
+            Err(e) => {
+                tracing::error!(media_id = %record.id, error = %e, "verification task failed; rejecting the file");
+                reject("corrupt_image", "the file could not be processed")
             }
-            Err(ImageError::Encode(m)) => return Err(ProcessError::Thumbnails(m)),
-        };
+        }
+    }
+
+    fn ready_verdict(&self, record: &MediaRecord, kind: &KindSpec, inspection: Inspection, bytes: Arc<Vec<u8>>) -> Verdict {
+        let Inspection { probe, thumbs, stripped } = inspection;
+        let stored = stripped.unwrap_or_else(|| Arc::unwrap_or_clone(bytes));
         let (width, height) = probe.display_size();
-        let final_key = MediaRecord::final_key_for(kind, &record.id, sniffed);
+        let final_key = MediaRecord::final_key_for(kind, &record.id, probe.content_type);
         let mut variants = BTreeMap::new();
         let mut thumb_objects = Vec::with_capacity(thumbs.len());
         for t in thumbs {
@@ -172,7 +202,7 @@ impl<C: Clock> Processor<C> {
         }
         let now = self.clock.now();
         let fields = ReadyFields {
-            content_type: sniffed,
+            content_type: probe.content_type,
             size_bytes: stored.len() as u64,
             width,
             height,
@@ -181,7 +211,7 @@ impl<C: Clock> Processor<C> {
             variants,
             gc_at: kind.unattached_ttl.filter(|_| record.attached_to.is_none()).map(|ttl| clock::format(now + ttl)),
         };
-        Ok(Verdict::Ready { fields, original: stored, thumbs: thumb_objects })
+        Verdict::Ready { fields, original: stored, thumbs: thumb_objects }
     }
 
     async fn finish(&self, record: MediaRecord, verdict: Verdict) -> Result<Outcome, ProcessError> {
@@ -192,25 +222,28 @@ impl<C: Clock> Processor<C> {
                 let gc_at = clock::format(now + self.rejected_retention);
                 match self.store.mark_rejected(&record.id, &rejection, &now_s, &gc_at).await {
                     Ok(()) => {}
-                    Err(StoreError::ConditionFailed) => return self.lost_race(&record, &[]).await,
+                    Err(StoreError::ConditionFailed) => return self.await_decision(&record).await,
                     Err(e) => return Err(e.into()),
                 }
                 self.objects.delete(&record.incoming_key).await?;
                 tracing::info!(media_id = %record.id, code = %rejection.code, "upload rejected");
             }
             Verdict::Ready { fields, original, thumbs } => {
-                // Every object is written before the record says ready: never half the variants.
-                let mut written = Vec::with_capacity(thumbs.len() + 1);
-                for (key, bytes) in thumbs {
-                    self.objects.put(&key, bytes, "image/webp", IMMUTABLE).await?;
-                    written.push(key);
-                }
-                self.objects.put(&fields.final_key, original, fields.content_type.mime(), IMMUTABLE).await?;
-                written.push(fields.final_key.clone());
-                match self.store.mark_ready(&record.id, &fields, &now_s).await {
+                let attempt = uuid::Uuid::new_v4().to_string();
+                let until = clock::format(now + self.publish_lease);
+                match self.store.claim_publish(&record.id, &attempt, &now_s, &until).await {
                     Ok(()) => {}
-                    Err(StoreError::ConditionFailed) => return self.lost_race(&record, &written).await,
+                    Err(StoreError::ConditionFailed) => return self.await_decision(&record).await,
                     Err(e) => return Err(e.into()),
+                }
+                if let Err(e) = self.publish(&record, &fields, original, thumbs, &attempt, &now_s).await {
+                    if let Err(release) = self.store.release_claim(&record.id, &attempt).await {
+                        tracing::warn!(media_id = %record.id, error = %release, "claim not released; it lapses with its lease");
+                    }
+                    return match e {
+                        PublishError::LostClaim => self.lost_race(&record).await,
+                        PublishError::Failed(e) => Err(e),
+                    };
                 }
                 self.objects.delete(&record.incoming_key).await?;
                 tracing::info!(media_id = %record.id, variants = fields.variants.len(), "upload ready");
@@ -220,16 +253,68 @@ impl<C: Clock> Processor<C> {
         Ok(Outcome::Decided(decided))
     }
 
-    /// Another run changed the record first. If the media was deleted meanwhile, remove what
-    /// this run wrote so nothing is orphaned.
-    async fn lost_race(&self, record: &MediaRecord, written: &[String]) -> Result<Outcome, ProcessError> {
+    /// Writes every object, then (conditionally on the claim) says ready: never half the
+    /// variants, and never bytes other than the ones the record describes. What an earlier
+    /// attempt may have left under the media's folder is cleared first.
+    async fn publish(
+        &self,
+        record: &MediaRecord,
+        fields: &ReadyFields,
+        original: Vec<u8>,
+        thumbs: Vec<(String, Vec<u8>)>,
+        attempt: &str,
+        now: &str,
+    ) -> Result<(), PublishError> {
+        let folder = fields.final_key.rsplit_once('/').map(|(dir, _)| format!("{dir}/")).unwrap_or_default();
+        if !folder.is_empty() {
+            self.objects.delete_prefix(&folder).await.map_err(ProcessError::from)?;
+        }
+        for (key, bytes) in thumbs {
+            self.objects.put(&key, bytes, "image/webp", IMMUTABLE).await.map_err(ProcessError::from)?;
+        }
+        self.objects.put(&fields.final_key, original, fields.content_type.mime(), IMMUTABLE).await.map_err(ProcessError::from)?;
+        match self.store.mark_ready(&record.id, fields, now, attempt).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed) => Err(PublishError::LostClaim),
+            Err(e) => Err(PublishError::Failed(e.into())),
+        }
+    }
+
+    /// Another run holds the claim or decided first: wait (bounded) for its decision.
+    async fn await_decision(&self, record: &MediaRecord) -> Result<Outcome, ProcessError> {
+        let deadline = Instant::now() + CLAIM_WAIT;
+        loop {
+            match self.store.get(&record.id).await? {
+                None => return Ok(Outcome::Stray),
+                Some(current) if current.status != Status::Pending => return Ok(Outcome::AlreadyDone(current)),
+                Some(_) if Instant::now() >= deadline => return Err(ProcessError::Busy),
+                Some(_) => tokio::time::sleep(CLAIM_POLL).await,
+            }
+        }
+    }
+
+    /// This run wrote objects but could not say ready: the media was deleted meanwhile (its
+    /// claim cannot otherwise be lost while the run lives). Remove what was written, so nothing
+    /// is orphaned.
+    async fn lost_race(&self, record: &MediaRecord) -> Result<Outcome, ProcessError> {
         match self.store.get(&record.id).await? {
             Some(current) if current.status != Status::Deleting => Ok(Outcome::AlreadyDone(current)),
             other => {
-                self.objects.delete_all(written).await?;
+                self.objects.delete_prefix(&record.object_prefix()).await?;
                 self.objects.delete(&record.incoming_key).await?;
                 Ok(other.map(Outcome::AlreadyDone).unwrap_or(Outcome::Stray))
             }
         }
+    }
+}
+
+enum PublishError {
+    LostClaim,
+    Failed(ProcessError),
+}
+
+impl From<ProcessError> for PublishError {
+    fn from(e: ProcessError) -> Self {
+        Self::Failed(e)
     }
 }

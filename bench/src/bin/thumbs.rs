@@ -14,13 +14,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ct = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);
     let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::config::DEFAULT_WEBP_METHOD);
     let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method };
-    let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
+    let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: std::time::Duration::from_secs(60) };
     let mut times = Vec::new();
     let mut last = Vec::new();
     for i in 0..runs + warmup {
         let t = Instant::now();
         let p = probe(&input, ct, limits)?;
-        let thumbs = thumbnails(&input, &p, &spec, limits)?;
+        let thumbs = thumbnails(&input, &p, &spec, limits, t + limits.time_budget)?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if i >= warmup {
             times.push(ms);

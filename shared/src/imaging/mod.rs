@@ -4,21 +4,30 @@
 //! Verification reads headers before decoding anything, so oversized images are refused
 //! without allocating them; decoding runs under `image::Limits` as a second guard.
 
+mod audit;
+mod boundary;
+pub mod container;
 mod metadata;
 mod probe;
 mod sniff;
 mod thumbs;
 
-pub use metadata::{minimal_exif, strip_metadata};
+pub use audit::metadata_findings;
+pub use boundary::{inspect, inspect_guarded, Inspection, Request};
+pub use metadata::{minimal_exif, strip_metadata, PNG_KEPT};
 pub use probe::{probe, Probe};
 pub use sniff::sniff;
 pub use thumbs::{thumbnails, Thumbnail, ThumbnailSpec};
 
-/// Decode limits, from configuration.
+/// Bounds on the work one upload may cause, from configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeLimits {
     pub max_pixels: u64,
     pub max_side: u32,
+    /// Scans in a (progressive) JPEG: each one is a pass over every coefficient.
+    pub max_jpeg_scans: u32,
+    /// Wall time for the whole verification of one file (decode, thumbnails, strip).
+    pub time_budget: std::time::Duration,
 }
 
 impl DecodeLimits {
@@ -36,22 +45,28 @@ impl DecodeLimits {
     }
 }
 
-/// Why a file is not an acceptable image. Verdicts are final.
+/// Why a file is not an acceptable image. Every one is a final verdict about the file: nothing
+/// that happens while parsing untrusted bytes is retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
+    #[error("the file is not a JPEG, PNG or WebP image")]
+    NotAnImage,
+    #[error("the file is {sniffed}, declared as {declared}")]
+    TypeMismatch { sniffed: ContentType, declared: ContentType },
     #[error("the file is not a readable image: {0}")]
     Corrupt(String),
     #[error("{width}x{height} exceeds the allowed dimensions")]
     DimensionsTooLarge { width: u32, height: u32 },
-    /// A failure of ours (encoder), not of the file: retry.
-    #[error("thumbnail encoding failed: {0}")]
-    Encode(String),
+    /// Scan count or time budget: the file asks for more work than any upload may cause.
+    #[error("{0}")]
+    LimitExceeded(String),
 }
+
+use crate::kinds::ContentType;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::ContentType;
 
     #[test]
     fn a_bomb_header_is_refused_from_the_header_alone() {
@@ -69,13 +84,13 @@ mod tests {
         png.extend_from_slice(idat);
         png.extend_from_slice(&metadata::crc32(idat).to_be_bytes());
         png.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
-        let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000 };
+        let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: std::time::Duration::from_secs(5) };
         assert_eq!(probe(&png, ContentType::Png, limits), Err(ImageError::DimensionsTooLarge { width: 60_000, height: 60_000 }));
     }
 
     #[test]
     fn decode_limits_bound_allocation() {
-        let l = DecodeLimits { max_pixels: 1000, max_side: 100 };
+        let l = DecodeLimits { max_pixels: 1000, max_side: 100, max_jpeg_scans: 1, time_budget: std::time::Duration::from_secs(1) };
         assert!(l.allows(100, 10) && !l.allows(101, 1) && !l.allows(40, 40));
         assert!(l.image_limits().max_alloc.is_some());
     }

@@ -10,6 +10,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageBuffer, ImageReader};
 use std::io::Cursor;
+use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct ThumbnailSpec {
@@ -48,25 +49,27 @@ impl Pixels {
 
 /// Decodes the whole image (proving it is intact) and makes every thumbnail smaller than its
 /// long side. An empty list means the image is smaller than every size.
-pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: DecodeLimits) -> Result<Vec<Thumbnail>, ImageError> {
+pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: DecodeLimits, deadline: Instant) -> Result<Vec<Thumbnail>, ImageError> {
     let long = probe.stored_width.max(probe.stored_height);
     let mut sizes: Vec<u32> = spec.sizes.iter().copied().filter(|&s| s < long).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
     sizes.dedup();
     let largest = sizes.first().copied();
     let pixels = decode(bytes, probe, largest, limits)?;
+    within(deadline)?;
 
     // The cascade: each size is made from the previous, larger one.
     let mut resized: Vec<(u32, Pixels)> = Vec::with_capacity(sizes.len());
     let mut resizer = Resizer::new();
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     for &size in &sizes {
+        within(deadline)?;
         let source = resized.last().map(|(_, p)| p).unwrap_or(&pixels);
         let (tw, th) = fit(probe.stored_width, probe.stored_height, size);
         let src = ImageRef::new(source.width, source.height, &source.data, source.pixel_type())
-            .map_err(|e| ImageError::Encode(e.to_string()))?;
+            .map_err(|e| ImageError::Corrupt(e.to_string()))?;
         let mut dst = Image::new(tw, th, source.pixel_type());
-        resizer.resize(&src, &mut dst, &options).map_err(|e| ImageError::Encode(e.to_string()))?;
+        resizer.resize(&src, &mut dst, &options).map_err(|e| ImageError::Corrupt(e.to_string()))?;
         resized.push((size, Pixels { width: tw, height: th, alpha: source.alpha, data: dst.into_vec() }));
     }
 
@@ -74,6 +77,7 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
     let method = spec.method;
     let orientation = probe.orientation;
     let encode_one = |(size, p): (u32, Pixels)| -> Result<Thumbnail, ImageError> {
+        within(deadline)?;
         let p = orient(p, orientation)?;
         let webp = encode_webp(&p, quality, method)?;
         Ok(Thumbnail { size, width: p.width, height: p.height, webp })
@@ -84,7 +88,7 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
             let handles: Vec<_> = resized.into_iter().map(|r| scope.spawn(move || encode_one(r))).collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(ImageError::Encode("encoder thread panicked".into()))))
+                .map(|h| h.join().unwrap_or_else(|_| Err(ImageError::Corrupt("the encoder failed".into()))))
                 .collect::<Result<Vec<_>, _>>()
         })?
     } else {
@@ -92,6 +96,13 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
     };
     out.sort_by_key(|t| t.size);
     Ok(out)
+}
+
+fn within(deadline: Instant) -> Result<(), ImageError> {
+    if Instant::now() > deadline {
+        return Err(ImageError::LimitExceeded("processing ran past its time budget".into()));
+    }
+    Ok(())
 }
 
 /// Width and height with the long side scaled to `size`, aspect ratio kept.
@@ -163,7 +174,7 @@ fn orient(p: Pixels, orientation: u8) -> Result<Pixels, ImageError> {
         return Ok(p);
     }
     let Some(o) = image::metadata::Orientation::from_exif(orientation) else { return Ok(p) };
-    let bad = || ImageError::Encode("pixel buffer size mismatch".into());
+    let bad = || ImageError::Corrupt("pixel buffer size mismatch".into());
     let mut img = if p.alpha {
         DynamicImage::ImageRgba8(ImageBuffer::from_raw(p.width, p.height, p.data).ok_or_else(bad)?)
     } else {
@@ -179,10 +190,10 @@ fn encode_webp(p: &Pixels, quality: f32, method: i32) -> Result<Vec<u8>, ImageEr
     } else {
         webp::Encoder::from_rgb(&p.data, p.width, p.height)
     };
-    let mut config = webp::WebPConfig::new().map_err(|_| ImageError::Encode("libwebp config".into()))?;
+    let mut config = webp::WebPConfig::new().map_err(|_| ImageError::Corrupt("libwebp config".into()))?;
     config.quality = quality;
     config.method = method;
-    let mem = encoder.encode_advanced(&config).map_err(|e| ImageError::Encode(format!("{e:?}")))?;
+    let mem = encoder.encode_advanced(&config).map_err(|e| ImageError::Corrupt(format!("thumbnail encoding failed: {e:?}")))?;
     Ok(mem.to_vec())
 }
 

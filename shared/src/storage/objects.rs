@@ -171,4 +171,20 @@ impl ObjectStore {
         let next = if out.is_truncated() == Some(true) { out.next_continuation_token().map(str::to_string) } else { None };
         Ok((items, next))
     }
+
+    /// Deletes every object under `prefix` (a media's own folder); returns how many there were.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError> {
+        let mut deleted = 0u64;
+        let mut continuation = None;
+        loop {
+            let (items, next) = self.list_page(prefix, continuation.take(), 1000).await?;
+            let keys: Vec<String> = items.into_iter().map(|(k, _)| k).collect();
+            self.delete_all(&keys).await?;
+            deleted += keys.len() as u64;
+            match next {
+                Some(c) => continuation = Some(c),
+                None => return Ok(deleted),
+            }
+        }
+    }
 }

@@ -88,6 +88,8 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
                 pending_owner: Some(caller.user_id.clone()),
                 gc_shard: Some(GC_SHARD.to_string()),
                 gc_at: Some(clock::format(expires + PENDING_GRACE)),
+                publish_claim: None,
+                publish_claim_until: None,
             };
             // The record exists before any URL is handed out: nothing can be uploaded untracked.
             self.records.put_new(&record).await.map_err(|e| match e {
