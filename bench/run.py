@@ -6,7 +6,7 @@ from PIL import Image, ImageOps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/lambda-media/target"))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 REL = os.path.join(TARGET, "release")
 RUNS, WARMUP = int(os.environ.get("BENCH_RUNS", "9")), 2
 Image.MAX_IMAGE_PIXELS = None

@@ -168,6 +168,18 @@ pub fn parse_download(raw: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// The name a download is saved under: the stored filename without format characters, with
+/// the extension of the verified type (never the one the uploader chose), plus `suffix`
+/// (`-w512` for a variant) before it.
+pub fn download_name(filename: &str, suffix: &str, extension: &str) -> String {
+    let clean: String = filename.chars().filter(|c| !crate::upload::request::is_format_char(*c)).collect();
+    let stem = match clean.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => clean.as_str(),
+    };
+    format!("{stem}{suffix}.{extension}")
+}
+
 /// RFC 6266 / RFC 5987: an ASCII fallback plus the exact UTF-8 name, safe for any filename.
 pub fn content_disposition(filename: &str) -> String {
     let fallback: String = filename
@@ -219,6 +231,14 @@ mod tests {
         assert_eq!(parse_expires_in(Some("60"), Duration::ZERO).unwrap(), Duration::from_secs(60));
         assert!(parse_expires_in(Some("3601"), Duration::ZERO).is_err());
         assert!(parse_download(Some("TRUE")).is_err());
+    }
+
+    #[test]
+    fn download_names_carry_the_verified_extension_and_no_format_characters() {
+        assert_eq!(download_name("invoice\u{202E}gpj.html", "", "jpg"), "invoicegpj.jpg");
+        assert_eq!(download_name("photo.JPEG", "-w512", "webp"), "photo-w512.webp");
+        assert_eq!(download_name("noext", "", "png"), "noext.png");
+        assert_eq!(download_name(".hidden", "", "png"), ".hidden.png");
     }
 
     #[test]

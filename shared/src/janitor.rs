@@ -45,74 +45,114 @@ pub enum Step {
     Skipped,
 }
 
+/// One debris class's share of a run: `max_items` actions (deletes and failures), and at most
+/// `EXAMINE_FACTOR` times that many items looked at, so skips cannot make a run unbounded.
+struct Budget {
+    acted: usize,
+    examined: usize,
+    max: usize,
+}
+
+const EXAMINE_FACTOR: usize = 4;
+
+impl Budget {
+    fn new(max: usize) -> Self {
+        Self { acted: 0, examined: 0, max }
+    }
+    fn exhausted(&self, deadline: Instant) -> bool {
+        self.acted >= self.max || self.examined >= self.max.saturating_mul(EXAMINE_FACTOR) || Instant::now() >= deadline
+    }
+    fn page_size(&self) -> usize {
+        self.max.saturating_sub(self.acted).clamp(1, 100)
+    }
+    fn spend(&mut self, step: &Result<Step, String>) {
+        self.examined += 1;
+        if !matches!(step, Ok(Step::Skipped)) {
+            self.acted += 1;
+        }
+    }
+}
+
 fn at(s: &str) -> Option<OffsetDateTime> {
     clock::parse(s)
 }
 
 impl Janitor {
-    /// One run as of `now`, stopping before `deadline`.
+    /// One run as of `now`, stopping before `deadline`. Each debris class has its own budget
+    /// (records due through the index, then objects under incoming/), so a flood of one kind
+    /// never starves the other; only items acted on count against it, and skipped ones are
+    /// bounded by a cap on items examined.
     pub async fn run(&self, now: OffsetDateTime, deadline: Instant) -> Summary {
         let mut summary = Summary::default();
+        self.sweep_due_records(now, deadline, &mut summary).await;
+        self.sweep_incoming_objects(now, deadline, &mut summary).await;
+        summary
+    }
+
+    /// Records the index says are due (expired pending, old rejected, expired unattached,
+    /// half-finished deletes), oldest `gc_at` first.
+    async fn sweep_due_records(&self, now: OffsetDateTime, deadline: Instant, summary: &mut Summary) {
         let now_s = clock::format(now);
+        let mut budget = Budget::new(self.settings.max_items);
         let mut start = None;
-        // 1, 3, 4, 5: records the index says are due.
-        'records: loop {
-            if self.exhausted(&summary, deadline) {
-                break;
+        loop {
+            if budget.exhausted(deadline) {
+                return;
             }
-            let page_size = self.settings.max_items.saturating_sub(summary.scanned as usize).clamp(1, 100);
-            let (records, next) = match self.store.gc_due(&now_s, page_size, start.take()).await {
+            let (records, next) = match self.store.gc_due(&now_s, budget.page_size(), start.take()).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "gc_due query failed");
                     summary.errors += 1;
-                    break;
+                    return;
                 }
             };
             for r in records {
-                if self.exhausted(&summary, deadline) {
-                    break 'records;
+                if budget.exhausted(deadline) {
+                    return;
                 }
                 summary.scanned += 1;
-                self.tally(&mut summary, &r.id, self.sweep_record(&r, now).await);
+                let step = self.sweep_record(&r, now).await;
+                budget.spend(&step);
+                self.tally(summary, &r.id, step);
             }
             match next {
                 Some(k) => start = Some(k),
-                None => break,
+                None => return,
             }
         }
-        // 2: objects under incoming/ that no record names.
+    }
+
+    /// Objects under incoming/ that no record names.
+    async fn sweep_incoming_objects(&self, now: OffsetDateTime, deadline: Instant, summary: &mut Summary) {
+        let mut budget = Budget::new(self.settings.max_items);
         let mut continuation = None;
         loop {
-            if self.exhausted(&summary, deadline) {
-                break;
+            if budget.exhausted(deadline) {
+                return;
             }
-            let (objects, next) = match self.objects.list_page("incoming/", continuation.take(), 100).await {
+            let (objects, next) = match self.objects.list_page("incoming/", continuation.take(), budget.page_size() as i32).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "listing incoming/ failed");
                     summary.errors += 1;
-                    break;
+                    return;
                 }
             };
             for (key, modified) in objects {
-                if self.exhausted(&summary, deadline) {
-                    break;
+                if budget.exhausted(deadline) {
+                    return;
                 }
                 summary.scanned += 1;
-                let result = self.sweep_incoming(&key, modified, now).await;
-                self.tally(&mut summary, &key, result);
+                let step = self.sweep_incoming(&key, modified, now).await;
+                budget.spend(&step);
+                self.tally(summary, &key, step);
             }
             match next {
                 Some(c) => continuation = Some(c),
-                None => break,
+                None => return,
             }
         }
-        summary
-    }
-
-    fn exhausted(&self, s: &Summary, deadline: Instant) -> bool {
-        s.scanned as usize >= self.settings.max_items || Instant::now() >= deadline
     }
 
     fn tally(&self, summary: &mut Summary, what: &str, result: Result<Step, String>) {
@@ -134,14 +174,14 @@ impl Janitor {
         let due = |t: Option<OffsetDateTime>, after: Duration| t.is_some_and(|t| t + after <= now);
         match r.status {
             Status::Pending if due(at(&r.upload_expires_at), self.settings.grace) => self.remove(r, &[r.incoming_key.clone()]).await,
-            Status::Rejected if due(at(&r.updated_at), self.settings.rejected_retention) => {
-                self.remove(r, &[r.incoming_key.clone()]).await
-            }
+            // gc_at is set when the media is rejected and moved by nothing but a state change,
+            // so the rule the index orders by is the rule applied (PATCH cannot keep it fresh).
+            Status::Rejected if due(r.gc_at.as_deref().and_then(at), Duration::ZERO) => self.remove(r, &[r.incoming_key.clone()]).await,
             Status::Ready => {
-                let ttl = self.kinds.get(&r.kind).and_then(|k| k.unattached_ttl);
-                match ttl {
-                    Some(ttl) if r.attached_to.is_none() && due(at(&r.created_at), ttl) => {
-                        let marked = match self.store.mark_expired_deleting(&r.id, &r.updated_at, &clock::format(now)).await {
+                let expires = self.kinds.get(&r.kind).and_then(|k| k.unattached_ttl).is_some();
+                match r.gc_at.as_deref() {
+                    Some(gc_at) if expires && r.attached_to.is_none() && due(at(gc_at), Duration::ZERO) => {
+                        let marked = match self.store.mark_expired_deleting(&r.id, gc_at, &clock::format(now)).await {
                             Ok(m) => m,
                             Err(StoreError::ConditionFailed) => return Ok(Step::Skipped),
                             Err(e) => return Err(e.to_string()),
@@ -160,7 +200,7 @@ impl Janitor {
     /// upload that lands in between finds no record and is deleted as a stray; the reverse
     /// order could delete the bytes of an upload that is just turning ready.
     async fn remove(&self, r: &MediaRecord, keys: &[String]) -> Result<Step, String> {
-        match self.store.delete_if_unchanged(&r.id, r.status.as_str(), &r.updated_at).await {
+        match self.store.delete_if_unchanged(&r.id, r.status, r.gc_at.as_deref()).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed) => return Ok(Step::Skipped),
             Err(e) => return Err(e.to_string()),
@@ -172,24 +212,15 @@ impl Janitor {
                 deleted += 1;
             }
         }
+        // Whatever a crashed publish attempt may have left in the media's folder.
+        deleted += self.objects.delete_prefix(&r.object_prefix()).await.map_err(|e| e.to_string())?;
         Ok(Step::Deleted { records: 1, objects: deleted })
     }
 
-    /// Deleting records: every object, then the record.
+    /// Deleting records: the shared delete protocol's last two steps.
     async fn finish_delete(&self, r: &MediaRecord) -> Result<Step, String> {
-        let keys = r.all_keys();
-        let mut present = Vec::new();
-        for k in keys {
-            if self.objects.exists(&k).await.map_err(|e| e.to_string())? {
-                present.push(k);
-            }
-        }
-        self.objects.delete_all(&present).await.map_err(|e| e.to_string())?;
-        match self.store.delete_if_unchanged(&r.id, "deleting", &r.updated_at).await {
-            Ok(()) | Err(StoreError::ConditionFailed) => {}
-            Err(e) => return Err(e.to_string()),
-        }
-        Ok(Step::Deleted { records: 1, objects: present.len() as u64 })
+        let objects = crate::deletion::finish(&self.store, &self.objects, r).await.map_err(|e| e.to_string())?;
+        Ok(Step::Deleted { records: 1, objects })
     }
 
     async fn sweep_incoming(&self, key: &str, modified: Option<SystemTime>, now: OffsetDateTime) -> Result<Step, String> {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod cursor;
+pub mod deletion;
 pub mod error;
 pub mod http;
 pub mod imaging;

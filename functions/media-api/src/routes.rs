@@ -122,11 +122,11 @@ impl App {
         }
         let variant = http::query(req, "variant").unwrap_or_else(|| "original".into());
         let (key, filename) = if variant == "original" {
-            (record.final_key.clone().ok_or_else(ApiError::not_found)?, record.filename.clone())
+            let extension = record.content_type.unwrap_or(record.declared_type).extension();
+            (record.final_key.clone().ok_or_else(ApiError::not_found)?, api::download_name(&record.filename, "", extension))
         } else {
             let v = record.variants.get(&variant).ok_or_else(|| ApiError::new(404, "not_found", "no such variant"))?;
-            let stem = record.filename.rsplit_once('.').map(|(s, _)| s).unwrap_or(&record.filename);
-            (v.key.clone(), format!("{stem}-w{variant}.webp"))
+            (v.key.clone(), api::download_name(&record.filename, &format!("-w{variant}"), "webp"))
         };
         let ttl = api::parse_expires_in(http::query(req, "expires_in").as_deref(), DEFAULT_URL_TTL)?;
         let download = api::parse_download(http::query(req, "download").as_deref())?;
@@ -191,16 +191,10 @@ impl App {
         let caller = self.auth.authenticate(req)?;
         let record = self.owned(&caller, id).await?;
         let now = clock::format(self.urls.clock.now());
-        // 1. The record says `deleting` first: from here on nothing can lose track of the objects.
-        let marked = self.store.mark_deleting(&record.id, Some(&caller.user_id), &now).await.map_err(not_found_on_condition)?;
-        // 2. Every object; 3. the record. If S3 fails, the janitor finishes from `deleting`.
-        match self.objects.delete_all(&marked.all_keys()).await {
-            Ok(()) => {
-                if let Err(e) = self.store.delete_if_unchanged(&marked.id, "deleting", &marked.updated_at).await {
-                    tracing::warn!(media_id = %marked.id, error = %e, "record left deleting for the janitor");
-                }
-            }
-            Err(e) => tracing::warn!(media_id = %marked.id, error = %e, "objects left for the janitor to delete"),
+        let marked = shared::deletion::start(&self.store, &record.id, Some(&caller.user_id), &now).await.map_err(not_found_on_condition)?;
+        // If S3 or DynamoDB fails from here, the janitor finishes from `deleting`.
+        if let Err(e) = shared::deletion::finish(&self.store, &self.objects, &marked).await {
+            tracing::warn!(media_id = %marked.id, error = %e, "delete left for the janitor to finish");
         }
         Ok(http::no_content())
     }

@@ -3,11 +3,14 @@
 
 use super::dynamo::{classify, from_item};
 use super::{schema, DynamoStore, StoreError};
-use crate::media::{MediaRecord, GC_SHARD};
+use crate::media::{MediaRecord, Status, GC_SHARD};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 pub type Key = HashMap<String, AttributeValue>;
+
+/// Index pages one listing request reads at most.
+pub const MAX_LIST_PAGES: usize = 5;
 
 /// Which index a listing reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +42,9 @@ impl DynamoStore {
             ListBy::Scope(s) => (schema::BY_SCOPE, "scope", s),
         };
         let mut items: Vec<MediaRecord> = Vec::with_capacity(limit);
+        let mut pages = 0;
         loop {
+            pages += 1;
             let mut conditions = vec!["#status <> :deleting".to_string()];
             let mut q = self
                 .client
@@ -73,6 +78,9 @@ impl DynamoStore {
                 return Ok((items, last));
             }
             match next {
+                // A filter that matches little must not walk a large partition in one request:
+                // after a few pages, answer what was found and a cursor to go on from.
+                Some(k) if pages >= MAX_LIST_PAGES => return Ok((items, Some(k))),
                 Some(k) => start = Some(k),
                 None => return Ok((items, None)),
             }
@@ -189,20 +197,24 @@ impl DynamoStore {
         from_item(out.attributes.unwrap_or_default())
     }
 
-    /// Deletes a record only if it is still in the state it was selected in (by `updated_at`
-    /// and status), so a concurrent change keeps it.
-    pub async fn delete_if_unchanged(&self, id: &str, status: &str, updated_at: &str) -> Result<(), StoreError> {
-        self.client
+    /// Deletes a record only if it is still in the state it was selected in: its status and its
+    /// `gc_at`, which only state changes move (a PATCH does not), so a concurrent change keeps
+    /// it and an edit cannot.
+    pub async fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> Result<(), StoreError> {
+        let req = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .key(schema::PK, AttributeValue::S(id.into()))
-            .condition_expression("#status = :status AND updated_at = :updated")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", AttributeValue::S(status.into()))
-            .expression_attribute_values(":updated", AttributeValue::S(updated_at.into()))
-            .send()
-            .await
-            .map_err(classify)?;
+            .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()));
+        let req = match gc_at {
+            Some(at) => req
+                .condition_expression("#status = :status AND gc_at = :gcat")
+                .expression_attribute_values(":gcat", AttributeValue::S(at.into())),
+            None => req.condition_expression("#status = :status AND attribute_not_exists(gc_at)"),
+        };
+        req.send().await.map_err(classify)?;
         Ok(())
     }
 
@@ -249,20 +261,20 @@ impl DynamoStore {
         Ok((items, out.last_evaluated_key))
     }
 
-    /// ready → deleting for expired unattached media, only if nothing changed since it was
-    /// selected (an attach in between keeps it).
-    pub async fn mark_expired_deleting(&self, id: &str, seen_updated_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
+    /// ready → deleting for expired unattached media, only if its expiry is still the one it
+    /// was selected by (an attach or detach in between keeps it; an edit does not).
+    pub async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(schema::PK, AttributeValue::S(id.into()))
             .update_expression("SET #status = :deleting, updated_at = :now, gc_at = :now")
-            .condition_expression("#status = :ready AND attribute_not_exists(attached_to) AND updated_at = :seen")
+            .condition_expression("#status = :ready AND attribute_not_exists(attached_to) AND gc_at = :seen")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":deleting", AttributeValue::S("deleting".into()))
             .expression_attribute_values(":ready", AttributeValue::S("ready".into()))
-            .expression_attribute_values(":seen", AttributeValue::S(seen_updated_at.into()))
+            .expression_attribute_values(":seen", AttributeValue::S(seen_gc_at.into()))
             .expression_attribute_values(":now", AttributeValue::S(now.into()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()

@@ -44,6 +44,10 @@ impl Filename {
         if raw.chars().any(|c| c.is_control()) {
             return Err(ApiError::invalid_request("filename must not contain control characters"));
         }
+        if raw.chars().any(is_format_char) {
+            // Bidi overrides make `invoice\u{202E}gpj.html` display as a .jpg.
+            return Err(ApiError::invalid_request("filename must not contain invisible or bidirectional formatting characters"));
+        }
         if raw.contains(['/', '\\']) || raw == "." || raw == ".." || raw.trim().is_empty() {
             return Err(ApiError::invalid_request("filename must be a plain file name, not a path"));
         }
@@ -53,6 +57,17 @@ impl Filename {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Unicode format characters (general category Cf: bidi embeddings, overrides and isolates,
+/// zero-width characters, the BOM, soft hyphen, tag characters): invisible, and able to make a
+/// name display as something it is not.
+pub fn is_format_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
+        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 /// A scope name as it appears in the scopes claim (`org:acme`, `event:42`).
@@ -166,7 +181,7 @@ mod tests {
 
     #[test]
     fn filenames_are_metadata_not_paths() {
-        for bad in ["", "../x.jpg", "a/b.jpg", "a\\b.jpg", "..", "a\u{0}.jpg", "a\n.jpg", "   "] {
+        for bad in ["", "../x.jpg", "a/b.jpg", "a\\b.jpg", "..", "a\u{0}.jpg", "a\n.jpg", "   ", "invoice\u{202E}gpj.html", "a\u{200B}b.jpg", "\u{FEFF}a.jpg", "a\u{2066}b.jpg"] {
             assert!(Filename::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Filename::parse(&"x".repeat(256)).is_err());

@@ -1,0 +1,41 @@
+//! The delete protocol, the one copy used by the media API and the janitor:
+//! 1. the record says `deleting` (invisible to the API, janitor work due now), so a failure
+//!    before the objects are gone loses track of nothing;
+//! 2. every object of the media goes: the upload, the original, the variants, and everything
+//!    else under the media's folder (derived objects, leftovers of a crashed publish);
+//! 3. the record goes, only if it is still the `deleting` record of step 1.
+
+use crate::media::{MediaRecord, Status};
+use crate::storage::{ObjectStore, StorageError};
+use crate::store::{DynamoStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Step 1. `owner` restricts it to the owner's media (`ConditionFailed` otherwise).
+pub async fn start(store: &DynamoStore, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    store.mark_deleting(id, owner, now).await
+}
+
+/// Steps 2 and 3 for a record in `deleting`. Returns how many objects were removed. Safe to
+/// repeat: a record already gone is success.
+pub async fn finish(store: &DynamoStore, objects: &ObjectStore, r: &MediaRecord) -> Result<u64, DeleteError> {
+    let mut present = Vec::new();
+    for key in r.all_keys() {
+        if objects.exists(&key).await? {
+            present.push(key);
+        }
+    }
+    objects.delete_all(&present).await?;
+    let rest = objects.delete_prefix(&r.object_prefix()).await?;
+    match store.delete_if_unchanged(&r.id, Status::Deleting, r.gc_at.as_deref()).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(present.len() as u64 + rest)
+}
