@@ -1,6 +1,7 @@
 //! Helpers for the local stack and the end-to-end tests: the stack's environment, dev tokens,
 //! an HTTP client for the API, and real test images.
 
+pub mod corpus;
 pub mod env;
 pub mod images;
 pub mod isolated;

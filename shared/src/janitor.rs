@@ -42,6 +42,8 @@ pub struct Janitor {
 
 pub enum Step {
     Deleted { records: u64, objects: u64 },
+    /// Taken out of the janitor's index: nothing to do for it, now or later.
+    Unindexed,
     Skipped,
 }
 
@@ -161,7 +163,7 @@ impl Janitor {
                 summary.deleted_records += records;
                 summary.deleted_objects += objects;
             }
-            Ok(Step::Skipped) => summary.skipped += 1,
+            Ok(Step::Skipped) | Ok(Step::Unindexed) => summary.skipped += 1,
             Err(e) => {
                 tracing::warn!(item = what, error = %e, "janitor item failed; the next run retries");
                 summary.errors += 1;
@@ -188,6 +190,13 @@ impl Janitor {
                         };
                         self.finish_delete(&marked).await
                     }
+                    // Indexed, but no rule applies any more (the kind no longer expires media):
+                    // leave the index, or it would be selected and skipped on every run.
+                    Some(gc_at) if !expires || r.attached_to.is_some() => match self.store.clear_gc(&r.id, gc_at).await {
+                        Ok(()) => Ok(Step::Unindexed),
+                        Err(StoreError::ConditionFailed) => Ok(Step::Skipped),
+                        Err(e) => Err(e.to_string()),
+                    },
                     _ => Ok(Step::Skipped),
                 }
             }

@@ -95,7 +95,7 @@ fn strip_jpeg(b: &[u8], orientation: u8) -> Option<Vec<u8>> {
     Some(out)
 }
 
-pub(crate) fn crc32(data: &[u8]) -> u32 {
+pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &byte in data {
         crc ^= byte as u32;

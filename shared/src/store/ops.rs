@@ -261,6 +261,24 @@ impl DynamoStore {
         Ok((items, out.last_evaluated_key))
     }
 
+    /// Takes a ready record out of the janitor's index when no rule applies to it any more (its
+    /// kind stopped expiring unattached media), so it cannot be selected again on every run.
+    pub async fn clear_gc(&self, id: &str, seen_gc_at: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(schema::PK, AttributeValue::S(id.into()))
+            .update_expression("REMOVE gc_shard, gc_at")
+            .condition_expression("#status = :ready AND gc_at = :seen")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ready", AttributeValue::S("ready".into()))
+            .expression_attribute_values(":seen", AttributeValue::S(seen_gc_at.into()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// ready → deleting for expired unattached media, only if its expiry is still the one it
     /// was selected by (an attach or detach in between keeps it; an edit does not).
     pub async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
