@@ -244,9 +244,20 @@ fn mp4_trailer() -> Vec<u8> {
     m
 }
 
-/// The corpus: the real-world classes (all expected ready) and the hostile files.
+/// The corpus at test size: photos of 1600x1200, PNGs of 640x480.
 pub fn corpus() -> Vec<Fixture> {
-    let (w, h) = (1600, 1200);
+    corpus_sized(1600, 1200, 640, 480)
+}
+
+/// The same classes tiny, as seeds for the fuzzer (small inputs mutate fast).
+pub fn fuzz_seeds() -> Vec<Fixture> {
+    corpus_sized(48, 32, 40, 30)
+}
+
+/// The real-world classes (all expected ready) and the hostile files; photos are `w`x`h`, PNGs
+/// `pw`x`ph`, secondary images smaller.
+pub fn corpus_sized(w: u32, h: u32, pw: u32, ph: u32) -> Vec<Fixture> {
+    let (hw, hh) = (w / 2, h / 2);
     let ready = |width, height| Expect::Ready { width, height };
     let gps = exif_tiff(1, true);
     let mut f = Vec::new();
@@ -271,7 +282,7 @@ pub fn corpus() -> Vec<Fixture> {
         jpeg_with(w, h, 4, ColorType::Rgb, |e| e.set_sampling_factor(SamplingFactor::R_4_2_2)),
         ready(w, h),
     );
-    add("cmyk.jpg", "image/jpeg", jpeg_with(800, 600, 5, ColorType::Cmyk, |_| {}), ready(800, 600));
+    add("cmyk.jpg", "image/jpeg", jpeg_with(hw, hh, 5, ColorType::Cmyk, |_| {}), ready(hw, hh));
     add(
         "restart-markers.jpg",
         "image/jpeg",
@@ -289,7 +300,7 @@ pub fn corpus() -> Vec<Fixture> {
     {
         // The case: a plain JPEG with a whole second JPEG (with GPS EXIF) after EOI.
         let mut j = jpeg(w, h, 10);
-        j.extend_from_slice(&with_exif(&jpeg(320, 240, 11), &gps));
+        j.extend_from_slice(&with_exif(&jpeg(hw / 2, hh / 2, 11), &gps));
         add("jpeg-plus-gps-jpeg.jpg", "image/jpeg", j, ready(w, h));
     }
     {
@@ -298,7 +309,7 @@ pub fn corpus() -> Vec<Fixture> {
         let mut j = primary[..2].to_vec();
         j.extend_from_slice(&segment(0xE2, b"MPF\0MM\0\x2a\0\0\0\x08\0\x03secondary-image-index"));
         j.extend_from_slice(&primary[2..]);
-        j.extend_from_slice(&with_exif(&jpeg(640, 480, 13), &gps));
+        j.extend_from_slice(&with_exif(&jpeg(hw, hh, 13), &gps));
         add("mpf-secondary.jpg", "image/jpeg", j, ready(w, h));
     }
     {
@@ -320,7 +331,6 @@ pub fn corpus() -> Vec<Fixture> {
         add("segments-between-scans.jpg", "image/jpeg", p, ready(w, h));
     }
 
-    let (pw, ph) = (640, 480);
     let rgb = photo_rgb(pw, ph, 20);
     add("rgb-16bit.png", "image/png", png(pw, ph, 2, 16, 6, &widen16(&rgb), false, &[], &[]), ready(pw, ph));
     add(
@@ -353,11 +363,11 @@ pub fn corpus() -> Vec<Fixture> {
 
     add("lossy.webp", "image/webp", webp_lossy(w, h, 30), ready(w, h));
     {
-        let rgba = with_alpha(&photo_rgb(800, 600, 31), 800);
-        add("lossless-alpha.webp", "image/webp", webp::Encoder::from_rgba(&rgba, 800, 600).encode_lossless().to_vec(), ready(800, 600));
+        let rgba = with_alpha(&photo_rgb(hw, hh, 31), hw);
+        add("lossless-alpha.webp", "image/webp", webp::Encoder::from_rgba(&rgba, hw, hh).encode_lossless().to_vec(), ready(hw, hh));
     }
     {
-        let (fw, fh) = (400u32, 300u32);
+        let (fw, fh) = (hw / 2, hh / 2);
         let frame = |seed| {
             let (fourcc, data) = bitstream(&webp_lossy(fw, fh, seed));
             let mut anmf = vec![0u8; 16];
@@ -394,7 +404,7 @@ pub fn corpus() -> Vec<Fixture> {
     // Hostile files.
     add("zero-length-vp8x.webp", "image/webp", tiny_webp_with_empty_vp8x(), Expect::Rejected("corrupt_image"));
     {
-        let j = jpeg(800, 600, 40);
+        let j = jpeg(hw, hh, 40);
         add("truncated.jpg", "image/jpeg", j[..j.len() * 2 / 3].to_vec(), Expect::Rejected("corrupt_image"));
     }
     add("many-scans.jpg", "image/jpeg", many_scans(), Expect::Rejected("processing_limit"));

@@ -221,3 +221,44 @@ async fn a_run_stops_at_its_deadline() {
     let s = iso.janitor(100).run(t0 + DAY, far()).await;
     assert_eq!(s.deleted_records, 1);
 }
+
+#[tokio::test]
+async fn more_hostile_records_than_the_budget_cannot_starve_real_debris() {
+    let iso = Isolated::new().await;
+    let t0 = OffsetDateTime::now_utc();
+    let max_items = 5;
+    // Twelve rejected media, each edited after its retention passed (an edit used to make a
+    // rejected record look fresh, so it was selected and skipped on every run).
+    let mut hostile = Vec::new();
+    for _ in 0..12 {
+        let r = media(&iso, t0, "image", b"definitely not an image".to_vec(), ContentType::Jpeg).await;
+        assert_eq!(r.status, Status::Rejected);
+        hostile.push(r);
+    }
+    let later = t0 + 7 * DAY + HOUR;
+    for r in &hostile {
+        let edit = shared::store::MetadataEdit { title: Some(Some("keep me".into())), ..Default::default() };
+        iso.store.update_metadata(&r.id, &r.owner, &edit, &shared::clock::format(later)).await.unwrap();
+    }
+    // Real debris behind them in the index: a pending upload whose URL expired, and a stray
+    // object under incoming/.
+    let debris = slot(&iso, t0 + 7 * DAY, "image", ContentType::Jpeg, 100).await;
+    let stray = format!("incoming/{}", uuid::Uuid::new_v4());
+    iso.objects.put(&stray, b"stray".to_vec(), "application/octet-stream", "no-store").await.unwrap();
+
+    let at = t0 + 7 * DAY + 2 * HOUR;
+    let first = iso.janitor(max_items).run(at, far()).await;
+    assert_eq!(first.errors, 0, "{first:?}");
+    assert_eq!(first.deleted_records, max_items as u64, "the budget went on deleting, not skipping: {first:?}");
+    assert!(!iso.key_exists(&stray).await, "incoming/ has a budget of its own: {first:?}");
+    let mut runs = 1;
+    while exists(&iso, &debris.media_id).await {
+        let s = iso.janitor(max_items).run(at, far()).await;
+        assert!(s.deleted_records > 0 && s.errors == 0, "every run makes progress: {s:?}");
+        runs += 1;
+        assert!(runs <= 3, "12 hostile + 1 debris at 5 a run: 3 runs");
+    }
+    for r in &hostile {
+        assert!(!exists(&iso, &r.id).await);
+    }
+}

@@ -1,16 +1,45 @@
-//! Arbitrary bytes as an upload: sniff, header probe, thumbnails under decode limits, metadata
-//! stripping. Nothing may panic, hang or allocate beyond the limits.
+//! Arbitrary bytes as an upload, through the whole verification path (sniff, scan count, probe,
+//! thumbnails under decode limits, metadata strip) WITHOUT the panic guard, so a panic anywhere
+//! is a finding. For every file that verifies, the promises of a public original are asserted:
+//! - nothing but display data (`metadata_findings` is empty: no EXIF beyond orientation, no
+//!   XMP/IPTC/comments/text/unknown chunks, nothing after the container's end);
+//! - the same pixels as the upload, when the upload decodes;
+//! - stripping again changes nothing.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::imaging::{probe, sniff, strip_metadata, thumbnails, DecodeLimits, ThumbnailSpec};
+use shared::imaging::{inspect, metadata_findings, sniff, strip_metadata, DecodeLimits, Request, ThumbnailSpec};
+use shared::kinds::ContentType;
+use std::time::{Duration, Instant};
+
+fn format(ct: ContentType) -> image::ImageFormat {
+    match ct {
+        ContentType::Jpeg => image::ImageFormat::Jpeg,
+        ContentType::Png => image::ImageFormat::Png,
+        ContentType::Webp => image::ImageFormat::WebP,
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some(ct) = sniff(data) else { return };
-    let limits = DecodeLimits { max_pixels: 4_000_000, max_side: 4096 };
-    if let Ok(p) = probe(data, ct, limits) {
-        let spec = ThumbnailSpec { sizes: vec![64, 16], quality: 50.0, method: 0 };
-        let _ = thumbnails(data, &p, &spec, limits);
-        let _ = strip_metadata(data, ct, p.orientation);
+    let limits = DecodeLimits { max_pixels: 4_000_000, max_side: 4096, max_jpeg_scans: 64, time_budget: Duration::from_secs(5) };
+    let req = Request {
+        declared: ct,
+        allowed: ContentType::ALL.to_vec(),
+        thumbnails: ThumbnailSpec { sizes: vec![64, 16], quality: 50.0, method: 0 },
+        strip: true,
+        limits,
+    };
+    let Ok(verified) = inspect(data, &req, Instant::now() + limits.time_budget) else { return };
+    let stripped = verified.stripped.expect("strip was requested");
+    let findings = metadata_findings(&stripped, ct);
+    assert!(findings.is_empty(), "metadata survived stripping: {findings:?}");
+    assert_eq!(strip_metadata(&stripped, &verified.probe).as_deref(), Some(&stripped[..]), "stripping is idempotent");
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(data), format(ct));
+    reader.limits(limits.image_limits());
+    if let Ok(before) = reader.decode() {
+        let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&stripped), format(ct));
+        reader.limits(limits.image_limits());
+        let after = reader.decode().expect("a decodable upload stays decodable after stripping");
+        assert!(before.as_bytes() == after.as_bytes(), "stripping changed the pixels");
     }
-    let _ = strip_metadata(data, ct, 1);
 });

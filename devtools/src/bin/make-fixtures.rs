@@ -3,23 +3,32 @@
 //!                                     a WebP, and an HTML file named .jpg (which must be rejected)
 //!   make-fixtures --fuzz-seeds DIR    small seeds for `scripts/fuzz` (small inputs mutate fast):
 //!                                     JPEG, JPEG with EXIF orientation 6 and GPS, PNG with alpha,
-//!                                     WebP, a truncated JPEG
+//!                                     WebP, a truncated JPEG, and every corpus class at tiny size
+//!   make-fixtures --corpus DIR        the real-world-shaped corpus at test size (devtools::corpus)
 
 use devtools::images;
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let seeds = args.first().map(String::as_str) == Some("--fuzz-seeds");
-    let dir_arg = if seeds { args.get(1) } else { args.first() };
+    let corpus = args.first().map(String::as_str) == Some("--corpus");
+    let dir_arg = if seeds || corpus { args.get(1) } else { args.first() };
     let dir = std::path::PathBuf::from(dir_arg.cloned().unwrap_or_else(|| ".local/fixtures".into()));
     std::fs::create_dir_all(&dir)?;
-    if seeds {
+    if corpus {
+        for f in devtools::corpus::corpus() {
+            std::fs::write(dir.join(f.name), &f.bytes)?;
+        }
+    } else if seeds {
         let jpeg = images::jpeg(48, 32);
         std::fs::write(dir.join("seed.jpg"), &jpeg)?;
         std::fs::write(dir.join("seed-exif6.jpg"), images::with_exif(&jpeg, &images::exif_tiff(6, true)))?;
         std::fs::write(dir.join("seed.png"), images::png_rgba(40, 30))?;
         std::fs::write(dir.join("seed.webp"), images::webp(64, 40))?;
         std::fs::write(dir.join("seed-truncated.jpg"), &jpeg[..jpeg.len() / 2])?;
+        for f in devtools::corpus::fuzz_seeds() {
+            std::fs::write(dir.join(format!("corpus-{}", f.name)), &f.bytes)?;
+        }
     } else {
         std::fs::write(dir.join("photo.jpg"), images::jpeg(1600, 1200))?;
         std::fs::write(dir.join("alpha.png"), images::png_rgba(800, 600))?;

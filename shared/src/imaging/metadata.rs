@@ -80,7 +80,8 @@ fn strip_jpeg(b: &[u8], orientation: u8) -> Option<Vec<u8>> {
     let mut body = Vec::with_capacity(b.len());
     walk_jpeg(b, |s| {
         if s.marker == 0xEE && s.payload().starts_with(b"Adobe") && s.payload().len() >= 12 {
-            adobe_transform.get_or_insert(s.payload()[11]);
+            // Decoders apply the last Adobe segment they read; so does the rebuilt one.
+            adobe_transform = Some(s.payload()[11]);
         } else if jpeg_keeps(&s) {
             body.extend_from_slice(s.bytes);
         }
