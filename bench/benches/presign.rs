@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use shared::auth::Hs256Verifier;
 use shared::clock::SystemClock;
 use shared::kinds::{ContentType, Kinds};
-use shared::store::MemoryStore;
+use shared::memory::MemoryRepository;
 use shared::upload::policy::PostPolicy;
 use shared::upload::{S3UploadSigner, UploadRequest, UploadService, UploadSigner};
 use std::time::Duration;
@@ -56,7 +56,7 @@ fn benches(c: &mut Criterion) {
         b.iter_batched(
             // A fresh in-memory table per call: the measured cost must not grow with the table.
             || UploadService {
-                records: MemoryStore::default(),
+                records: MemoryRepository::default(),
                 signer: signer(&rt),
                 clock: SystemClock,
                 url_ttl: Duration::from_secs(300),

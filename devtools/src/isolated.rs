@@ -2,6 +2,7 @@
 //! janitor's) and must not touch what other tests are doing. Uses the production code paths
 //! in-process: the same upload service, signer, processor and janitor as the functions.
 
+use shared::ports::ObjectStore;
 use crate::stack::Stack;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -9,7 +10,7 @@ use shared::clock::FixedClock;
 use shared::janitor::{Janitor, JanitorSettings};
 use shared::kinds::Kinds;
 use shared::processing::Processor;
-use shared::storage::ObjectStore;
+use shared::storage::S3Objects;
 use shared::store::DynamoStore;
 use shared::upload::{S3UploadSigner, UploadService};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use time::OffsetDateTime;
 pub struct Isolated {
     pub stack: Stack,
     pub store: DynamoStore,
-    pub objects: ObjectStore,
+    pub objects: S3Objects,
     pub bucket: String,
 }
 
@@ -32,7 +33,7 @@ impl Isolated {
         shared::storage::s3::ensure_bucket(&stack.s3, &bucket, &[]).await.expect("bucket");
         let store = DynamoStore::new(stack.dynamodb.clone(), &table);
         store.create_table().await.expect("table");
-        let objects = ObjectStore::new(stack.s3.clone(), &bucket);
+        let objects = S3Objects::new(stack.s3.clone(), &bucket);
         Self { stack, store, objects, bucket }
     }
 
@@ -55,7 +56,7 @@ impl Isolated {
         }
     }
 
-    pub fn processor(&self, at: OffsetDateTime) -> Processor<FixedClock> {
+    pub fn processor(&self, at: OffsetDateTime) -> Processor<DynamoStore, S3Objects, FixedClock> {
         Processor {
             store: self.store.clone(),
             objects: self.objects.clone(),
@@ -75,7 +76,7 @@ impl Isolated {
         }
     }
 
-    pub fn janitor(&self, max_items: usize) -> Janitor {
+    pub fn janitor(&self, max_items: usize) -> Janitor<DynamoStore, S3Objects> {
         Janitor {
             store: self.store.clone(),
             objects: self.objects.clone(),

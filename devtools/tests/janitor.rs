@@ -1,6 +1,7 @@
 //! The janitor removes exactly its debris and never live media. Each test has its own table
 //! and bucket in the emulators and ages records with an injected clock (no sleeping).
 
+use shared::ports::{MediaRepository, ObjectStore};
 use devtools::images;
 use devtools::isolated::Isolated;
 use shared::auth::Caller;
@@ -44,7 +45,7 @@ async fn put(iso: &Isolated, slot: &UploadSlot, bytes: Vec<u8>) {
 async fn media(iso: &Isolated, at: OffsetDateTime, kind: &str, bytes: Vec<u8>, ct: ContentType) -> MediaRecord {
     let s = slot(iso, at, kind, ct, bytes.len() as u64).await;
     put(iso, &s, bytes).await;
-    match iso.processor(at).process(&s.media_id).await.unwrap() {
+    match iso.processor(at).process(shared::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap() {
         Outcome::Decided(r) => r,
         other => panic!("unexpected {other:?}"),
     }
@@ -167,7 +168,7 @@ async fn media_that_turns_ready_after_selection_survives() {
     let stale = iso.store.get(&s.media_id).await.unwrap().unwrap();
     // ...then the upload arrived and was verified...
     put(&iso, &s, jpeg).await;
-    iso.processor(t0).process(&s.media_id).await.unwrap();
+    iso.processor(t0).process(shared::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap();
     // ...and only then does the janitor act on its selection.
     iso.janitor(100).sweep_record(&stale, t0 + 3 * HOUR).await.unwrap();
     let now = iso.store.get(&s.media_id).await.unwrap().expect("survives");
@@ -237,7 +238,7 @@ async fn more_hostile_records_than_the_budget_cannot_starve_real_debris() {
     }
     let later = t0 + 7 * DAY + HOUR;
     for r in &hostile {
-        let edit = shared::store::MetadataEdit { title: Some(Some("keep me".into())), ..Default::default() };
+        let edit = shared::ports::MetadataEdit { title: Some(Some("keep me".into())), ..Default::default() };
         iso.store.update_metadata(&r.id, &r.owner, &edit, &shared::clock::format(later)).await.unwrap();
     }
     // Real debris behind them in the index: a pending upload whose URL expired, and a stray

@@ -3,7 +3,8 @@
 //! (`fuzz/fuzz_targets/request_json.rs`). The upload request lives in `upload::request`.
 
 use crate::error::ApiError;
-use crate::store::MetadataEdit;
+use crate::media::Status;
+use crate::ports::MetadataEdit;
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
 
@@ -138,10 +139,12 @@ pub fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// `status` filter of `GET /v1/media`.
-pub fn parse_status(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+pub fn parse_status(raw: Option<&str>) -> Result<Option<Status>, ApiError> {
     match raw {
         None => Ok(None),
-        Some(s @ ("pending" | "ready" | "rejected")) => Ok(Some(s.to_string())),
+        Some("pending") => Ok(Some(Status::Pending)),
+        Some("ready") => Ok(Some(Status::Ready)),
+        Some("rejected") => Ok(Some(Status::Rejected)),
         Some(_) => Err(ApiError::invalid_request("status must be pending, ready or rejected")),
     }
 }
@@ -226,7 +229,7 @@ mod tests {
         for bad in ["0", "101", "-1", "1e2", ""] {
             assert!(parse_limit(Some(bad)).is_err(), "{bad}");
         }
-        assert_eq!(parse_status(Some("ready")).unwrap().as_deref(), Some("ready"));
+        assert_eq!(parse_status(Some("ready")).unwrap(), Some(Status::Ready));
         assert!(parse_status(Some("deleting")).is_err(), "internal states are not listable");
         assert_eq!(parse_expires_in(Some("60"), Duration::ZERO).unwrap(), Duration::from_secs(60));
         assert!(parse_expires_in(Some("3601"), Duration::ZERO).is_err());

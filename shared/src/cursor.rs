@@ -2,8 +2,7 @@
 //! with HMAC-SHA256, so a tampered cursor or one from another user's listing is refused.
 
 use crate::error::ApiError;
-use crate::store::Key;
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::ports::PageToken;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -25,14 +24,13 @@ fn mac(secret: &[u8], query: &str, payload: &str) -> Option<Hmac<Sha256>> {
 }
 
 /// `query` names the listing (index, partition, filters): a cursor only resumes that listing.
-pub fn encode(secret: &[u8], query: &str, key: &Key) -> Option<String> {
-    let map: BTreeMap<&str, &str> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&map).ok()?);
+pub fn encode(secret: &[u8], query: &str, token: &PageToken) -> Option<String> {
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token.0).ok()?);
     let sig = URL_SAFE_NO_PAD.encode(mac(secret, query, &payload)?.finalize().into_bytes());
     Some(format!("{payload}.{sig}"))
 }
 
-pub fn decode(secret: &[u8], query: &str, cursor: &str) -> Result<Key, ApiError> {
+pub fn decode(secret: &[u8], query: &str, cursor: &str) -> Result<PageToken, ApiError> {
     if cursor.len() > MAX_CURSOR_LEN {
         return Err(invalid());
     }
@@ -41,16 +39,15 @@ pub fn decode(secret: &[u8], query: &str, cursor: &str) -> Result<Key, ApiError>
     mac(secret, query, payload).ok_or_else(invalid)?.verify_slice(&sig).map_err(|_| invalid())?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
     let map: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    Ok(map.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+    Ok(PageToken(map))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn key() -> Key {
-        HashMap::from([("id".to_string(), AttributeValue::S("a".into())), ("owner".to_string(), AttributeValue::S("u".into()))])
+    fn key() -> PageToken {
+        PageToken(BTreeMap::from([("id".to_string(), "a".to_string()), ("owner".to_string(), "u".to_string())]))
     }
 
     #[test]

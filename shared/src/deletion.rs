@@ -6,8 +6,7 @@
 //! 3. the record goes, only if it is still the `deleting` record of step 1.
 
 use crate::media::{MediaRecord, Status};
-use crate::storage::{ObjectStore, StorageError};
-use crate::store::{DynamoStore, StoreError};
+use crate::ports::{MediaRepository, ObjectStore, StorageError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
@@ -18,13 +17,13 @@ pub enum DeleteError {
 }
 
 /// Step 1. `owner` restricts it to the owner's media (`ConditionFailed` otherwise).
-pub async fn start(store: &DynamoStore, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+pub async fn start(store: &impl MediaRepository, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
     store.mark_deleting(id, owner, now).await
 }
 
 /// Steps 2 and 3 for a record in `deleting`. Returns how many objects were removed. Safe to
 /// repeat: a record already gone is success.
-pub async fn finish(store: &DynamoStore, objects: &ObjectStore, r: &MediaRecord) -> Result<u64, DeleteError> {
+pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, DeleteError> {
     let mut present = Vec::new();
     for key in r.all_keys() {
         if objects.exists(&key).await? {

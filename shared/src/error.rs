@@ -1,5 +1,7 @@
 //! The one error model of the HTTP API: `{"error":{"code":"snake_case","message":"..."}}`
-//! with the matching status. Internal causes are logged, never sent to the client.
+//! with the matching status, and the one place where domain errors become HTTP errors.
+//! Internal causes travel with the error and are logged once, by the request's log line
+//! (`http::finish`), never sent to the client.
 
 use serde_json::json;
 use std::fmt;
@@ -11,11 +13,13 @@ pub struct ApiError {
     pub message: String,
     /// For 405: the methods the route accepts (the `Allow` header, RFC 9110).
     pub allow: Option<&'static str>,
+    /// What went wrong on our side (5xx only): logged with the request, never answered.
+    pub cause: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), allow: None }
+        Self { status, code, message: message.into(), allow: None, cause: None }
     }
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(400, "invalid_request", message)
@@ -43,13 +47,11 @@ impl ApiError {
     }
     /// A server-side failure: the cause goes to the log, the client gets a generic message.
     pub fn internal(cause: impl fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(500, "internal", "internal error")
+        Self { cause: Some(cause.to_string()), ..Self::new(500, "internal", "internal error") }
     }
     /// A dependency is throttling or briefly unavailable: the client may retry.
     pub fn unavailable(cause: impl fmt::Display) -> Self {
-        tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(503, "unavailable", "temporarily unavailable, retry later")
+        Self { cause: Some(cause.to_string()), ..Self::new(503, "unavailable", "temporarily unavailable, retry later") }
     }
 
     pub fn body(&self) -> serde_json::Value {
@@ -64,3 +66,62 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<crate::ports::StoreError> for ApiError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        match e {
+            crate::ports::StoreError::Transient(m) => ApiError::unavailable(m),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::ports::StorageError> for ApiError {
+    fn from(e: crate::ports::StorageError) -> Self {
+        match e {
+            crate::ports::StorageError::Transient(m) => ApiError::unavailable(m),
+            crate::ports::StorageError::Other(m) => ApiError::internal(m),
+        }
+    }
+}
+
+impl From<crate::processing::ProcessError> for ApiError {
+    fn from(e: crate::processing::ProcessError) -> Self {
+        use crate::processing::ProcessError;
+        match e {
+            ProcessError::Store(s) => s.into(),
+            ProcessError::Storage(s) => s.into(),
+            ProcessError::Busy => ApiError::unavailable(e),
+        }
+    }
+}
+
+impl From<crate::processing::CompleteError> for ApiError {
+    fn from(e: crate::processing::CompleteError) -> Self {
+        use crate::processing::CompleteError;
+        match e {
+            CompleteError::NotFound => ApiError::not_found(),
+            CompleteError::UploadMissing => ApiError::conflict("upload_missing", e.to_string()),
+            CompleteError::Process(p) => p.into(),
+        }
+    }
+}
+
+impl From<crate::media_service::MediaError> for ApiError {
+    fn from(e: crate::media_service::MediaError) -> Self {
+        use crate::media_service::MediaError;
+        let message = e.to_string();
+        match e {
+            MediaError::NotFound => ApiError::not_found(),
+            MediaError::NoSuchVariant => ApiError::new(404, "not_found", message),
+            MediaError::NotMember => ApiError::forbidden(message),
+            MediaError::UnknownKind => ApiError::new(400, "unknown_kind", message),
+            MediaError::NotReady(_) => ApiError::conflict("not_ready", message),
+            MediaError::WrongKind(_) => ApiError::conflict("wrong_kind", message),
+            MediaError::AlreadyAttached => ApiError::conflict("already_attached", message),
+            MediaError::InvalidCursor => ApiError::new(400, "invalid_cursor", message),
+            MediaError::Store(s) => s.into(),
+            MediaError::Storage(s) => s.into(),
+        }
+    }
+}

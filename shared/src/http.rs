@@ -111,21 +111,25 @@ pub fn request_id(req: &Request) -> String {
 
 /// Renders a handler's result and writes the one log line of the request (no URLs, no tokens).
 pub fn finish(req: &Request, route: &'static str, started: std::time::Instant, result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    let response = result.unwrap_or_else(|e| error(&e));
-    tracing::info!(
-        request_id = %request_id(req),
-        route,
-        method = %req.method(),
-        status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
+    let (response, cause) = match result {
+        Ok(r) => (r, None),
+        Err(e) => (error(&e), e.cause),
+    };
+    let status = response.status().as_u16();
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let request_id = request_id(req);
+    match cause {
+        Some(error) if status >= 500 => {
+            tracing::error!(%request_id, route, method = %req.method(), status, duration_ms, %error, "request")
+        }
+        _ => tracing::info!(%request_id, route, method = %req.method(), status, duration_ms, "request"),
+    }
     response
 }
 
 /// Parses a media id from a path segment; a malformed id is indistinguishable from a missing one.
-pub fn media_id(seg: &str) -> Result<String, ApiError> {
-    crate::media::MediaId::parse(seg).map(|id| id.to_string()).ok_or_else(ApiError::not_found)
+pub fn media_id(seg: &str) -> Result<crate::media::MediaId, ApiError> {
+    crate::media::MediaId::parse(seg).ok_or_else(ApiError::not_found)
 }
 
 #[cfg(test)]

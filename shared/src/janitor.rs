@@ -8,8 +8,7 @@
 use crate::clock;
 use crate::kinds::Kinds;
 use crate::media::{MediaId, MediaRecord, Status};
-use crate::storage::ObjectStore;
-use crate::store::{DynamoStore, StoreError};
+use crate::ports::{MediaRepository, ObjectStore, StoreError};
 use serde::Serialize;
 use std::time::{Duration, Instant, SystemTime};
 use time::OffsetDateTime;
@@ -33,9 +32,9 @@ pub struct Summary {
     pub errors: u64,
 }
 
-pub struct Janitor {
-    pub store: DynamoStore,
-    pub objects: ObjectStore,
+pub struct Janitor<R, O> {
+    pub store: R,
+    pub objects: O,
     pub kinds: Kinds,
     pub settings: JanitorSettings,
 }
@@ -79,7 +78,7 @@ fn at(s: &str) -> Option<OffsetDateTime> {
     clock::parse(s)
 }
 
-impl Janitor {
+impl<R: MediaRepository, O: ObjectStore> Janitor<R, O> {
     /// One run as of `now`, stopping before `deadline`. Each debris class has its own budget
     /// (records due through the index, then objects under incoming/), so a flood of one kind
     /// never starves the other; only items acted on count against it, and skipped ones are

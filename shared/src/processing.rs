@@ -8,12 +8,15 @@
 //! the publish claim writes the media's objects, so duplicate, late or concurrent runs end in one
 //! record whose `sha256` is the hash of the bytes stored.
 
+use crate::auth::Caller;
 use crate::clock::{self, Clock};
 use crate::imaging::{self, DecodeLimits, ImageError, Inspection, ThumbnailSpec};
 use crate::kinds::{ContentType, KindSpec, Kinds};
-use crate::media::{MediaRecord, Rejection, Status, UploadMethod, Variant};
-use crate::storage::{Fetched, ObjectStore, StorageError};
-use crate::store::{DynamoStore, ReadyFields, StoreError};
+use crate::media::{MediaId, MediaRecord, Rejection, Status, UploadMethod, Variant};
+use crate::view::is_owner;
+use crate::ports::{Fetched, MediaRepository, ObjectStore, ReadyFields, StorageError, StoreError};
+use crate::storage::S3Objects;
+use crate::store::DynamoStore;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,14 +36,16 @@ pub enum ProcessError {
     Busy,
 }
 
-impl From<ProcessError> for crate::error::ApiError {
-    fn from(e: ProcessError) -> Self {
-        match e {
-            ProcessError::Store(s) => s.into(),
-            ProcessError::Storage(s) => s.into(),
-            ProcessError::Busy => crate::error::ApiError::unavailable(e),
-        }
-    }
+/// Why `complete` has no verdict to show.
+#[derive(Debug, thiserror::Error)]
+pub enum CompleteError {
+    /// Missing, or not the caller's.
+    #[error("no such media")]
+    NotFound,
+    #[error("nothing has been uploaded for this media yet")]
+    UploadMissing,
+    #[error(transparent)]
+    Process(#[from] ProcessError),
 }
 
 #[derive(Debug)]
@@ -60,9 +65,9 @@ pub enum Outcome {
 const CLAIM_WAIT: Duration = Duration::from_secs(10);
 const CLAIM_POLL: Duration = Duration::from_millis(100);
 
-pub struct Processor<C> {
-    pub store: DynamoStore,
-    pub objects: ObjectStore,
+pub struct Processor<R, O, C> {
+    pub store: R,
+    pub objects: O,
     pub kinds: Kinds,
     pub limits: DecodeLimits,
     pub quality: f32,
@@ -102,12 +107,15 @@ fn rejection_for(e: ImageError, limits: DecodeLimits) -> Verdict {
     reject(code, message)
 }
 
-impl Processor<crate::clock::SystemClock> {
+/// The processor the functions deploy: DynamoDB, S3 and the system clock.
+pub type LiveProcessor = Processor<DynamoStore, S3Objects, crate::clock::SystemClock>;
+
+impl LiveProcessor {
     /// The production processor, from the configuration read at init and the shared clients.
     pub fn from_config(config: &crate::config::Config, clients: &crate::runtime::Clients) -> Self {
         Self {
             store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-            objects: ObjectStore::new(clients.s3.clone(), &config.bucket),
+            objects: S3Objects::new(clients.s3.clone(), &config.bucket),
             kinds: config.kinds.clone(),
             limits: config.decode_limits(),
             quality: config.webp_quality,
@@ -120,9 +128,10 @@ impl Processor<crate::clock::SystemClock> {
     }
 }
 
-impl<C: Clock> Processor<C> {
+impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     /// Processes the upload of media `id` (the object at `incoming/<id>`).
-    pub async fn process(&self, id: &str) -> Result<Outcome, ProcessError> {
+    pub async fn process(&self, id: MediaId) -> Result<Outcome, ProcessError> {
+        let id = &id.to_string();
         let incoming = MediaRecord::incoming_key_for(id);
         let Some(record) = self.store.get(id).await? else {
             self.objects.delete(&incoming).await?;
@@ -140,7 +149,14 @@ impl<C: Clock> Processor<C> {
             return self.finish(record, reject("type_mismatch", "the media kind is no longer configured")).await;
         };
         let bytes = match self.objects.get_bounded(&incoming, kind.max_bytes).await? {
-            Fetched::Missing => return Ok(Outcome::Missing(record)),
+            // Another run may have decided and removed the upload since the record was read.
+            Fetched::Missing => {
+                return Ok(match self.store.get(id).await? {
+                    Some(current) if current.status != Status::Pending => Outcome::AlreadyDone(current),
+                    Some(current) => Outcome::Missing(current),
+                    None => Outcome::Stray,
+                })
+            }
             Fetched::TooLarge(n) => {
                 return self.finish(record, reject("too_large", format!("{n} bytes exceeds the kind's limit of {}", kind.max_bytes))).await
             }
@@ -148,6 +164,21 @@ impl<C: Clock> Processor<C> {
         };
         let verdict = self.verify(&record, &kind, bytes).await;
         self.finish(record, verdict).await
+    }
+
+    /// `POST /v1/media/{id}/complete`: the owner asks for the verdict now. Returns whether this
+    /// call decided it, and the record.
+    pub async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, MediaRecord), CompleteError> {
+        let record = self.store.get(&id.to_string()).await.map_err(ProcessError::from)?.ok_or(CompleteError::NotFound)?;
+        if !is_owner(caller, &record) {
+            return Err(CompleteError::NotFound);
+        }
+        match self.process(id).await? {
+            Outcome::Stray => Err(CompleteError::NotFound),
+            Outcome::Missing(_) => Err(CompleteError::UploadMissing),
+            Outcome::AlreadyDone(r) => Ok((false, r)),
+            Outcome::Decided(r) => Ok((true, r)),
+        }
     }
 
     /// Judges the bytes. Infallible by design: whatever the file does, the answer is a verdict.

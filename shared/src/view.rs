@@ -4,7 +4,7 @@ use crate::auth::Caller;
 use crate::clock::{self, Clock};
 use crate::kinds::Visibility;
 use crate::media::{MediaRecord, Rejection, Status};
-use crate::storage::{ObjectStore, StorageError};
+use crate::ports::{ObjectStore, StorageError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -55,8 +55,8 @@ pub fn can_read(caller: &Caller, r: &MediaRecord) -> bool {
 }
 
 /// Builds URLs: the public URL for public kinds, presigned GETs for private ones.
-pub struct UrlSigner<C> {
-    pub objects: ObjectStore,
+pub struct UrlSigner<O, C> {
+    pub objects: O,
     pub public_base: String,
     pub clock: C,
 }
@@ -67,7 +67,7 @@ pub struct SignedUrl {
     pub expires_in: Option<u64>,
 }
 
-impl<C: Clock> UrlSigner<C> {
+impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
     pub async fn url_for(
         &self,
         visibility: Visibility,

@@ -10,7 +10,7 @@ use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::processing::Processor;
 use shared::runtime::{authenticator, Clients};
-use shared::storage::ObjectStore;
+use shared::storage::S3Objects;
 use shared::view::UrlSigner;
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
-    let objects = ObjectStore::new(clients.s3.clone(), &config.bucket);
+    let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
     let app = Arc::new(routes::App {
         auth: authenticator(&config),
         processor: Processor::from_config(&config, &clients),

@@ -4,10 +4,12 @@ use serde_json::{json, Value};
 use shared::api::CompleteBatch;
 use shared::auth::{Authenticator, Caller};
 use shared::clock::SystemClock;
+use shared::media::MediaId;
 use shared::error::ApiError;
 use shared::http;
-use shared::processing::{Outcome, Processor};
-use shared::view::{is_owner, UrlSigner};
+use shared::processing::LiveProcessor;
+use shared::storage::S3Objects;
+use shared::view::UrlSigner;
 use std::time::Instant;
 
 /// Verifications run this many at a time within one batch request.
@@ -15,8 +17,8 @@ const BATCH_CONCURRENCY: usize = 4;
 
 pub struct App {
     pub auth: Authenticator,
-    pub processor: Processor<SystemClock>,
-    pub urls: UrlSigner<SystemClock>,
+    pub processor: LiveProcessor,
+    pub urls: UrlSigner<S3Objects, SystemClock>,
 }
 
 impl App {
@@ -36,7 +38,7 @@ impl App {
     async fn complete_one(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let caller = self.auth.authenticate(req)?;
         let id = http::media_id(id)?;
-        let (_, view) = self.complete(&caller, &id).await?;
+        let (_, view) = self.complete(&caller, id).await?;
         Ok(http::json(200, &view))
     }
 
@@ -49,7 +51,7 @@ impl App {
                 let caller = &caller;
                 async move {
                     let outcome = match http::media_id(&raw) {
-                        Ok(id) => self.complete(caller, &id).await,
+                        Ok(id) => self.complete(caller, id).await,
                         Err(e) => Err(e),
                     };
                     match outcome {
@@ -67,19 +69,8 @@ impl App {
     }
 
     /// Verifies one upload now. Returns whether this call decided it, and the media object.
-    async fn complete(&self, caller: &Caller, id: &str) -> Result<(bool, shared::view::MediaView), ApiError> {
-        let record = self.processor.store.get(id).await?.ok_or_else(ApiError::not_found)?;
-        if !is_owner(caller, &record) {
-            return Err(ApiError::not_found());
-        }
-        let (decided, record) = match self.processor.process(id).await? {
-            Outcome::Stray => return Err(ApiError::not_found()),
-            Outcome::Missing(_) => {
-                return Err(ApiError::conflict("upload_missing", "nothing has been uploaded for this media yet"))
-            }
-            Outcome::AlreadyDone(r) => (false, r),
-            Outcome::Decided(r) => (true, r),
-        };
+    async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, shared::view::MediaView), ApiError> {
+        let (decided, record) = self.processor.complete(caller, id).await?;
         Ok((decided, self.urls.render(&record).await?))
     }
 }

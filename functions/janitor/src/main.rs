@@ -7,7 +7,7 @@ use shared::clock::{self, Clock, SystemClock};
 use shared::config::Config;
 use shared::janitor::{Janitor, JanitorSettings, Summary};
 use shared::runtime::Clients;
-use shared::storage::ObjectStore;
+use shared::storage::S3Objects;
 use shared::store::DynamoStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -49,7 +49,7 @@ async fn main() -> Result<(), Error> {
     let local_dev = config.local_dev;
     let janitor = Arc::new(Janitor {
         store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-        objects: ObjectStore::new(clients.s3.clone(), &config.bucket),
+        objects: S3Objects::new(clients.s3.clone(), &config.bucket),
         kinds: config.kinds.clone(),
         settings: JanitorSettings {
             grace: config.janitor_grace,

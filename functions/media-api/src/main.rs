@@ -7,7 +7,8 @@ use lambda_http::{service_fn, Error, Request};
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::runtime::{authenticator, Clients};
-use shared::storage::ObjectStore;
+use shared::media_service::MediaService;
+use shared::storage::S3Objects;
 use shared::store::DynamoStore;
 use shared::view::UrlSigner;
 use std::sync::Arc;
@@ -17,17 +18,20 @@ async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
-    let objects = ObjectStore::new(clients.s3.clone(), &config.bucket);
+    if config.cursor_secret.is_empty() {
+        return Err("CURSOR_SECRET is required: it signs list cursors".into());
+    }
     let app = Arc::new(routes::App {
         auth: authenticator(&config),
-        store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-        urls: UrlSigner { objects: objects.clone(), public_base: config.public_base(), clock: SystemClock },
-        objects,
-        kinds: config.kinds.clone(),
-        cursor_secret: if config.cursor_secret.is_empty() {
-            return Err("CURSOR_SECRET is required: it signs list cursors".into());
-        } else {
-            config.cursor_secret.expose().to_vec()
+        media: MediaService {
+            repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            urls: UrlSigner {
+                objects: S3Objects::new(clients.s3.clone(), &config.bucket),
+                public_base: config.public_base(),
+                clock: SystemClock,
+            },
+            kinds: config.kinds.clone(),
+            cursor_secret: config.cursor_secret.expose().to_vec(),
         },
     });
     lambda_http::run(service_fn(move |req: Request| {

@@ -4,14 +4,14 @@
 
 use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::media::MediaId;
-use shared::processing::{Outcome, Processor};
+use shared::ports::ObjectStore;
+use shared::processing::{LiveProcessor, Outcome, Processor};
 use shared::runtime::Clients;
 use std::sync::Arc;
 
-async fn handle(p: &Processor<SystemClock>, event: LambdaEvent<S3Event>) -> Result<serde_json::Value, Error> {
+async fn handle(p: &LiveProcessor, event: LambdaEvent<S3Event>) -> Result<serde_json::Value, Error> {
     let request_id = event.context.request_id.clone();
     let mut failures = Vec::new();
     let mut handled = 0usize;
@@ -24,7 +24,7 @@ async fn handle(p: &Processor<SystemClock>, event: LambdaEvent<S3Event>) -> Resu
         };
         handled += 1;
         let result = match MediaId::parse(name) {
-            Some(id) => p.process(&id.to_string()).await,
+            Some(id) => p.process(id).await,
             // No media id, so no record can exist: a stray.
             None => p.objects.delete(&key).await.map(|_| Outcome::Stray).map_err(Into::into),
         };

@@ -10,7 +10,7 @@ use shared::error::ApiError;
 use shared::http;
 use shared::kinds::Kinds;
 use shared::media::UploadMethod;
-use shared::store::UploadRecords;
+use shared::ports::UploadRecords;
 use shared::upload::request::{authorize_scope, lookup_kind, parse_content_type, parse_scope};
 use shared::upload::{Filename, UploadRequest, UploadService, UploadSigner, ValidFile, ValidUpload};
 use std::collections::BTreeMap;

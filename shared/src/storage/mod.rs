@@ -1,9 +1,10 @@
-//! S3 objects. This module (with `upload::signer`) is the only place that speaks S3.
+//! S3 objects: the `ObjectStore` adapter. This module (with `upload::signer`) is the only place
+//! that speaks S3.
 
 mod objects;
 pub mod s3;
 
-pub use objects::{Fetched, ObjectStore, StorageError};
+pub use objects::S3Objects;
 
 /// Decodes an S3 event key: S3 URL-encodes keys in events, with `+` for spaces.
 pub fn decode_event_key(raw: &str) -> String {

@@ -3,25 +3,8 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
+use crate::ports::{Fetched, ObjectStore, StorageError};
 use std::time::{Duration, SystemTime};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// Throttling, a timeout, a 5xx: retry.
-    #[error("transient s3 error: {0}")]
-    Transient(String),
-    #[error("s3 error: {0}")]
-    Other(String),
-}
-
-impl From<StorageError> for crate::error::ApiError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::Transient(m) => crate::error::ApiError::unavailable(m),
-            StorageError::Other(m) => crate::error::ApiError::internal(m),
-        }
-    }
-}
 
 fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StorageError {
     let code = e.code().unwrap_or_default().to_string();
@@ -37,20 +20,13 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy
     }
 }
 
-pub enum Fetched {
-    Missing,
-    /// Larger than the caller's bound: not read.
-    TooLarge(u64),
-    Bytes(Vec<u8>),
-}
-
 #[derive(Clone)]
-pub struct ObjectStore {
+pub struct S3Objects {
     client: Client,
     bucket: String,
 }
 
-impl ObjectStore {
+impl S3Objects {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         Self { client, bucket: bucket.into() }
     }
@@ -59,9 +35,12 @@ impl ObjectStore {
         &self.bucket
     }
 
+}
+
+impl ObjectStore for S3Objects {
     /// Reads an object if it is at most `max_bytes` long (the length is checked before the
     /// body is read, so an oversized upload never lands in memory).
-    pub async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
         let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(o) => o,
             Err(e) if e.code() == Some("NoSuchKey") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
@@ -80,7 +59,7 @@ impl ObjectStore {
         Ok(Fetched::Bytes(bytes.to_vec()))
     }
 
-    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
@@ -88,7 +67,7 @@ impl ObjectStore {
         }
     }
 
-    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -103,13 +82,13 @@ impl ObjectStore {
     }
 
     /// Deletes one object; deleting a missing key succeeds (S3 semantics).
-    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
         Ok(())
     }
 
     /// Deletes many objects; fails if any one of them could not be deleted.
-    pub async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+    async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
         for chunk in keys.chunks(1000) {
             if chunk.is_empty() {
                 continue;
@@ -128,7 +107,7 @@ impl ObjectStore {
     }
 
     /// A presigned GET; `disposition` sets the response Content-Disposition.
-    pub async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
+    async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
         let cfg = PresigningConfig::builder().start_time(now).expires_in(ttl).build().map_err(|e| StorageError::Other(e.to_string()))?;
         let req = self
             .client
@@ -143,7 +122,7 @@ impl ObjectStore {
     }
 
     /// One page of keys under a prefix, with each key's last-modified time.
-    pub async fn list_page(
+    async fn list_page(
         &self,
         prefix: &str,
         continuation: Option<String>,
@@ -170,21 +149,5 @@ impl ObjectStore {
             .collect();
         let next = if out.is_truncated() == Some(true) { out.next_continuation_token().map(str::to_string) } else { None };
         Ok((items, next))
-    }
-
-    /// Deletes every object under `prefix` (a media's own folder); returns how many there were.
-    pub async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError> {
-        let mut deleted = 0u64;
-        let mut continuation = None;
-        loop {
-            let (items, next) = self.list_page(prefix, continuation.take(), 1000).await?;
-            let keys: Vec<String> = items.into_iter().map(|(k, _)| k).collect();
-            self.delete_all(&keys).await?;
-            deleted += keys.len() as u64;
-            match next {
-                Some(c) => continuation = Some(c),
-                None => return Ok(deleted),
-            }
-        }
     }
 }

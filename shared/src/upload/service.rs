@@ -6,7 +6,7 @@ use crate::clock::{self, Clock};
 use crate::error::ApiError;
 use crate::kinds::Visibility;
 use crate::media::{MediaId, MediaRecord, Status, UploadMethod, GC_SHARD};
-use crate::store::{StoreError, UploadRecords};
+use crate::ports::{StoreError, UploadRecords};
 use crate::auth::Caller;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,0 +1,371 @@
+//! In-process twins of the two ports, with the same conditions as the DynamoDB and S3 adapters,
+//! so the domain (verification, the janitor, the delete protocol, the media service) is unit
+//! tested in milliseconds. The adapters themselves are covered against the emulators.
+
+use crate::media::{MediaRecord, Rejection, Status, GC_SHARD};
+use crate::ports::{
+    Fetched, ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, ReadyFields, StorageError, StoreError,
+    UploadRecords,
+};
+use crate::store::MAX_LIST_PAGES;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+/// The media table in memory. Clones share one table, as clients of one real table would.
+#[derive(Default, Clone)]
+pub struct MemoryRepository {
+    items: Arc<Mutex<HashMap<String, MediaRecord>>>,
+}
+
+fn poisoned<T>(e: std::sync::PoisonError<T>) -> StoreError {
+    StoreError::Other(e.to_string())
+}
+
+impl MemoryRepository {
+    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, MediaRecord>>, StoreError> {
+        self.items.lock().map_err(poisoned)
+    }
+
+    /// Applies `change` to record `id` if `condition` holds, and returns the new record.
+    fn update(&self, id: &str, condition: impl FnOnce(&MediaRecord) -> bool, change: impl FnOnce(&mut MediaRecord)) -> Result<MediaRecord, StoreError> {
+        let mut items = self.lock()?;
+        let r = items.get_mut(id).ok_or(StoreError::ConditionFailed)?;
+        if !condition(r) {
+            return Err(StoreError::ConditionFailed);
+        }
+        change(r);
+        Ok(r.clone())
+    }
+
+    fn owned(r: &MediaRecord, owner: &str) -> bool {
+        r.owner == owner && r.status != Status::Deleting
+    }
+
+    /// Replaces a record wholesale (tests that set up a state directly).
+    pub fn insert(&self, record: MediaRecord) {
+        if let Ok(mut items) = self.items.lock() {
+            items.insert(record.id.clone(), record);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.lock().map(|i| i.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn no_live_claim(r: &MediaRecord, now: &str) -> bool {
+    r.publish_claim.is_none() || r.publish_claim_until.as_deref().is_some_and(|u| u < now)
+}
+
+fn clear_claim(r: &mut MediaRecord) {
+    r.publish_claim = None;
+    r.publish_claim_until = None;
+}
+
+impl UploadRecords for MemoryRepository {
+    async fn put_new(&self, record: &MediaRecord) -> Result<(), StoreError> {
+        let mut items = self.lock()?;
+        if items.contains_key(&record.id) {
+            return Err(StoreError::ConditionFailed);
+        }
+        items.insert(record.id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn count_pending(&self, owner: &str, at_most: u32) -> Result<u32, StoreError> {
+        let items = self.lock()?;
+        // Stops counting at the bound, as the DynamoDB query does.
+        let n = items.values().filter(|r| r.pending_owner.as_deref() == Some(owner)).take(at_most as usize).count();
+        Ok(n as u32)
+    }
+}
+
+impl MediaRepository for MemoryRepository {
+    async fn get(&self, id: &str) -> Result<Option<MediaRecord>, StoreError> {
+        Ok(self.lock()?.get(id).cloned())
+    }
+
+    async fn list(&self, by: &ListBy, filter: &ListFilter, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), StoreError> {
+        let items = self.lock()?;
+        let mut index: Vec<&MediaRecord> = items
+            .values()
+            .filter(|r| match by {
+                ListBy::Owner(o) => &r.owner == o,
+                ListBy::Scope(s) => r.scope.as_ref() == Some(s),
+            })
+            .collect();
+        index.sort_by(|a, b| b.created_sk.cmp(&a.created_sk));
+        let after = start.and_then(|t| t.0.get("created_sk").cloned());
+        let mut rest = index.into_iter().filter(|r| after.as_ref().is_none_or(|a| r.created_sk < *a)).peekable();
+        let matches = |r: &MediaRecord| {
+            r.status != Status::Deleting
+                && filter.kind.as_ref().is_none_or(|k| &r.kind == k)
+                && filter.status.is_none_or(|s| r.status == s)
+        };
+        let token = |r: &MediaRecord| PageToken(BTreeMap::from([("created_sk".to_string(), r.created_sk.clone())]));
+        // Pages like DynamoDB's: each evaluates `limit - found` items before the filter, and a
+        // request reads at most MAX_LIST_PAGES of them.
+        let mut found = Vec::new();
+        let mut pages = 0;
+        loop {
+            pages += 1;
+            let page: Vec<&MediaRecord> = rest.by_ref().take((limit - found.len()).max(1)).collect();
+            let last = page.last().map(|r| token(r));
+            found.extend(page.into_iter().filter(|r| matches(r)).cloned());
+            if found.len() >= limit {
+                found.truncate(limit);
+                let next = found.last().map(token);
+                return Ok((found, next));
+            }
+            match (rest.peek().is_some(), last) {
+                (true, Some(l)) if pages >= MAX_LIST_PAGES => return Ok((found, Some(l))),
+                (true, Some(_)) => {}
+                _ => return Ok((found, None)),
+            }
+        }
+    }
+
+    async fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> Result<MediaRecord, StoreError> {
+        self.update(id, |r| Self::owned(r, owner), |r| {
+            if let Some(t) = &edit.title {
+                r.title = t.clone();
+            }
+            if let Some(d) = &edit.description {
+                r.description = d.clone();
+            }
+            if let Some(t) = &edit.tags {
+                r.tags = t.clone();
+            }
+            r.updated_at = now.to_string();
+        })
+    }
+
+    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+        self.update(
+            id,
+            |r| {
+                Self::owned(r, owner)
+                    && r.status == Status::Ready
+                    && r.attached_to.as_deref().is_none_or(|a| a == reference)
+                    && expect_kind.is_none_or(|k| r.kind == k)
+            },
+            |r| {
+                r.attached_to = Some(reference.to_string());
+                r.updated_at = now.to_string();
+                r.gc_shard = None;
+                r.gc_at = None;
+            },
+        )
+    }
+
+    async fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+        self.update(id, |r| Self::owned(r, owner), |r| {
+            r.attached_to = None;
+            r.updated_at = now.to_string();
+            if let Some(at) = gc_at {
+                r.gc_shard = Some(GC_SHARD.to_string());
+                r.gc_at = Some(at.to_string());
+            }
+        })
+    }
+
+    async fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+        self.update(
+            id,
+            |r| r.status != Status::Deleting && owner.is_none_or(|o| r.owner == o),
+            |r| {
+                r.status = Status::Deleting;
+                r.updated_at = now.to_string();
+                r.gc_shard = Some(GC_SHARD.to_string());
+                r.gc_at = Some(now.to_string());
+                r.pending_owner = None;
+            },
+        )
+    }
+
+    async fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> Result<(), StoreError> {
+        let mut items = self.lock()?;
+        match items.get(id) {
+            Some(r) if r.status == status && r.gc_at.as_deref() == gc_at => {
+                items.remove(id);
+                Ok(())
+            }
+            _ => Err(StoreError::ConditionFailed),
+        }
+    }
+
+    async fn gc_due(&self, now: &str, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), StoreError> {
+        let items = self.lock()?;
+        let position = |r: &MediaRecord| (r.gc_at.clone().unwrap_or_default(), r.id.clone());
+        let after = start.map(|t| (t.0.get("gc_at").cloned().unwrap_or_default(), t.0.get("id").cloned().unwrap_or_default()));
+        let mut due: Vec<&MediaRecord> = items
+            .values()
+            .filter(|r| r.gc_shard.is_some() && r.gc_at.as_deref().is_some_and(|g| g <= now))
+            .filter(|r| after.as_ref().is_none_or(|a| position(r) > *a))
+            .collect();
+        due.sort_by_key(|r| position(r));
+        let limit = limit.clamp(1, 1000);
+        let more = due.len() > limit;
+        let page: Vec<MediaRecord> = due.into_iter().take(limit).cloned().collect();
+        let next = more.then(|| page.last().map(|r| PageToken(BTreeMap::from([("gc_at".into(), position(r).0), ("id".into(), r.id.clone())])))).flatten();
+        Ok((page, next))
+    }
+
+    async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
+        self.update(
+            id,
+            |r| r.status == Status::Ready && r.attached_to.is_none() && r.gc_at.as_deref() == Some(seen_gc_at),
+            |r| {
+                r.status = Status::Deleting;
+                r.updated_at = now.to_string();
+                r.gc_at = Some(now.to_string());
+            },
+        )
+    }
+
+    async fn clear_gc(&self, id: &str, seen_gc_at: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.status == Status::Ready && r.gc_at.as_deref() == Some(seen_gc_at), |r| {
+            r.gc_shard = None;
+            r.gc_at = None;
+        })
+        .map(|_| ())
+    }
+
+    async fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.status == Status::Pending && no_live_claim(r, now), |r| {
+            r.publish_claim = Some(attempt.to_string());
+            r.publish_claim_until = Some(until.to_string());
+        })
+        .map(|_| ())
+    }
+
+    async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.publish_claim.as_deref() == Some(attempt), clear_claim).map(|_| ())
+    }
+
+    async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.status == Status::Pending && r.publish_claim.as_deref() == Some(attempt), |r| {
+            r.status = Status::Ready;
+            r.content_type = Some(f.content_type);
+            r.size_bytes = Some(f.size_bytes);
+            r.width = Some(f.width);
+            r.height = Some(f.height);
+            r.sha256 = Some(f.sha256.clone());
+            r.final_key = Some(f.final_key.clone());
+            r.variants = f.variants.clone();
+            r.updated_at = now.to_string();
+            r.pending_owner = None;
+            r.gc_shard = f.gc_at.as_ref().map(|_| GC_SHARD.to_string());
+            r.gc_at = f.gc_at.clone();
+            clear_claim(r);
+        })
+        .map(|_| ())
+    }
+
+    async fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.status == Status::Pending && no_live_claim(r, now), |r| {
+            r.status = Status::Rejected;
+            r.rejection = Some(rejection.clone());
+            r.updated_at = now.to_string();
+            r.gc_shard = Some(GC_SHARD.to_string());
+            r.gc_at = Some(gc_at.to_string());
+            r.pending_owner = None;
+            clear_claim(r);
+        })
+        .map(|_| ())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub cache_control: String,
+    pub modified: SystemTime,
+}
+
+/// The bucket in memory. Clones share one bucket.
+#[derive(Default, Clone)]
+pub struct MemoryObjects {
+    objects: Arc<Mutex<BTreeMap<String, StoredObject>>>,
+}
+
+fn storage_poisoned<T>(e: std::sync::PoisonError<T>) -> StorageError {
+    StorageError::Other(e.to_string())
+}
+
+impl MemoryObjects {
+    fn lock(&self) -> Result<MutexGuard<'_, BTreeMap<String, StoredObject>>, StorageError> {
+        self.objects.lock().map_err(storage_poisoned)
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.objects.lock().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn object(&self, key: &str) -> Option<StoredObject> {
+        self.objects.lock().ok()?.get(key).cloned()
+    }
+
+    /// Puts an object as a client upload would (tests); `modified` ages it.
+    pub fn insert(&self, key: &str, bytes: Vec<u8>, modified: SystemTime) {
+        if let Ok(mut o) = self.objects.lock() {
+            o.insert(key.to_string(), StoredObject { bytes, content_type: String::new(), cache_control: String::new(), modified });
+        }
+    }
+}
+
+impl ObjectStore for MemoryObjects {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+        Ok(match self.lock()?.get(key) {
+            None => Fetched::Missing,
+            Some(o) if o.bytes.len() as u64 > max_bytes => Fetched::TooLarge(o.bytes.len() as u64),
+            Some(o) => Fetched::Bytes(o.bytes.clone()),
+        })
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        Ok(self.lock()?.contains_key(key))
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+        let object = StoredObject { bytes, content_type: content_type.into(), cache_control: cache_control.into(), modified: SystemTime::now() };
+        self.lock()?.insert(key.to_string(), object);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.lock()?.remove(key);
+        Ok(())
+    }
+
+    async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+        let mut objects = self.lock()?;
+        for k in keys {
+            objects.remove(k);
+        }
+        Ok(())
+    }
+
+    async fn list_page(&self, prefix: &str, continuation: Option<String>, max_keys: i32) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError> {
+        let objects = self.lock()?;
+        let mut page: Vec<(String, Option<SystemTime>)> = objects
+            .range(continuation.unwrap_or_else(|| prefix.to_string())..)
+            .filter(|(k, _)| k.starts_with(prefix))
+            .take(max_keys.max(1) as usize + 1)
+            .map(|(k, o)| (k.clone(), Some(o.modified)))
+            .collect();
+        let next = (page.len() > max_keys.max(1) as usize).then(|| page.pop().map(|(k, _)| k)).flatten();
+        Ok((page, next))
+    }
+
+    async fn presign_get(&self, key: &str, ttl: Duration, _now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
+        let attachment = if disposition.is_some() { "&download" } else { "" };
+        Ok(format!("memory:///{key}?expires_in={}{attachment}", ttl.as_secs()))
+    }
+}

@@ -1,0 +1,181 @@
+//! The two narrow interfaces the domain needs from the outside world, and the values that cross
+//! them. The domain (`processing`, `janitor`, `deletion`, `media_service`, `upload::service`)
+//! is written against these traits only; `store` (DynamoDB) and `storage` (S3) implement them
+//! for production, and `memory` implements both in process for fast unit tests.
+//!
+//! Every write that changes a media's state is conditional: `StoreError::ConditionFailed` means
+//! the record was not in the state the caller expected, never a failure.
+
+use crate::kinds::ContentType;
+use crate::media::{MediaRecord, Rejection, Status, Variant};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The condition on a write did not hold: the record is not in the expected state.
+    #[error("condition failed")]
+    ConditionFailed,
+    /// Throttling or a transient service fault: retry.
+    #[error("transient: {0}")]
+    Transient(String),
+    #[error("dynamodb: {0}")]
+    Other(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Throttling, a timeout, a 5xx: retry.
+    #[error("transient s3 error: {0}")]
+    Transient(String),
+    #[error("s3 error: {0}")]
+    Other(String),
+}
+
+/// An opaque position in a listing: the index key to resume after, as string attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageToken(pub BTreeMap<String, String>);
+
+/// Which index a listing reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListBy {
+    Owner(String),
+    Scope(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub kind: Option<String>,
+    pub status: Option<Status>,
+}
+
+/// Metadata edits: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataEdit {
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// What a verified upload records.
+#[derive(Debug, Clone)]
+pub struct ReadyFields {
+    pub content_type: ContentType,
+    pub size_bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+    pub final_key: String,
+    pub variants: BTreeMap<String, Variant>,
+    /// When the janitor should next look at it (kinds whose unattached media expire).
+    pub gc_at: Option<String>,
+}
+
+/// What creating upload slots needs from the table.
+pub trait UploadRecords: Send + Sync {
+    /// Writes a new record; fails with `ConditionFailed` if the id exists.
+    fn put_new(&self, record: &MediaRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// How many uploads of this user are still pending (up to `at_most`).
+    fn count_pending(&self, owner: &str, at_most: u32) -> impl Future<Output = Result<u32, StoreError>> + Send;
+}
+
+/// Every read, conditional transition and index query the domain makes on media records.
+pub trait MediaRepository: UploadRecords {
+    fn get(&self, id: &str) -> impl Future<Output = Result<Option<MediaRecord>, StoreError>> + Send;
+
+    /// One page, newest first, through an index (never a scan), reading a bounded number of
+    /// index pages; the token resumes right after the last item looked at.
+    fn list(
+        &self,
+        by: &ListBy,
+        filter: &ListFilter,
+        limit: usize,
+        start: Option<PageToken>,
+    ) -> impl Future<Output = Result<(Vec<MediaRecord>, Option<PageToken>), StoreError>> + Send;
+
+    /// Owner-only, not while deleting.
+    fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    /// Ready media of the owner, not attached elsewhere (the same reference again succeeds);
+    /// takes it out of the janitor's index.
+    fn attach(
+        &self,
+        id: &str,
+        owner: &str,
+        reference: &str,
+        expect_kind: Option<&str>,
+        now: &str,
+    ) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    /// `gc_at` puts it back in the janitor's index (kinds whose unattached media expire).
+    fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    /// Any state but deleting → deleting (janitor work due now); `owner` restricts it.
+    fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    /// Deletes the record only if its status and `gc_at` are still these.
+    fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records whose `gc_at` has come, oldest first.
+    fn gc_due(
+        &self,
+        now: &str,
+        limit: usize,
+        start: Option<PageToken>,
+    ) -> impl Future<Output = Result<(Vec<MediaRecord>, Option<PageToken>), StoreError>> + Send;
+    /// ready → deleting for unattached media whose `gc_at` is still the one seen.
+    fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    /// Takes a ready record out of the janitor's index.
+    fn clear_gc(&self, id: &str, seen_gc_at: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// pending with no live claim → claimed by `attempt` until `until`.
+    fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn release_claim(&self, id: &str, attempt: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// pending and claimed by `attempt` → ready.
+    fn mark_ready(&self, id: &str, fields: &ReadyFields, now: &str, attempt: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// pending with no live claim → rejected, kept until `gc_at`.
+    fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub enum Fetched {
+    Missing,
+    /// Larger than the caller's bound: not read.
+    TooLarge(u64),
+    Bytes(Vec<u8>),
+}
+
+/// The object storage the domain uses: bounded reads, writes, deletes, listing and presigned
+/// reads. Deleting a missing key succeeds.
+pub trait ObjectStore: Send + Sync {
+    /// Reads an object if it is at most `max_bytes` long (checked before the body is read).
+    fn get_bounded(&self, key: &str, max_bytes: u64) -> impl Future<Output = Result<Fetched, StorageError>> + Send;
+    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// Fails if any one of them could not be deleted.
+    fn delete_all(&self, keys: &[String]) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// One page of keys under `prefix`, with their modification times, and the continuation.
+    fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+        max_keys: i32,
+    ) -> impl Future<Output = Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError>> + Send;
+    /// A GET URL valid for `ttl` from `now`, optionally with a Content-Disposition override.
+    fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> impl Future<Output = Result<String, StorageError>> + Send;
+
+    /// Deletes every object under `prefix` (a media's own folder); returns how many there were.
+    fn delete_prefix(&self, prefix: &str) -> impl Future<Output = Result<u64, StorageError>> + Send {
+        async move {
+            let mut deleted = 0u64;
+            let mut continuation = None;
+            loop {
+                let (items, next) = self.list_page(prefix, continuation.take(), 1000).await?;
+                let keys: Vec<String> = items.into_iter().map(|(k, _)| k).collect();
+                self.delete_all(&keys).await?;
+                deleted += keys.len() as u64;
+                match next {
+                    Some(c) => continuation = Some(c),
+                    None => return Ok(deleted),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The domain on the in-memory ports: verification verdicts and publishing, the janitor's
+//! classes, the delete protocol and the media service's rules. No emulator, no network: these
+//! run in a second. Every adapter path is covered again against the emulators in devtools/tests.
+
+use shared::auth::Caller;
+use shared::clock::{self, FixedClock};
+use shared::error::ApiError;
+use shared::imaging::DecodeLimits;
+use shared::janitor::{Janitor, JanitorSettings};
+use shared::kinds::{ContentType, Kinds};
+use shared::media::{MediaId, MediaRecord, Status, UploadMethod};
+use shared::media_service::{ListQuery, MediaError, MediaService, UrlQuery};
+use shared::memory::{MemoryObjects, MemoryRepository};
+use shared::ports::{ListFilter, MediaRepository, MetadataEdit};
+use shared::processing::{Outcome, Processor};
+use shared::upload::{Filename, PresignedPost, PresignedPut, UploadService, UploadSigner, ValidFile, ValidUpload};
+use shared::view::UrlSigner;
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use time::OffsetDateTime;
+
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86400);
+
+struct NoSigner;
+
+impl UploadSigner for NoSigner {
+    async fn presign_post(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ApiError> {
+        Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
+    }
+    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ApiError> {
+        Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
+    }
+}
+
+/// One in-memory world: the table, the bucket, and services over them at a chosen time.
+struct World {
+    repo: MemoryRepository,
+    objects: MemoryObjects,
+    t0: OffsetDateTime,
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, ((x ^ y) % 256) as u8]));
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&img).unwrap();
+    out.into_inner()
+}
+
+fn caller(user: &str) -> Caller {
+    Caller::new(user, vec![]).unwrap()
+}
+
+impl World {
+    fn new() -> Self {
+        Self { repo: MemoryRepository::default(), objects: MemoryObjects::default(), t0: OffsetDateTime::now_utc() }
+    }
+
+    fn processor(&self, at: OffsetDateTime) -> Processor<MemoryRepository, MemoryObjects, FixedClock> {
+        Processor {
+            store: self.repo.clone(),
+            objects: self.objects.clone(),
+            kinds: Kinds::defaults(),
+            limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: Duration::from_secs(20) },
+            quality: 80.0,
+            webp_method: 0,
+            rejected_retention: 7 * DAY,
+            publish_lease: Duration::from_secs(180),
+            clock: Arc::new(FixedClock(at)),
+            verify_slots: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+
+    fn janitor(&self, max_items: usize) -> Janitor<MemoryRepository, MemoryObjects> {
+        Janitor {
+            store: self.repo.clone(),
+            objects: self.objects.clone(),
+            kinds: Kinds::defaults(),
+            settings: JanitorSettings { grace: HOUR, rejected_retention: 7 * DAY, max_items },
+        }
+    }
+
+    fn media(&self, at: OffsetDateTime) -> MediaService<MemoryRepository, MemoryObjects, FixedClock> {
+        MediaService {
+            repo: self.repo.clone(),
+            urls: UrlSigner { objects: self.objects.clone(), public_base: "https://cdn.test".into(), clock: FixedClock(at) },
+            kinds: Kinds::defaults(),
+            cursor_secret: b"cursor-secret".to_vec(),
+        }
+    }
+
+    /// A pending slot of `user` created at `at`, for a JPEG.
+    async fn slot(&self, user: &str, kind: &str, at: OffsetDateTime) -> MediaId {
+        self.slot_for(user, kind, ContentType::Jpeg, at).await
+    }
+
+    async fn slot_for(&self, user: &str, kind: &str, content_type: ContentType, at: OffsetDateTime) -> MediaId {
+        let service = UploadService {
+            records: self.repo.clone(),
+            signer: NoSigner,
+            clock: FixedClock(at),
+            url_ttl: Duration::from_secs(300),
+            max_pending: 200,
+            public_base: "https://cdn.test".into(),
+        };
+        let upload = ValidUpload {
+            kind: Kinds::defaults().get(kind).unwrap().clone(),
+            scope: None,
+            method: UploadMethod::Post,
+            files: vec![ValidFile { filename: Filename::parse("photo.html").unwrap(), content_type, size_bytes: None }],
+        };
+        let slot = service.create(&caller(user), upload).await.unwrap().pop().unwrap();
+        MediaId::parse(&slot.media_id).unwrap()
+    }
+
+    /// A slot (declaring the type the bytes are, or JPEG), its upload and its verification.
+    async fn uploaded(&self, user: &str, kind: &str, bytes: Vec<u8>, at: OffsetDateTime) -> MediaRecord {
+        let declared = shared::imaging::sniff(&bytes).unwrap_or(ContentType::Jpeg);
+        let id = self.slot_for(user, kind, declared, at).await;
+        self.objects.insert(&format!("incoming/{id}"), bytes, SystemTime::now());
+        match self.processor(at).process(id).await.unwrap() {
+            Outcome::Decided(r) => r,
+            other => panic!("not decided: {other:?}"),
+        }
+    }
+
+    async fn record(&self, id: &str) -> Option<MediaRecord> {
+        self.repo.get(id).await.unwrap()
+    }
+
+    fn keys_under(&self, prefix: &str) -> Vec<String> {
+        self.objects.keys().into_iter().filter(|k| k.starts_with(prefix)).collect()
+    }
+}
+
+#[tokio::test]
+async fn a_photo_becomes_ready_with_its_thumbnails_and_the_hash_of_the_stored_bytes() {
+    let w = World::new();
+    let r = w.uploaded("ann", "post_image", jpeg(800, 600), w.t0).await;
+    assert_eq!(r.status, Status::Ready);
+    assert_eq!((r.width, r.height), (Some(800), Some(600)));
+    let stored = w.objects.object(r.final_key.as_deref().unwrap()).unwrap();
+    use sha2::Digest;
+    assert_eq!(Some(hex::encode(sha2::Sha256::digest(&stored.bytes))), r.sha256);
+    assert_eq!(stored.cache_control, shared::processing::IMMUTABLE);
+    assert_eq!(r.variants.keys().collect::<Vec<_>>(), ["128", "512"]);
+    let mut expected: Vec<String> = r.variants.values().map(|v| v.key.clone()).chain(r.final_key.clone()).collect();
+    expected.sort();
+    assert_eq!(w.keys_under(&r.object_prefix()), expected, "exactly the record's objects");
+    assert!(w.keys_under("incoming/").is_empty());
+    assert!(r.publish_claim.is_none(), "the claim is released with the verdict");
+}
+
+#[tokio::test]
+async fn hostile_files_get_final_verdicts_and_their_bytes_removed() {
+    let w = World::new();
+    let tiny_webp = {
+        let mut one = Vec::new();
+        image::RgbaImage::from_pixel(1, 1, image::Rgba([1, 2, 3, 255])).write_to(&mut Cursor::new(&mut one), image::ImageFormat::WebP).unwrap();
+        let mut body = one[12..].to_vec();
+        body.extend_from_slice(b"VP8X\0\0\0\0");
+        let mut riff = b"RIFF".to_vec();
+        riff.extend_from_slice(&((body.len() + 4) as u32).to_le_bytes());
+        riff.extend_from_slice(b"WEBP");
+        riff.extend_from_slice(&body);
+        riff
+    };
+    let truncated = {
+        let j = jpeg(300, 200);
+        j[..j.len() / 2].to_vec()
+    };
+    for (bytes, code) in [(tiny_webp, "corrupt_image"), (truncated, "corrupt_image"), (b"<html>".to_vec(), "not_an_image")] {
+        let r = w.uploaded("eve", "avatar", bytes, w.t0).await;
+        assert_eq!((r.status, r.rejection.as_ref().map(|x| x.code.as_str())), (Status::Rejected, Some(code)));
+        assert!(w.keys_under("incoming/").is_empty());
+        assert!(w.keys_under(&r.object_prefix()).is_empty(), "nothing published for a rejected media");
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_cannot_claim_writes_nothing_and_reports_the_winners_verdict() {
+    let w = World::new();
+    let id = w.slot("ray", "post_image", w.t0).await;
+    w.objects.insert(&format!("incoming/{id}"), jpeg(400, 300), SystemTime::now());
+    // Another run holds a live claim and then decides while this one waits for it.
+    let now = clock::format(w.t0);
+    w.repo.claim_publish(&id.to_string(), "other-run", &now, &clock::format(w.t0 + HOUR)).await.unwrap();
+    let loser = w.processor(w.t0);
+    let decide = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        w.repo.release_claim(&id.to_string(), "other-run").await.unwrap();
+        let rejection = shared::media::Rejection { code: "corrupt_image".into(), message: "decided elsewhere".into() };
+        w.repo.mark_rejected(&id.to_string(), &rejection, &now, &now).await.unwrap();
+    };
+    let (outcome, ()) = tokio::join!(loser.process(id), decide);
+    match outcome.unwrap() {
+        Outcome::AlreadyDone(r) => assert_eq!(r.status, Status::Rejected),
+        other => panic!("{other:?}"),
+    }
+    assert!(w.keys_under("public/").is_empty(), "the loser published nothing");
+}
+
+#[tokio::test]
+async fn a_lapsed_claim_is_taken_over_and_leftovers_of_the_crashed_run_are_cleared() {
+    let w = World::new();
+    let id = w.slot("lee", "post_image", w.t0).await;
+    w.objects.insert(&format!("incoming/{id}"), jpeg(300, 200), SystemTime::now());
+    // A run claimed, wrote a stale variant and crashed; its lease has lapsed.
+    w.repo.claim_publish(&id.to_string(), "crashed", &clock::format(w.t0), &clock::format(w.t0 + Duration::from_secs(1))).await.unwrap();
+    w.objects.insert(&format!("public/post_image/{id}/w1024.webp"), b"stale".to_vec(), SystemTime::now());
+    let r = match w.processor(w.t0 + HOUR).process(id).await.unwrap() {
+        Outcome::Decided(r) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(r.status, Status::Ready);
+    assert!(!w.keys_under(&r.object_prefix()).iter().any(|k| k.ends_with("w1024.webp")), "the stale variant is gone");
+}
+
+#[tokio::test]
+async fn the_janitor_judges_by_gc_at_so_edits_cannot_keep_debris_fresh() {
+    let w = World::new();
+    let rejected = w.uploaded("mal", "image", b"junk".to_vec(), w.t0).await;
+    let edit = MetadataEdit { title: Some(Some("fresh".into())), ..Default::default() };
+    let later = w.t0 + 7 * DAY + HOUR;
+    w.repo.update_metadata(&rejected.id, "mal", &edit, &clock::format(later)).await.unwrap();
+    let pending = w.slot("mal", "image", w.t0).await;
+    let s = w.janitor(10).run(later + HOUR, Instant::now() + Duration::from_secs(10)).await;
+    assert_eq!((s.deleted_records, s.errors), (2, 0), "{s:?}");
+    assert!(w.record(&rejected.id).await.is_none());
+    assert!(w.record(&pending.to_string()).await.is_none());
+}
+
+#[tokio::test]
+async fn expired_temp_media_goes_with_everything_under_its_folder_and_attached_media_stays() {
+    let w = World::new();
+    let temp = w.uploaded("tia", "temp_image", jpeg(600, 400), w.t0).await;
+    let kept = w.uploaded("tia", "temp_image", jpeg(600, 400), w.t0).await;
+    w.repo.attach(&kept.id, "tia", "post:1", None, &clock::format(w.t0)).await.unwrap();
+    // Something derived later lives in the same folder.
+    w.objects.insert(&format!("{}derived-1.avif", temp.object_prefix()), b"derived".to_vec(), SystemTime::now());
+    let s = w.janitor(10).run(w.t0 + 25 * HOUR, Instant::now() + Duration::from_secs(10)).await;
+    assert_eq!((s.deleted_records, s.errors), (1, 0), "{s:?}");
+    assert!(w.keys_under(&temp.object_prefix()).is_empty());
+    assert_eq!(w.record(&kept.id).await.unwrap().status, Status::Ready);
+    assert!(!w.keys_under(&kept.object_prefix()).is_empty());
+}
+
+#[tokio::test]
+async fn the_owner_deletes_everything_and_strangers_see_nothing() {
+    let w = World::new();
+    let r = w.uploaded("oli", "post_image", jpeg(300, 200), w.t0).await;
+    let media = w.media(w.t0);
+    let id = r.media_id().unwrap();
+    assert!(matches!(media.get(&caller("stranger"), id).await, Err(MediaError::NotFound)));
+    assert!(matches!(media.delete(&caller("stranger"), id).await, Err(MediaError::NotFound)));
+    media.delete(&caller("oli"), id).await.unwrap();
+    assert!(w.record(&r.id).await.is_none());
+    assert!(w.keys_under(&r.object_prefix()).is_empty());
+    assert!(matches!(media.delete(&caller("oli"), id).await, Err(MediaError::NotFound)), "a second delete is 404");
+}
+
+#[tokio::test]
+async fn attach_says_which_rule_failed() {
+    let w = World::new();
+    let media = w.media(w.t0);
+    let owner = caller("ada");
+    let pending = w.slot("ada", "post_image", w.t0).await;
+    assert!(matches!(media.attach(&owner, pending, "post:1", None).await, Err(MediaError::NotReady(_))));
+    let r = w.uploaded("ada", "post_image", jpeg(300, 200), w.t0).await;
+    let id = r.media_id().unwrap();
+    assert!(matches!(media.attach(&owner, id, "post:1", Some("avatar")).await, Err(MediaError::WrongKind(k)) if k == "post_image"));
+    media.attach(&owner, id, "post:1", None).await.unwrap();
+    media.attach(&owner, id, "post:1", None).await.expect("the same ref again");
+    assert!(matches!(media.attach(&owner, id, "post:2", None).await, Err(MediaError::AlreadyAttached)));
+}
+
+#[tokio::test]
+async fn downloads_are_named_for_the_verified_type() {
+    let w = World::new();
+    let r = w.uploaded("dee", "image", jpeg(300, 200), w.t0).await;
+    let media = w.media(w.t0);
+    let q = UrlQuery { variant: None, ttl: Duration::from_secs(60), download: true };
+    let url = media.url(&caller("dee"), r.media_id().unwrap(), q).await.unwrap();
+    assert!(url.url.contains("download"), "{}", url.url);
+    let q = UrlQuery { variant: Some("999".into()), ttl: Duration::from_secs(60), download: false };
+    assert!(matches!(media.url(&caller("dee"), r.media_id().unwrap(), q).await, Err(MediaError::NoSuchVariant)));
+}
+
+#[tokio::test]
+async fn a_filtered_listing_stops_after_a_bounded_number_of_pages() {
+    let w = World::new();
+    for i in 0..12 {
+        w.slot("lis", "image", w.t0 + Duration::from_secs(i)).await;
+    }
+    let media = w.media(w.t0);
+    let mut query = ListQuery { filter: ListFilter { kind: Some("avatar".into()), status: None }, limit: 1, ..Default::default() };
+    let mut requests = 0;
+    loop {
+        let page = media.list(&caller("lis"), query.clone()).await.unwrap();
+        assert!(page.items.is_empty());
+        requests += 1;
+        match page.next_cursor {
+            Some(c) => query.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(requests, 3, "5 + 5 + 2 records evaluated");
+    let tampered = ListQuery { cursor: Some("abc.def".into()), ..query };
+    assert!(matches!(media.list(&caller("lis"), tampered).await, Err(MediaError::InvalidCursor)));
+    let all = media.list(&caller("lis"), ListQuery { limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!((all.items.len(), all.next_cursor), (12, None));
+}
