@@ -7,7 +7,7 @@
 
 use crate::clock;
 use crate::kinds::Kinds;
-use crate::media::{MediaId, MediaRecord, Status};
+use crate::media::{MediaRecord, Status};
 use crate::ports::{MediaRepository, ObjectStore, StoreError};
 use serde::Serialize;
 use std::time::{Duration, Instant, SystemTime};
@@ -132,7 +132,7 @@ impl<R: MediaRepository, O: ObjectStore> Janitor<R, O> {
             if budget.exhausted(deadline) {
                 return;
             }
-            let (objects, next) = match self.objects.list_page("incoming/", continuation.take(), budget.page_size() as i32).await {
+            let (objects, next) = match self.objects.list_page(crate::keys::INCOMING_PREFIX, continuation.take(), budget.page_size() as i32).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "listing incoming/ failed");
@@ -236,8 +236,7 @@ impl<R: MediaRepository, O: ObjectStore> Janitor<R, O> {
         if !old_enough {
             return Ok(Step::Skipped);
         }
-        let name = key.trim_start_matches("incoming/");
-        if let Some(id) = MediaId::parse(name) {
+        if let Some(id) = crate::keys::incoming_id(key) {
             if self.store.get(&id.to_string()).await.map_err(|e| e.to_string())?.is_some() {
                 // A record owns it; the record rules above decide.
                 return Ok(Step::Skipped);

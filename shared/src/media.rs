@@ -1,6 +1,6 @@
 //! The media record: what DynamoDB stores for every upload, from slot to deletion.
 
-use crate::kinds::{ContentType, KindSpec, Visibility};
+use crate::kinds::{ContentType, Visibility};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -140,27 +140,9 @@ impl MediaRecord {
         MediaId::parse(&self.id)
     }
 
-    /// The key the verified original is stored under; the media id is in every key of a media.
-    pub fn final_key_for(kind: &KindSpec, id: &str, content_type: ContentType) -> String {
-        format!("{}/{}/{id}/original.{}", prefix(kind.visibility), kind.name, content_type.extension())
-    }
-
-    pub fn variant_key_for(kind: &KindSpec, id: &str, size: u32) -> String {
-        format!("{}/{}/{id}/w{size}.webp", prefix(kind.visibility), kind.name)
-    }
-
-    /// The folder that holds every object of a media but its upload: original, variants and
-    /// anything derived later. Deleting a media deletes this whole prefix.
-    pub fn media_prefix(visibility: Visibility, kind: &str, id: &str) -> String {
-        format!("{}/{kind}/{id}/", prefix(visibility))
-    }
-
+    /// The folder of this media (see `keys`): deleting a media deletes all of it.
     pub fn object_prefix(&self) -> String {
-        Self::media_prefix(self.visibility, &self.kind, &self.id)
-    }
-
-    pub fn incoming_key_for(id: &str) -> String {
-        format!("incoming/{id}")
+        crate::keys::folder(self.visibility, &self.kind, &self.id)
     }
 
     /// Every S3 key this media may occupy (for deletes): the incoming object, the original and
@@ -170,13 +152,6 @@ impl MediaRecord {
         keys.extend(self.final_key.iter().cloned());
         keys.extend(self.variants.values().map(|v| v.key.clone()));
         keys
-    }
-}
-
-fn prefix(v: Visibility) -> &'static str {
-    match v {
-        Visibility::Public => "public",
-        Visibility::Private => "private",
     }
 }
 

@@ -132,7 +132,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     /// Processes the upload of media `id` (the object at `incoming/<id>`).
     pub async fn process(&self, id: MediaId) -> Result<Outcome, ProcessError> {
         let id = &id.to_string();
-        let incoming = MediaRecord::incoming_key_for(id);
+        let incoming = crate::keys::incoming(id);
         let Some(record) = self.store.get(id).await? else {
             self.objects.delete(&incoming).await?;
             tracing::info!(media_id = id, "stray upload deleted");
@@ -220,11 +220,11 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         let Inspection { probe, thumbs, stripped } = inspection;
         let stored = stripped.unwrap_or_else(|| Arc::unwrap_or_clone(bytes));
         let (width, height) = probe.display_size();
-        let final_key = MediaRecord::final_key_for(kind, &record.id, probe.content_type);
+        let final_key = crate::keys::original(kind.visibility, &kind.name, &record.id, probe.content_type);
         let mut variants = BTreeMap::new();
         let mut thumb_objects = Vec::with_capacity(thumbs.len());
         for t in thumbs {
-            let key = MediaRecord::variant_key_for(kind, &record.id, t.size);
+            let key = crate::keys::variant(kind.visibility, &kind.name, &record.id, t.size);
             variants.insert(
                 t.size.to_string(),
                 Variant { key: key.clone(), width: t.width, height: t.height, size_bytes: t.webp.len() as u64 },

@@ -5,7 +5,7 @@
 use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use shared::config::Config;
-use shared::media::MediaId;
+use shared::keys::{self, EventKey};
 use shared::ports::ObjectStore;
 use shared::processing::{LiveProcessor, Outcome, Processor};
 use shared::runtime::Clients;
@@ -18,16 +18,16 @@ async fn handle(p: &LiveProcessor, event: LambdaEvent<S3Event>) -> Result<serde_
     for record in event.payload.records {
         let Some(raw_key) = record.s3.object.key.as_deref() else { continue };
         let key = shared::storage::decode_event_key(raw_key);
-        let Some(name) = key.strip_prefix("incoming/") else {
-            tracing::warn!(%key, "event outside incoming/ ignored");
-            continue;
+        let result = match keys::classify_event_key(&key) {
+            EventKey::Outside => {
+                tracing::warn!(%key, "event outside incoming/ ignored");
+                continue;
+            }
+            EventKey::Upload(id) => p.process(id).await,
+            // No media id, so no record can exist: a stray.
+            EventKey::Stray => p.objects.delete(&key).await.map(|_| Outcome::Stray).map_err(Into::into),
         };
         handled += 1;
-        let result = match MediaId::parse(name) {
-            Some(id) => p.process(id).await,
-            // No media id, so no record can exist: a stray.
-            None => p.objects.delete(&key).await.map(|_| Outcome::Stray).map_err(Into::into),
-        };
         match result {
             Ok(outcome) => {
                 let (status, media_id) = match &outcome {

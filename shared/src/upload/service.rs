@@ -55,7 +55,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
         let mut slots = Vec::with_capacity(upload.files.len());
         for file in &upload.files {
             let id = MediaId::random().to_string();
-            let incoming_key = MediaRecord::incoming_key_for(&id);
+            let incoming_key = crate::keys::incoming(&id);
             let created_at = clock::format(now);
             let record = MediaRecord {
                 id: id.clone(),
@@ -112,7 +112,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
                 }
             };
             let public_url = (upload.kind.visibility == Visibility::Public).then(|| {
-                format!("{}/{}", self.public_base, MediaRecord::final_key_for(&upload.kind, &id, file.content_type))
+                format!("{}/{}", self.public_base, crate::keys::original(upload.kind.visibility, &upload.kind.name, &id, file.content_type))
             });
             slots.push(UploadSlot {
                 media_id: id,
