@@ -159,6 +159,34 @@ fn rebuild_anmf(data: &[u8]) -> Option<Vec<u8>> {
     has_image.then_some(frame)
 }
 
+struct Vp8xFlags {
+    icc: bool,
+    alpha: bool,
+    exif: bool,
+    animated: bool,
+}
+
+/// A VP8X payload with flags recomputed from what is kept (XMP never is) and the canvas of the
+/// original VP8X, or of the image for a simple-format file gaining one.
+fn vp8x_header(original: Option<&[u8]>, kept: Vp8xFlags, probe: &Probe) -> Option<Vec<u8>> {
+    let had_alpha = original.is_some_and(|v| v[0] & 0x10 != 0);
+    let mut flags = 0u8;
+    flags |= if kept.icc { 0x20 } else { 0 };
+    flags |= if had_alpha || kept.alpha { 0x10 } else { 0 };
+    flags |= if kept.exif { 0x08 } else { 0 };
+    flags |= if kept.animated { 0x02 } else { 0 };
+    let mut header = vec![flags, 0, 0, 0];
+    match original {
+        Some(v) => header.extend_from_slice(v.get(4..10)?),
+        None => {
+            let w = probe.stored_width.checked_sub(1)?.to_le_bytes();
+            let h = probe.stored_height.checked_sub(1)?.to_le_bytes();
+            header.extend_from_slice(&[w[0], w[1], w[2], h[0], h[1], h[2]]);
+        }
+    }
+    Some(header)
+}
+
 fn strip_webp(b: &[u8], probe: &Probe) -> Option<Vec<u8>> {
     let (mut vp8x, mut iccp, mut anim, mut alph, mut image) = (None, None, None, None, None);
     let mut frames = Vec::new();
@@ -186,22 +214,8 @@ fn strip_webp(b: &[u8], probe: &Probe) -> Option<Vec<u8>> {
     let mut body = Vec::with_capacity(b.len());
     let extended = vp8x.is_some() || iccp.is_some() || alph.is_some() || animated || orientation > 1;
     if extended {
-        let had_alpha = vp8x.is_some_and(|v| v[0] & 0x10 != 0);
-        let mut flags = 0u8;
-        flags |= if iccp.is_some() { 0x20 } else { 0 };
-        flags |= if had_alpha || alph.is_some() { 0x10 } else { 0 };
-        flags |= if orientation > 1 { 0x08 } else { 0 };
-        flags |= if animated { 0x02 } else { 0 };
-        let mut header = vec![flags, 0, 0, 0];
-        match vp8x {
-            Some(v) => header.extend_from_slice(&v[4..10]),
-            None => {
-                let w = probe.stored_width.checked_sub(1)?.to_le_bytes();
-                let h = probe.stored_height.checked_sub(1)?.to_le_bytes();
-                header.extend_from_slice(&[w[0], w[1], w[2], h[0], h[1], h[2]]);
-            }
-        }
-        riff_chunk(&mut body, b"VP8X", &header)?;
+        let flags = Vp8xFlags { icc: iccp.is_some(), alpha: alph.is_some(), exif: orientation > 1, animated };
+        riff_chunk(&mut body, b"VP8X", &vp8x_header(vp8x, flags, probe)?)?;
     }
     if let Some(icc) = iccp {
         riff_chunk(&mut body, b"ICCP", icc)?;

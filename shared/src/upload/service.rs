@@ -1,6 +1,6 @@
 //! Creating upload slots: pending records first (conditionally), then signed URLs.
 
-use super::request::ValidUpload;
+use super::request::{ValidFile, ValidUpload};
 use super::signer::UploadSigner;
 use crate::clock::{self, Clock};
 use crate::error::ApiError;
@@ -11,6 +11,7 @@ use crate::auth::Caller;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// Pending records become janitor work this long after their URL expires.
 pub const PENDING_GRACE: Duration = Duration::from_secs(3600);
@@ -54,73 +55,23 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
         let expires = now + self.url_ttl;
         let mut slots = Vec::with_capacity(upload.files.len());
         for file in &upload.files {
-            let id = MediaId::random().to_string();
-            let incoming_key = crate::keys::incoming(&id);
-            let created_at = clock::format(now);
-            let record = MediaRecord {
-                id: id.clone(),
-                owner: caller.user_id.clone(),
-                scope: upload.scope.clone(),
-                kind: upload.kind.name.clone(),
-                status: Status::Pending,
-                filename: file.filename.as_str().to_string(),
-                declared_type: file.content_type,
-                declared_size: file.size_bytes,
-                method: upload.method,
-                visibility: upload.kind.visibility,
-                incoming_key: incoming_key.clone(),
-                upload_expires_at: clock::format(expires),
-                created_sk: format!("{created_at}#{id}"),
-                created_at: created_at.clone(),
-                updated_at: created_at,
-                final_key: None,
-                content_type: None,
-                size_bytes: None,
-                width: None,
-                height: None,
-                sha256: None,
-                title: None,
-                description: None,
-                tags: Vec::new(),
-                attached_to: None,
-                rejection: None,
-                variants: BTreeMap::new(),
-                pending_owner: Some(caller.user_id.clone()),
-                gc_shard: Some(GC_SHARD.to_string()),
-                gc_at: Some(clock::format(expires + PENDING_GRACE)),
-                publish_claim: None,
-                publish_claim_until: None,
-            };
+            let record = pending_record(caller, &upload, file, now, expires);
             // The record exists before any URL is handed out: nothing can be uploaded untracked.
             self.records.put_new(&record).await.map_err(|e| match e {
                 StoreError::ConditionFailed => ApiError::internal("media id collision"),
                 other => other.into(),
             })?;
-            let (url, fields, headers) = match upload.method {
-                UploadMethod::Post => {
-                    let p = self
-                        .signer
-                        .presign_post(&incoming_key, file.content_type, upload.kind.max_bytes, now, self.url_ttl)
-                        .await?;
-                    (p.url, p.fields.into_iter().collect(), BTreeMap::new())
-                }
-                UploadMethod::Put => {
-                    // Validation guarantees a declared size on this path.
-                    let len = file.size_bytes.ok_or_else(|| ApiError::invalid_request("size_bytes is required for PUT"))?;
-                    let p = self.signer.presign_put(&incoming_key, file.content_type, len, now, self.url_ttl).await?;
-                    (p.url, BTreeMap::new(), p.headers.into_iter().collect())
-                }
-            };
+            let (url, fields, headers) = self.sign(&upload, file, &record.incoming_key, now).await?;
             let public_url = (upload.kind.visibility == Visibility::Public).then(|| {
-                format!("{}/{}", self.public_base, crate::keys::original(upload.kind.visibility, &upload.kind.name, &id, file.content_type))
+                format!("{}/{}", self.public_base, crate::keys::original(upload.kind.visibility, &upload.kind.name, &record.id, file.content_type))
             });
             slots.push(UploadSlot {
-                media_id: id,
+                media_id: record.id,
                 method: upload.method,
                 url,
                 fields,
                 headers,
-                key: incoming_key,
+                key: record.incoming_key,
                 expires_at: clock::format(expires),
                 expires_in: self.url_ttl.as_secs(),
                 max_bytes: match upload.method {
@@ -131,5 +82,65 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
             });
         }
         Ok(slots)
+    }
+
+    /// The presigned POST form or PUT URL for one file's upload key.
+    async fn sign(&self, upload: &ValidUpload, file: &ValidFile, key: &str, now: OffsetDateTime) -> Result<Signed, ApiError> {
+        Ok(match upload.method {
+            UploadMethod::Post => {
+                let p = self.signer.presign_post(key, file.content_type, upload.kind.max_bytes, now, self.url_ttl).await?;
+                (p.url, p.fields.into_iter().collect(), BTreeMap::new())
+            }
+            UploadMethod::Put => {
+                // Validation guarantees a declared size on this path.
+                let len = file.size_bytes.ok_or_else(|| ApiError::invalid_request("size_bytes is required for PUT"))?;
+                let p = self.signer.presign_put(key, file.content_type, len, now, self.url_ttl).await?;
+                (p.url, BTreeMap::new(), p.headers.into_iter().collect())
+            }
+        })
+    }
+}
+
+/// URL, form fields (POST) and headers (PUT) of one signed upload.
+type Signed = (String, BTreeMap<String, String>, BTreeMap<String, String>);
+
+/// The record a new slot starts as: pending, counted against the owner's quota, and janitor
+/// work once its URL has expired for `PENDING_GRACE`.
+fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: OffsetDateTime, expires: OffsetDateTime) -> MediaRecord {
+    let id = MediaId::random().to_string();
+    let created_at = clock::format(now);
+    MediaRecord {
+        owner: caller.user_id.clone(),
+        scope: upload.scope.clone(),
+        kind: upload.kind.name.clone(),
+        status: Status::Pending,
+        filename: file.filename.as_str().to_string(),
+        declared_type: file.content_type,
+        declared_size: file.size_bytes,
+        method: upload.method,
+        visibility: upload.kind.visibility,
+        incoming_key: crate::keys::incoming(&id),
+        upload_expires_at: clock::format(expires),
+        created_sk: format!("{created_at}#{id}"),
+        created_at: created_at.clone(),
+        updated_at: created_at,
+        final_key: None,
+        content_type: None,
+        size_bytes: None,
+        width: None,
+        height: None,
+        sha256: None,
+        title: None,
+        description: None,
+        tags: Vec::new(),
+        attached_to: None,
+        rejection: None,
+        variants: BTreeMap::new(),
+        pending_owner: Some(caller.user_id.clone()),
+        gc_shard: Some(GC_SHARD.to_string()),
+        gc_at: Some(clock::format(expires + PENDING_GRACE)),
+        publish_claim: None,
+        publish_claim_until: None,
+        id,
     }
 }
