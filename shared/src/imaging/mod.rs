@@ -8,6 +8,7 @@ mod audit;
 mod boundary;
 pub mod container;
 mod metadata;
+pub mod pixels;
 mod probe;
 mod sniff;
 mod thumbs;
