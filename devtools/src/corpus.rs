@@ -7,7 +7,7 @@
 
 use crate::images::{exif_tiff, with_exif};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-use shared::imaging::crc32;
+use shared::imaging::png_chunk;
 
 /// What verification must decide for a fixture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,16 +130,6 @@ pub fn icc_profile() -> Vec<u8> {
     p[20..24].copy_from_slice(b"XYZ ");
     p[36..40].copy_from_slice(b"acsp");
     p
-}
-
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut c = (data.len() as u32).to_be_bytes().to_vec();
-    c.extend_from_slice(kind);
-    c.extend_from_slice(data);
-    let mut crc_input = kind.to_vec();
-    crc_input.extend_from_slice(data);
-    c.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-    c
 }
 
 /// The seven Adam7 passes: (x start, y start, x step, y step).

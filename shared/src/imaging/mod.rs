@@ -15,7 +15,7 @@ mod thumbs;
 
 pub use audit::metadata_findings;
 pub use boundary::{inspect, inspect_guarded, Inspection, Request};
-pub use metadata::{crc32, minimal_exif, strip_metadata, PNG_KEPT};
+pub use metadata::{crc32, minimal_exif, png_chunk, strip_metadata, PNG_KEPT};
 pub use probe::{probe, Probe};
 pub use sniff::sniff;
 pub use thumbs::{thumbnails, Thumbnail, ThumbnailSpec};
