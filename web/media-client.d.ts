@@ -5,7 +5,7 @@ export type UploadMethod = "post" | "put";
 
 export interface Variant { url: string; width: number; height: number; size_bytes: number }
 export interface Rejection {
-  code: "too_large" | "type_mismatch" | "not_an_image" | "corrupt_image" | "dimensions_too_large" | "processing_limit";
+  code: "too_large" | "type_mismatch" | "not_an_image" | "corrupt_image" | "dimensions_too_large" | "processing_limit" | "size_mismatch" | "kind_not_configured";
   message: string;
 }
 export interface Media {

@@ -146,7 +146,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             return Ok(Outcome::AlreadyDone(record));
         }
         let Some(kind) = self.kinds.get(&record.kind).cloned() else {
-            return self.finish(record, reject("type_mismatch", "the media kind is no longer configured")).await;
+            return self.finish(record, reject("kind_not_configured", "the media kind is no longer configured")).await;
         };
         let bytes = match self.objects.get_bounded(&incoming, kind.max_bytes).await? {
             // Another run may have decided and removed the upload since the record was read.
@@ -186,7 +186,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         if record.method == UploadMethod::Put {
             if let Some(declared) = record.declared_size {
                 if bytes.len() as u64 != declared {
-                    return reject("too_large", format!("{} bytes arrived, {declared} were declared", bytes.len()));
+                    return reject("size_mismatch", format!("{} bytes arrived, {declared} were declared", bytes.len()));
                 }
             }
         }

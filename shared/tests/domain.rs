@@ -179,6 +179,33 @@ async fn hostile_files_get_final_verdicts_and_their_bytes_removed() {
 }
 
 #[tokio::test]
+async fn a_put_whose_bytes_differ_from_the_declared_size_is_a_size_mismatch() {
+    let w = World::new();
+    let service = UploadService {
+        records: w.repo.clone(),
+        signer: NoSigner,
+        clock: FixedClock(w.t0),
+        url_ttl: Duration::from_secs(300),
+        max_pending: 200,
+        public_base: "https://cdn.test".into(),
+    };
+    let bytes = jpeg(300, 200);
+    let upload = ValidUpload {
+        kind: Kinds::defaults().get("image").unwrap().clone(),
+        scope: None,
+        method: UploadMethod::Put,
+        files: vec![ValidFile { filename: Filename::parse("a.jpg").unwrap(), content_type: ContentType::Jpeg, size_bytes: Some(bytes.len() as u64 + 1) }],
+    };
+    let slot = service.create(&caller("sam"), upload).await.unwrap().pop().unwrap();
+    w.objects.insert(&slot.key, bytes, SystemTime::now());
+    let id = MediaId::parse(&slot.media_id).unwrap();
+    match w.processor(w.t0).process(id).await.unwrap() {
+        Outcome::Decided(r) => assert_eq!(r.rejection.map(|x| x.code), Some("size_mismatch".to_string())),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_run_that_cannot_claim_writes_nothing_and_reports_the_winners_verdict() {
     let w = World::new();
     let id = w.slot("ray", "post_image", w.t0).await;
