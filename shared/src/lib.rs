@@ -1,6 +1,7 @@
 //! lambda-media's library: domain types, configuration and the adapters for the AWS services
-//! the functions use. Each external service sits behind one module: `store` (DynamoDB),
-//! `storage` (S3), `auth` (JWT verification).
+//! the functions use. The domain speaks to the outside through `ports`; each external service
+//! sits behind one module: `dynamodb` (the media table), `s3` (objects), `auth` (JWT
+//! verification), `imaging` (codecs).
 
 pub mod api;
 pub mod auth;
@@ -8,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod deletion;
+pub mod dynamodb;
 pub mod error;
 pub mod http;
 pub mod imaging;
@@ -21,8 +23,7 @@ pub mod ports;
 pub mod processing;
 pub mod routes;
 pub mod runtime;
-pub mod storage;
-pub mod store;
+pub mod s3;
 pub mod telemetry;
 pub mod upload;
 pub mod view;

@@ -7,7 +7,7 @@ use crate::ports::{
     Fetched, ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, ReadyFields, StorageError, StoreError,
     UploadRecords,
 };
-use crate::store::MAX_LIST_PAGES;
+use crate::dynamodb::MAX_LIST_PAGES;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};

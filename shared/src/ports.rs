@@ -1,6 +1,6 @@
 //! The two narrow interfaces the domain needs from the outside world, and the values that cross
 //! them. The domain (`processing`, `janitor`, `deletion`, `media_service`, `upload::service`)
-//! is written against these traits only; `store` (DynamoDB) and `storage` (S3) implement them
+//! is written against these traits only; `dynamodb` and `s3` implement them
 //! for production, and `memory` implements both in process for fast unit tests.
 //!
 //! Every write that changes a media's state is conditional: `StoreError::ConditionFailed` means

@@ -3,14 +3,14 @@
 
 use shared::config::Config;
 use shared::runtime::Clients;
-use shared::store::DynamoStore;
+use shared::dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let origins: Vec<String> = std::env::var("WEB_URL").into_iter().collect();
-    shared::storage::s3::ensure_bucket(&clients.s3, &config.bucket, &origins).await?;
+    shared::s3::bucket::ensure_bucket(&clients.s3, &config.bucket, &origins).await?;
     DynamoStore::new(clients.dynamodb.clone(), &config.table).create_table().await?;
     println!("bucket {} and table {} ready", config.bucket, config.table);
     Ok(())

@@ -10,7 +10,7 @@ use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::processing::Processor;
 use shared::runtime::{authenticator, Clients};
-use shared::storage::S3Objects;
+use shared::s3::S3Objects;
 use shared::view::UrlSigner;
 use std::sync::Arc;
 

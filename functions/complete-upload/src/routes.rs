@@ -8,7 +8,7 @@ use shared::media::MediaId;
 use shared::error::ApiError;
 use shared::http;
 use shared::processing::LiveProcessor;
-use shared::storage::S3Objects;
+use shared::s3::S3Objects;
 use shared::view::UrlSigner;
 use std::time::Instant;
 

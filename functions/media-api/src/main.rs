@@ -8,8 +8,8 @@ use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::runtime::{authenticator, Clients};
 use shared::media_service::MediaService;
-use shared::storage::S3Objects;
-use shared::store::DynamoStore;
+use shared::s3::S3Objects;
+use shared::dynamodb::DynamoStore;
 use shared::view::UrlSigner;
 use std::sync::Arc;
 

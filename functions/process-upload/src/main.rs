@@ -17,7 +17,7 @@ async fn handle(p: &LiveProcessor, event: LambdaEvent<S3Event>) -> Result<serde_
     let mut handled = 0usize;
     for record in event.payload.records {
         let Some(raw_key) = record.s3.object.key.as_deref() else { continue };
-        let key = shared::storage::decode_event_key(raw_key);
+        let key = shared::s3::decode_event_key(raw_key);
         let result = match keys::classify_event_key(&key) {
             EventKey::Outside => {
                 tracing::warn!(%key, "event outside incoming/ ignored");

@@ -7,7 +7,7 @@ use lambda_http::{service_fn, Error, Request};
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::runtime::{authenticator, Clients};
-use shared::store::DynamoStore;
+use shared::dynamodb::DynamoStore;
 use shared::upload::{S3UploadSigner, UploadService};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! that speaks S3.
 
 mod objects;
-pub mod s3;
+pub mod bucket;
 
 pub use objects::S3Objects;
 
