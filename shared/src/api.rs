@@ -126,6 +126,23 @@ pub struct TempImageRequest {
     pub filename: String,
 }
 
+impl TempImageRequest {
+    /// The compatibility route's rules: one POST upload of a `temp_image`, into the
+    /// organisation's scope, which the caller must be a member of.
+    pub fn validate(self, kinds: &crate::kinds::Kinds, caller: &crate::auth::Caller, org_id: &str) -> Result<crate::upload::ValidUpload, ApiError> {
+        use crate::upload::request::{authorize_scope, lookup_kind, parse_content_type, parse_scope};
+        let scope = parse_scope(&format!("org:{org_id}"))?;
+        let kind = lookup_kind(kinds, "temp_image")?;
+        let file = crate::upload::ValidFile {
+            filename: crate::upload::Filename::parse(&self.filename)?,
+            content_type: parse_content_type(kind, &self.content_type)?,
+            size_bytes: None,
+        };
+        authorize_scope(caller, Some(&scope))?;
+        Ok(crate::upload::ValidUpload { kind: kind.clone(), scope: Some(scope), method: crate::media::UploadMethod::Post, files: vec![file] })
+    }
+}
+
 /// `limit` of `GET /v1/media`.
 pub fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     match raw {

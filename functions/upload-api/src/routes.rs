@@ -9,10 +9,8 @@ use shared::clock::Clock;
 use shared::error::ApiError;
 use shared::http;
 use shared::kinds::Kinds;
-use shared::media::UploadMethod;
 use shared::ports::UploadRecords;
-use shared::upload::request::{authorize_scope, lookup_kind, parse_content_type, parse_scope};
-use shared::upload::{Filename, UploadRequest, UploadService, UploadSigner, ValidFile, ValidUpload};
+use shared::upload::{UploadRequest, UploadService, UploadSigner};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -63,16 +61,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> App<R, S, C> {
 
     async fn temp_image_upload(&self, req: &Request, org_id: &str) -> Result<Response<Body>, ApiError> {
         let caller = self.auth.authenticate(req)?;
-        let scope = parse_scope(&format!("org:{org_id}"))?;
-        let body: TempImageRequest = http::parse_json(req)?;
-        let kind = lookup_kind(&self.kinds, "temp_image")?;
-        let file = ValidFile {
-            filename: Filename::parse(&body.filename)?,
-            content_type: parse_content_type(kind, &body.content_type)?,
-            size_bytes: None,
-        };
-        authorize_scope(&caller, Some(&scope))?;
-        let upload = ValidUpload { kind: kind.clone(), scope: Some(scope), method: UploadMethod::Post, files: vec![file] };
+        let upload = http::parse_json::<TempImageRequest>(req)?.validate(&self.kinds, &caller, org_id)?;
         let slot = self.uploads.create(&caller, upload).await?.pop().ok_or_else(|| ApiError::internal("no slot"))?;
         Ok(http::json(
             200,
