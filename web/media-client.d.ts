@@ -15,6 +15,8 @@ export interface Media {
   title: string | null; description: string | null; tags: string[]; attached_to: string | null;
   created_at: string; updated_at: string; rejection: Rejection | null;
   url: string | null; url_expires_at: string | null; variants: Record<string, Variant>;
+  /** What to paint before a thumbnail loads; null until ready. */
+  placeholder: { thumbhash: string; blurhash: string; dominant_color: string; has_alpha: boolean } | null;
 }
 export interface UploadSlot {
   media_id: string; method: "POST" | "PUT"; url: string;

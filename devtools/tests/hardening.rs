@@ -61,6 +61,21 @@ fn assert_clean(name: &str, uploaded: &[u8], stored: &[u8], ct: ContentType) {
     assert!(before.as_bytes() == after.as_bytes(), "{name}: the pixels are unchanged");
 }
 
+/// The placeholder describes the image: ThumbHash's aspect (stored as a ratio of small component
+/// counts, so within 10%) and a dominant colour; transparency only where the image has it.
+fn assert_placeholder(name: &str, m: &Value, width: u32, height: u32) {
+    use base64::Engine;
+    let p = &m["placeholder"];
+    let hash = base64::engine::general_purpose::STANDARD.decode(p["thumbhash"].as_str().expect("thumbhash")).unwrap();
+    let ratio = thumbhash::thumb_hash_to_approximate_aspect_ratio(&hash).unwrap() as f64;
+    let expected = width as f64 / height as f64;
+    assert!((ratio - expected).abs() / expected < 0.1, "{name}: thumbhash aspect {ratio} for {expected}");
+    assert!(p["blurhash"].as_str().is_some_and(|b| b.len() >= 6), "{name}: {p}");
+    assert!(p["dominant_color"].as_str().is_some_and(|c| c.len() == 7 && c.starts_with('#')), "{name}: {p}");
+    let transparent = ["alpha", "rgba", "palette-trns"].iter().any(|t| name.contains(t));
+    assert_eq!(p["has_alpha"].as_bool(), Some(transparent), "{name}: {p}");
+}
+
 #[tokio::test]
 async fn every_corpus_file_gets_its_verdict_and_public_originals_carry_only_pixels() {
     let s = Stack::connect().await;
@@ -81,6 +96,7 @@ async fn every_corpus_file_gets_its_verdict_and_public_originals_carry_only_pixe
                 assert_eq!(hex::encode(sha2::Sha256::digest(&stored)), m["sha256"].as_str().unwrap(), "{}: sha256 of the stored bytes", f.name);
                 assert_eq!(m["size_bytes"].as_u64(), Some(stored.len() as u64), "{}", f.name);
                 assert_clean(f.name, &f.bytes, &stored, ct);
+                assert_placeholder(f.name, &m, width, height);
                 let sizes: Vec<u32> = [128, 512, 1024].into_iter().filter(|&z| z < width.max(height)).collect();
                 assert_eq!(m["variants"].as_object().map(|v| v.len()), Some(sizes.len()), "{}: {}", f.name, m["variants"]);
                 for size in sizes {

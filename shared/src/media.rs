@@ -115,6 +115,9 @@ pub struct MediaRecord {
     pub rejection: Option<Rejection>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<String, Variant>,
+    /// What to paint before a thumbnail loads (ready media).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<crate::imaging::Placeholder>,
     /// `created_at#id`: the range key of the owner and scope indexes (newest first).
     pub created_sk: String,
     /// Present only while pending: the sparse index that counts a user's pending uploads.

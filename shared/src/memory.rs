@@ -258,6 +258,7 @@ impl MediaRepository for MemoryRepository {
             r.sha256 = Some(f.sha256.clone());
             r.final_key = Some(f.final_key.clone());
             r.variants = f.variants.clone();
+            r.placeholder = Some(f.placeholder.clone());
             r.updated_at = now.to_string();
             r.pending_owner = None;
             r.gc_shard = f.gc_at.as_ref().map(|_| GC_SHARD.to_string());

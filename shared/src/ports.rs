@@ -70,6 +70,7 @@ pub struct ReadyFields {
     pub variants: BTreeMap<String, Variant>,
     /// When the janitor should next look at it (kinds whose unattached media expire).
     pub gc_at: Option<String>,
+    pub placeholder: crate::imaging::Placeholder,
 }
 
 /// What creating upload slots needs from the table.

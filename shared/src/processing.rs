@@ -217,7 +217,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     }
 
     fn ready_verdict(&self, record: &MediaRecord, kind: &KindSpec, inspection: Inspection, bytes: Arc<Vec<u8>>) -> Verdict {
-        let Inspection { probe, thumbs, stripped } = inspection;
+        let Inspection { probe, thumbs, placeholder, stripped } = inspection;
         let stored = stripped.unwrap_or_else(|| Arc::unwrap_or_clone(bytes));
         let (width, height) = probe.display_size();
         let final_key = crate::keys::original(kind.visibility, &kind.name, &record.id, probe.content_type);
@@ -241,6 +241,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             final_key,
             variants,
             gc_at: kind.unattached_ttl.filter(|_| record.attached_to.is_none()).map(|ttl| clock::format(now + ttl)),
+            placeholder,
         };
         Verdict::Ready { fields, original: stored, thumbs: thumb_objects }
     }

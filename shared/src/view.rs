@@ -42,6 +42,7 @@ pub struct MediaView {
     pub url: Option<String>,
     pub url_expires_at: Option<String>,
     pub variants: BTreeMap<String, VariantView>,
+    pub placeholder: Option<crate::imaging::Placeholder>,
 }
 
 /// The owner may do everything with a media.
@@ -120,6 +121,7 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
             url,
             url_expires_at,
             variants,
+            placeholder: r.placeholder.clone(),
         })
     }
 }

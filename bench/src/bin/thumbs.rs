@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..runs + warmup {
         let t = Instant::now();
         let p = probe(&input, ct, limits)?;
-        let thumbs = thumbnails(&input, &p, &spec, limits, t + limits.time_budget)?;
+        let thumbs = thumbnails(&input, &p, &spec, limits, t + limits.time_budget)?.thumbs;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if i >= warmup {
             times.push(ms);

@@ -72,9 +72,10 @@ impl MediaRepository for DynamoStore {
     /// a run that verified other bytes, changes nothing.
     async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), StoreError> {
         let variants = serde_dynamo::to_attribute_value(&f.variants).map_err(|e| StoreError::Other(e.to_string()))?;
+        let placeholder = serde_dynamo::to_attribute_value(&f.placeholder).map_err(|e| StoreError::Other(e.to_string()))?;
         let mut update = String::from(
             "SET #status = :ready, content_type = :ct, size_bytes = :size, width = :w, height = :h, sha256 = :sha, \
-             final_key = :fk, variants = :variants, updated_at = :now",
+             final_key = :fk, variants = :variants, placeholder = :ph, updated_at = :now",
         );
         let mut req = self
             .client
@@ -93,6 +94,7 @@ impl MediaRepository for DynamoStore {
             .expression_attribute_values(":sha", AttributeValue::S(f.sha256.clone()))
             .expression_attribute_values(":fk", AttributeValue::S(f.final_key.clone()))
             .expression_attribute_values(":variants", variants)
+            .expression_attribute_values(":ph", placeholder)
             .expression_attribute_values(":now", AttributeValue::S(now.to_string()));
         match &f.gc_at {
             Some(at) => {

@@ -4,7 +4,7 @@
 //! into a final verdict. A file can therefore never make verification fail in a way that looks
 //! like ours and is retried until the dead-letter queue.
 
-use super::{container, probe, sniff, strip_metadata, thumbnails, DecodeLimits, ImageError, Probe, Thumbnail, ThumbnailSpec};
+use super::{container, probe, sniff, strip_metadata, thumbnails, DecodeLimits, ImageError, Placeholder, Probe, Thumbnail, ThumbnailSpec};
 use crate::kinds::ContentType;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -27,6 +27,7 @@ pub struct Request {
 pub struct Inspection {
     pub probe: Probe,
     pub thumbs: Vec<Thumbnail>,
+    pub placeholder: Placeholder,
     /// The file rebuilt without metadata, when the request asked for it.
     pub stripped: Option<Vec<u8>>,
 }
@@ -45,12 +46,12 @@ pub fn inspect(bytes: &[u8], req: &Request, deadline: Instant) -> Result<Inspect
         }
     }
     let probe = probe(bytes, sniffed, req.limits)?;
-    let thumbs = thumbnails(bytes, &probe, &req.thumbnails, req.limits, deadline)?;
+    let rendered = thumbnails(bytes, &probe, &req.thumbnails, req.limits, deadline)?;
     let stripped = match req.strip {
         true => Some(strip_metadata(bytes, &probe).ok_or_else(|| ImageError::Corrupt("malformed container".into()))?),
         false => None,
     };
-    Ok(Inspection { probe, thumbs, stripped })
+    Ok(Inspection { probe, thumbs: rendered.thumbs, placeholder: rendered.placeholder, stripped })
 }
 
 /// [`inspect`] on its own thread, bounded by the time budget of `req.limits`. A panic becomes

@@ -9,6 +9,7 @@ mod boundary;
 pub mod container;
 mod metadata;
 pub mod pixels;
+mod placeholder;
 mod probe;
 mod sniff;
 mod thumbs;
@@ -18,7 +19,8 @@ pub use boundary::{inspect, inspect_guarded, Inspection, Request};
 pub use metadata::{crc32, minimal_exif, png_chunk, strip_metadata, PNG_KEPT};
 pub use probe::{probe, Probe};
 pub use sniff::sniff;
-pub use thumbs::{thumbnails, Thumbnail, ThumbnailSpec};
+pub use placeholder::Placeholder;
+pub use thumbs::{thumbnails, Rendered, Thumbnail, ThumbnailSpec};
 
 /// Bounds on the work one upload may cause, from configuration.
 #[derive(Debug, Clone, Copy)]

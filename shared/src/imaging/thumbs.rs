@@ -4,6 +4,7 @@
 //! parallel.
 
 use super::pixels::{decode, encode, fit, orient, resize, Format, Pixels};
+use super::placeholder::{placeholder, Placeholder};
 use super::probe::Probe;
 use super::{DecodeLimits, ImageError};
 use fast_image_resize::Resizer;
@@ -26,9 +27,17 @@ pub struct Thumbnail {
     pub webp: Vec<u8>,
 }
 
-/// Decodes the whole image (proving it is intact) and makes every thumbnail smaller than its
-/// long side. An empty list means the image is smaller than every size.
-pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: DecodeLimits, deadline: Instant) -> Result<Vec<Thumbnail>, ImageError> {
+/// Every thumbnail of an image, and its placeholder.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Ascending by size; empty when the image is smaller than every size.
+    pub thumbs: Vec<Thumbnail>,
+    pub placeholder: Placeholder,
+}
+
+/// Decodes the whole image (proving it is intact), makes every thumbnail smaller than its long
+/// side, and the placeholder from the smallest pixels the cascade made.
+pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: DecodeLimits, deadline: Instant) -> Result<Rendered, ImageError> {
     let long = probe.stored_width.max(probe.stored_height);
     let mut sizes: Vec<u32> = spec.sizes.iter().copied().filter(|&s| s < long).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
@@ -46,6 +55,7 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
         let (tw, th) = fit(probe.stored_width, probe.stored_height, size);
         resized.push((size, resize(source, tw, th, &mut resizer)?));
     }
+    let placeholder = placeholder(resized.last().map(|(_, p)| p).unwrap_or(&pixels), probe.orientation, &mut resizer)?;
 
     let format = Format::Webp { quality: spec.quality, method: spec.method };
     let orientation = probe.orientation;
@@ -68,7 +78,7 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
         resized.into_iter().map(encode_one).collect::<Result<Vec<_>, _>>()?
     };
     out.sort_by_key(|t| t.size);
-    Ok(out)
+    Ok(Rendered { thumbs: out, placeholder })
 }
 
 fn within(deadline: Instant) -> Result<(), ImageError> {

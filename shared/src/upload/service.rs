@@ -136,6 +136,7 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         attached_to: None,
         rejection: None,
         variants: BTreeMap::new(),
+        placeholder: None,
         pending_owner: Some(caller.user_id.clone()),
         gc_shard: Some(GC_SHARD.to_string()),
         gc_at: Some(clock::format(expires + PENDING_GRACE)),
