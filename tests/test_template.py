@@ -141,7 +141,7 @@ def test_cors_and_lifecycle():
 
 
 def test_table_indexes_match_the_code():
-    schema = (ROOT / "shared/src/store/schema.rs").read_text()
+    schema = (ROOT / "shared/src/dynamodb/schema.rs").read_text()
     consts = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', schema))
     code = {(consts[i], h, r) for i, h, r in re.findall(r'\((\w+), "(\w+)", "(\w+)"\)', schema)}
     table = RESOURCES["MediaTable"]["Properties"]
