@@ -1,5 +1,5 @@
 // The demo page: sign in with a local dev token, upload with progress, watch the gallery.
-import { createMediaClient } from "./media-client.js";
+import { createMediaClient, thumbHashToDataURL } from "./media-client.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { token: null, client: null, cards: new Map() };
@@ -46,6 +46,9 @@ function card(media) {
       ${media.rejection ? `<div class="reason"></div>` : ""}
     </div>`;
   el.querySelector(".name").textContent = media.filename;
+  // The placeholder paints at once; the thumbnail covers it when it has loaded.
+  const placeholder = media.placeholder && thumbHashToDataURL(media.placeholder.thumbhash);
+  if (placeholder) el.querySelector(".thumb").style.backgroundImage = `url("${placeholder}")`;
   if (src) {
     const img = el.querySelector("img");
     img.src = src;

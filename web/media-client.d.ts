@@ -61,3 +61,8 @@ export function createMediaClient(options: {
   getToken: () => string | Promise<string>;
   fetch?: typeof fetch;
 }): MediaClient;
+
+/** Decodes `placeholder.thumbhash` into a small RGBA image (about 32 px on the long side). */
+export function thumbHashToRGBA(thumbhash: string): { width: number; height: number; rgba: Uint8ClampedArray } | null;
+/** The placeholder as a PNG data URL for an `<img>` or a CSS background (browsers only). */
+export function thumbHashToDataURL(thumbhash: string, doc?: Document): string | null;

@@ -165,3 +165,66 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
     completeMedia: (id, signal) => api("POST", `/v1/media/${encodeURIComponent(id)}/complete`, undefined, signal),
   };
 }
+
+/**
+ * Decodes a media's `placeholder.thumbhash` (standard base64) into a small RGBA image, about
+ * 32 px on its long side, with the image's aspect ratio and alpha. A port of the ThumbHash
+ * reference decoder; returns null for a hash that is too short.
+ */
+export function thumbHashToRGBA(thumbhash) {
+  const hash = Uint8Array.from(atob(thumbhash), (c) => c.charCodeAt(0));
+  if (hash.length < 5) return null;
+  const { PI, cos, round, max, min } = Math;
+  const header24 = hash[0] | (hash[1] << 8) | (hash[2] << 16);
+  const header16 = hash[3] | (hash[4] << 8);
+  const lDc = (header24 & 63) / 63, pDc = ((header24 >> 6) & 63) / 31.5 - 1, qDc = ((header24 >> 12) & 63) / 31.5 - 1;
+  const lScale = ((header24 >> 18) & 31) / 31, hasAlpha = header24 >> 23 !== 0;
+  const pScale = ((header16 >> 3) & 63) / 63, qScale = ((header16 >> 9) & 63) / 63, isLandscape = header16 >> 15 !== 0;
+  const lMax = hasAlpha ? 5 : 7;
+  const lx = max(3, isLandscape ? lMax : header16 & 7), ly = max(3, isLandscape ? header16 & 7 : lMax);
+  const ratio = (isLandscape ? lMax : header16 & 7) / (isLandscape ? header16 & 7 : lMax);
+  const aDc = hasAlpha ? (hash[5] & 15) / 15 : 1, aScale = hasAlpha ? (hash[5] >> 4) / 15 : 1;
+  let index = hasAlpha ? 6 : 5, half = 0;
+  const channel = (nx, ny, scale) => {
+    const ac = [];
+    for (let cy = 0; cy < ny; cy++)
+      for (let cx = cy ? 0 : 1; cx * ny < nx * (ny - cy); cx++, half ^= 1)
+        ac.push((((hash[index] >> (half * 4)) & 15) / 7.5 - 1) * scale), (index += half);
+    return ac;
+  };
+  const lAc = channel(lx, ly, lScale), pAc = channel(3, 3, pScale * 1.25), qAc = channel(3, 3, qScale * 1.25);
+  const aAc = hasAlpha ? channel(5, 5, aScale) : [];
+  const w = ratio > 1 ? 32 : round(32 * ratio), h = ratio > 1 ? round(32 / ratio) : 32;
+  const rgba = new Uint8ClampedArray(w * h * 4);
+  const clamp = (v) => max(0, min(1, v)) * 255;
+  for (let y = 0, i = 0; y < h; y++)
+    for (let x = 0; x < w; x++, i += 4) {
+      let l = lDc, p = pDc, q = qDc, a = aDc;
+      const fx = (c) => cos((PI / w) * (x + 0.5) * c), fy = (c) => cos((PI / h) * (y + 0.5) * c);
+      for (let cy = 0, j = 0; cy < ly; cy++)
+        for (let cx = cy ? 0 : 1; cx * ly < lx * (ly - cy); cx++, j++) l += lAc[j] * fx(cx) * fy(cy) * 2;
+      for (let cy = 0, j = 0; cy < 3; cy++)
+        for (let cx = cy ? 0 : 1; cx < 3 - cy; cx++, j++) {
+          const f = fx(cx) * fy(cy) * 2;
+          p += pAc[j] * f;
+          q += qAc[j] * f;
+        }
+      if (hasAlpha)
+        for (let cy = 0, j = 0; cy < 5; cy++)
+          for (let cx = cy ? 0 : 1; cx < 5 - cy; cx++, j++) a += aAc[j] * fx(cx) * fy(cy) * 2;
+      const b = l - (2 / 3) * p, r = (3 * l - b + q) / 2, g = r - q;
+      rgba[i] = clamp(r), rgba[i + 1] = clamp(g), rgba[i + 2] = clamp(b), rgba[i + 3] = clamp(a);
+    }
+  return { width: w, height: h, rgba };
+}
+
+/** The placeholder as a PNG data URL for an `<img>` or a CSS background (browsers only). */
+export function thumbHashToDataURL(thumbhash, doc = globalThis.document) {
+  const image = thumbHashToRGBA(thumbhash);
+  if (!image || !doc) return null;
+  const canvas = doc.createElement("canvas");
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext("2d").putImageData(new ImageData(image.rgba, image.width, image.height), 0, 0);
+  return canvas.toDataURL("image/png");
+}

@@ -42,6 +42,9 @@ test("demo page: upload, thumbnails, rejection, no console or CORS errors", { ti
     assert.deepEqual(maxes, [100, 100, 100, 100], "every upload reached 100%");
     const widths = await page.$$eval(".card.ready img", (imgs) => imgs.map((i) => i.naturalWidth));
     assert.ok(widths.every((w) => w > 0 && w <= 512), `thumbnails, not originals: ${widths}`);
+    // Each ready card painted its ThumbHash placeholder behind the thumbnail.
+    const backgrounds = await page.$$eval(".card.ready .thumb", (els) => els.map((e) => e.style.backgroundImage));
+    assert.ok(backgrounds.length === 3 && backgrounds.every((b) => b.startsWith('url("data:image/png;base64,')), `placeholders: ${backgrounds.map((b) => b.slice(0, 40))}`);
 
     mkdirSync(path.join(root, ".local/artifacts"), { recursive: true });
     await page.screenshot({ path: path.join(root, ".local/artifacts/demo.png"), fullPage: true });
