@@ -48,7 +48,13 @@ function card(media) {
   el.querySelector(".name").textContent = media.filename;
   // The placeholder paints at once; the thumbnail covers it when it has loaded.
   const placeholder = media.placeholder && thumbHashToDataURL(media.placeholder.thumbhash);
-  if (placeholder) el.querySelector(".thumb").style.backgroundImage = `url("${placeholder}")`;
+  if (placeholder) {
+    const box = el.querySelector(".thumb").style;
+    box.backgroundImage = `url("${placeholder}")`;
+    box.backgroundSize = "contain";
+    box.backgroundRepeat = "no-repeat";
+    box.backgroundPosition = "center";
+  }
   if (src) {
     const img = el.querySelector("img");
     img.src = src;
