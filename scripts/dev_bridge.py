@@ -7,12 +7,19 @@
   created under incoming/ as a real S3 ObjectCreated event (the aws_lambda_events S3Event JSON,
   URL-encoded keys) to `cargo lambda watch`'s invoke endpoint for process-upload, as S3 would
   on AWS. Delivery is asynchronous and retried with backoff like Lambda's async invoke.
+- Is the local receiver of media events at /_events (what EventBridge is deployed): checks the
+  HMAC signature, appends each event to .local/run/events.jsonl (`scripts/local events`), and
+  lists them at GET /_events?media_id=…; POST /_events/fail?count=N refuses the next N
+  deliveries (fault injection for the tests).
 """
 import argparse, base64, datetime, hashlib, hmac, json, os, queue, sys, threading, time, urllib.parse, urllib.request
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 
 ARGS = None
 EVENTS = queue.Queue()
+RECEIVED = []
+RECEIVED_LOCK = threading.Lock()
+FAILURES = [0]
 
 
 def log(**fields):
@@ -108,8 +115,32 @@ class Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def receive_event(self, raw):
+        """The local event receiver: what an app's webhook endpoint does, signature first."""
+        secret = os.environ.get("EVENTS_WEBHOOK_SECRET", "").encode()
+        expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+        if not secret or not hmac.compare_digest(expected, self.headers.get("x-media-signature", "")):
+            return self.send_json(401, {"error": {"code": "bad_signature", "message": "signature mismatch"}})
+        with RECEIVED_LOCK:
+            if FAILURES[0] > 0:
+                FAILURES[0] -= 1
+                return self.send_json(503, {"error": {"code": "unavailable", "message": "injected failure"}})
+            event = json.loads(raw)
+            RECEIVED.append(event)
+            if ARGS.events_log:
+                with open(ARGS.events_log, "a") as f:
+                    f.write(json.dumps(event, separators=(",", ":")) + "\n")
+        log(msg="event received", id=event.get("id"), type=event.get("type"))
+        return self.send_json(200, {"ok": True})
+
     def do_GET(self):
         u = urllib.parse.urlparse(self.path)
+        if u.path == "/_events":
+            q = urllib.parse.parse_qs(u.query)
+            media_id = (q.get("media_id") or [None])[0]
+            with RECEIVED_LOCK:
+                items = [e for e in RECEIVED if media_id is None or e.get("media_id") == media_id]
+            return self.send_json(200, {"events": items})
         if u.path == "/dev/config.json":
             return self.send_json(200, {"api_url": os.environ.get("API_URL", "")})
         if u.path == "/dev/token":
@@ -123,6 +154,14 @@ class Handler(SimpleHTTPRequestHandler):
         u = urllib.parse.urlparse(self.path)
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(min(length, 1 << 20))
+        if u.path == "/_events":
+            return self.receive_event(raw)
+        if u.path == "/_events/fail":
+            # Fault injection for the events tests: refuse the next N deliveries with 503.
+            count = int((urllib.parse.parse_qs(u.query).get("count") or ["1"])[0])
+            with RECEIVED_LOCK:
+                FAILURES[0] = max(0, min(count, 100))
+            return self.send_json(200, {"failing_next": FAILURES[0]})
         if u.path != "/_seaweed/notify":
             return self.send_json(404, {"error": {"code": "not_found", "message": "no such route"}})
         try:
@@ -145,6 +184,7 @@ def main():
     p.add_argument("--invoke", required=True)
     p.add_argument("--web", required=True)
     p.add_argument("--max-attempts", type=int, default=8)
+    p.add_argument("--events-log", default="")
     p.add_argument("--debug", action="store_true", default=os.environ.get("BRIDGE_DEBUG") == "1")
     ARGS = p.parse_args()
     for _ in range(4):

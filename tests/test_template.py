@@ -42,6 +42,7 @@ def grants(function):
 
 
 TABLE = "GetAtt:MediaTable.Arn"
+BUS = "GetAtt:MediaEventBus.Arn"
 INCOMING, PUBLIC, PRIVATE = BUCKET + "/incoming/*", BUCKET + "/public/*", BUCKET + "/private/*"
 PROCESSING = {
     "s3:GetObject": {INCOMING},
@@ -49,6 +50,7 @@ PROCESSING = {
     "s3:PutObject": {PUBLIC, PRIVATE},
     "dynamodb:GetItem": {TABLE},
     "dynamodb:UpdateItem": {TABLE},
+    "events:PutEvents": {BUS},
 }
 EXPECTED = {
     "UploadApiFunction": {
@@ -65,6 +67,7 @@ EXPECTED = {
         "dynamodb:UpdateItem": {TABLE},
         "dynamodb:DeleteItem": {TABLE},
         "dynamodb:Query": {"${MediaTable.Arn}/index/by_owner", "${MediaTable.Arn}/index/by_scope"},
+        "events:PutEvents": {BUS},
     },
     "JanitorFunction": {
         "s3:ListBucket": {BUCKET},
@@ -74,6 +77,7 @@ EXPECTED = {
         "dynamodb:GetItem": {TABLE},
         "dynamodb:UpdateItem": {TABLE},
         "dynamodb:DeleteItem": {TABLE},
+        "events:PutEvents": {BUS},
     },
 }
 FUNCTIONS = sorted(k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function")
@@ -177,3 +181,12 @@ def test_the_deployed_routes_match_the_local_router():
             if e["Type"] == "HttpApi":
                 deployed[e["Properties"]["Path"]] = binary
     assert deployed == router
+
+
+def test_events_go_to_the_stacks_own_bus_only():
+    bus = RESOURCES["MediaEventBus"]
+    assert bus["Type"] == "AWS::Events::EventBus"
+    env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert sub(env["EVENT_BUS_NAME"]) == "Ref:MediaEventBus"
+    publishers = {f for f in FUNCTIONS if "events:PutEvents" in grants(f)}
+    assert publishers == {"ProcessUploadFunction", "CompleteUploadFunction", "MediaApiFunction", "JanitorFunction"}

@@ -9,6 +9,7 @@ use aws_credential_types::Credentials;
 use shared::clock::FixedClock;
 use shared::janitor::{Janitor, JanitorSettings};
 use shared::kinds::Kinds;
+use shared::memory::MemoryEvents;
 use shared::processing::Processor;
 use shared::s3::S3Objects;
 use shared::dynamodb::DynamoStore;
@@ -22,6 +23,8 @@ pub struct Isolated {
     pub store: DynamoStore,
     pub objects: S3Objects,
     pub bucket: String,
+    /// What the processor and the janitor published (they share it).
+    pub events: MemoryEvents,
 }
 
 impl Isolated {
@@ -34,7 +37,7 @@ impl Isolated {
         let store = DynamoStore::new(stack.dynamodb.clone(), &table);
         store.create_table().await.expect("table");
         let objects = S3Objects::new(stack.s3.clone(), &bucket);
-        Self { stack, store, objects, bucket }
+        Self { stack, store, objects, bucket, events: MemoryEvents::default() }
     }
 
     pub fn uploads(&self, at: OffsetDateTime) -> UploadService<DynamoStore, S3UploadSigner, FixedClock> {
@@ -73,6 +76,7 @@ impl Isolated {
             publish_lease: Duration::from_secs(180),
             clock: Arc::new(FixedClock(at)),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(1)),
+            events: Arc::new(self.events.clone()),
         }
     }
 
@@ -86,6 +90,7 @@ impl Isolated {
                 rejected_retention: Duration::from_secs(7 * 86400),
                 max_items,
             },
+            events: Arc::new(self.events.clone()),
         }
     }
 

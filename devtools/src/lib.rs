@@ -4,6 +4,7 @@
 pub mod corpus;
 pub mod env;
 pub mod images;
+pub mod inprocess;
 pub mod isolated;
 pub mod stack;
 pub mod token;

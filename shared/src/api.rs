@@ -3,6 +3,7 @@
 //! (`fuzz/fuzz_targets/request_json.rs`). The upload request lives in `upload::request`.
 
 use crate::error::ApiError;
+use crate::kinds::KindName;
 use crate::media::Status;
 use crate::ports::MetadataEdit;
 use serde::{Deserialize, Deserializer};
@@ -92,14 +93,29 @@ pub struct AttachRequest {
     pub expect_kind: Option<String>,
 }
 
+/// A validated attach: the reference, and the kind the media must be.
+pub struct Attach {
+    pub reference: String,
+    pub expect_kind: Option<KindName>,
+}
+
 impl AttachRequest {
-    pub fn validate(self) -> Result<Self, ApiError> {
+    pub fn validate(self) -> Result<Attach, ApiError> {
         text("ref", &self.reference, MAX_REF, 1)?;
-        if let Some(k) = &self.expect_kind {
-            text("expect_kind", k, MAX_KIND_NAME, 1)?;
-        }
-        Ok(self)
+        let expect_kind = match &self.expect_kind {
+            Some(k) => {
+                text("expect_kind", k, MAX_KIND_NAME, 1)?;
+                Some(KindName::parse(k).ok_or_else(|| ApiError::invalid_request("expect_kind must be 1 to 32 of a-z, 0-9, _"))?)
+            }
+            None => None,
+        };
+        Ok(Attach { reference: self.reference, expect_kind })
     }
+}
+
+/// The `kind` list filter: a name that is not well formed names no configured kind.
+pub fn parse_kind(raw: Option<&str>) -> Result<Option<KindName>, ApiError> {
+    raw.map(|k| KindName::parse(k).ok_or_else(|| ApiError::new(400, "unknown_kind", "no such kind"))).transpose()
 }
 
 /// `POST /v1/media/complete`.

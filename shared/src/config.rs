@@ -79,6 +79,18 @@ pub struct Config {
     pub janitor_max_items: usize,
     /// Set only in the local stack: enables dev-only overrides (never in a deployed stack).
     pub local_dev: bool,
+    pub events: EventsConfig,
+}
+
+/// Where media events go.
+#[derive(Debug, Clone)]
+pub enum EventsConfig {
+    Off,
+    /// `EVENT_BUS_NAME`: an EventBridge bus (deployed).
+    EventBridge { bus: String },
+    /// `EVENTS_WEBHOOK_URL` and `EVENTS_WEBHOOK_SECRET`: an HMAC-signed POST per event (the
+    /// local stack's receiver, or an internal endpoint).
+    Webhook { url: String, secret: Secret },
 }
 
 impl Config {
@@ -113,6 +125,20 @@ impl Config {
             None => Kinds::defaults(),
         };
         let quality = number("WEBP_QUALITY", 80, 1..=100)?;
+        let events = match (get("EVENT_BUS_NAME"), get("EVENTS_WEBHOOK_URL")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid { name: "EVENTS_WEBHOOK_URL", message: "set EVENT_BUS_NAME or EVENTS_WEBHOOK_URL, not both".into() })
+            }
+            (Some(bus), None) => EventsConfig::EventBridge { bus },
+            (None, Some(url)) => {
+                let secret = required("EVENTS_WEBHOOK_SECRET")?;
+                if secret.len() < 32 {
+                    return Err(ConfigError::Invalid { name: "EVENTS_WEBHOOK_SECRET", message: "use at least 32 characters".into() });
+                }
+                EventsConfig::Webhook { url, secret: Secret::new(secret) }
+            }
+            (None, None) => EventsConfig::Off,
+        };
         Ok(Self {
             bucket: required("S3_BUCKET")?,
             table: required("TABLE_NAME")?,
@@ -137,6 +163,7 @@ impl Config {
             janitor_grace: Duration::from_secs(number("JANITOR_GRACE_SECONDS", 3600, 0..=30 * 86400)?),
             janitor_max_items: number("JANITOR_MAX_ITEMS", 500, 1..=100_000)? as usize,
             local_dev: get("LOCAL_DEV").as_deref() == Some("1"),
+            events,
         })
     }
 

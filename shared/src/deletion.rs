@@ -3,8 +3,11 @@
 //!    before the objects are gone loses track of nothing;
 //! 2. every object of the media goes: the upload, the original, the variants, and everything
 //!    else under the media's folder (derived objects, leftovers of a crashed publish);
-//! 3. the record goes, only if it is still the `deleting` record of step 1.
+//! 3. `media.deleted` is published (a failure leaves the record `deleting`: the janitor repeats
+//!    steps 2 and 3, with the same event id);
+//! 4. the record goes, only if it is still the `deleting` record of step 1.
 
+use crate::events::{EventError, EventSink, EventType, MediaEvent};
 use crate::media::{MediaRecord, Status};
 use crate::ports::{MediaRepository, ObjectStore, StorageError, StoreError};
 
@@ -14,6 +17,8 @@ pub enum DeleteError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Events(#[from] EventError),
 }
 
 /// Step 1. `owner` restricts it to the owner's media (`ConditionFailed` otherwise).
@@ -21,9 +26,9 @@ pub async fn start(store: &impl MediaRepository, id: &str, owner: Option<&str>, 
     store.mark_deleting(id, owner, now).await
 }
 
-/// Steps 2 and 3 for a record in `deleting`. Returns how many objects were removed. Safe to
+/// Steps 2 to 4 for a record in `deleting`. Returns how many objects were removed. Safe to
 /// repeat: a record already gone is success.
-pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, DeleteError> {
+pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, events: &dyn EventSink, r: &MediaRecord) -> Result<u64, DeleteError> {
     let mut present = Vec::new();
     for key in r.all_keys() {
         if objects.exists(&key).await? {
@@ -32,6 +37,8 @@ pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, r:
     }
     objects.delete_all(&present).await?;
     let rest = objects.delete_prefix(&r.object_prefix()).await?;
+    // `updated_at` is when the delete started: the same in every repetition of this step.
+    events.publish(&MediaEvent::new(EventType::Deleted, r, &r.updated_at)).await?;
     match store.delete_if_unchanged(&r.id, Status::Deleting, r.gc_at.as_deref()).await {
         Ok(()) | Err(StoreError::ConditionFailed) => {}
         Err(e) => return Err(e.into()),

@@ -1,7 +1,7 @@
 //! The one error model of the HTTP API: `{"error":{"code":"snake_case","message":"..."}}`
 //! with the matching status, and the one place where domain errors become HTTP errors.
 //! Internal causes travel with the error and are logged once, by the request's log line
-//! (`http::finish`), never sent to the client.
+//! (`http::log_request`), never sent to the client.
 
 use serde_json::json;
 use std::fmt;
@@ -12,7 +12,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     /// For 405: the methods the route accepts (the `Allow` header, RFC 9110).
-    pub allow: Option<&'static str>,
+    pub allow: Option<String>,
     /// What went wrong on our side (5xx only): logged with the request, never answered.
     pub cause: Option<String>,
 }
@@ -36,8 +36,9 @@ impl ApiError {
     pub fn route_not_found() -> Self {
         Self::new(404, "not_found", "no such route")
     }
-    pub fn method_not_allowed(allow: &'static str) -> Self {
-        Self { allow: Some(allow), ..Self::new(405, "method_not_allowed", format!("this route accepts {allow}")) }
+    pub fn method_not_allowed(allow: String) -> Self {
+        let message = format!("this route accepts {allow}");
+        Self { allow: Some(allow), ..Self::new(405, "method_not_allowed", message) }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
@@ -91,7 +92,7 @@ impl From<crate::processing::ProcessError> for ApiError {
         match e {
             ProcessError::Store(s) => s.into(),
             ProcessError::Storage(s) => s.into(),
-            ProcessError::Busy => ApiError::unavailable(e),
+            ProcessError::Busy | ProcessError::Events(_) => ApiError::unavailable(e),
         }
     }
 }
@@ -122,6 +123,19 @@ impl From<crate::media_service::MediaError> for ApiError {
             MediaError::InvalidCursor => ApiError::new(400, "invalid_cursor", message),
             MediaError::Store(s) => s.into(),
             MediaError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::upload::UploadError> for ApiError {
+    fn from(e: crate::upload::UploadError) -> Self {
+        use crate::upload::UploadError;
+        match e {
+            UploadError::TooManyPending(_) => ApiError::new(429, "too_many_pending", e.to_string()),
+            UploadError::SizeRequired => ApiError::invalid_request(e.to_string()),
+            UploadError::IdCollision => ApiError::internal(e),
+            UploadError::Store(s) => s.into(),
+            UploadError::Signing(s) => s.into(),
         }
     }
 }

@@ -37,6 +37,7 @@ pub struct Janitor<R, O> {
     pub objects: O,
     pub kinds: Kinds,
     pub settings: JanitorSettings,
+    pub events: crate::events::Events,
 }
 
 pub enum Step {
@@ -227,7 +228,7 @@ impl<R: MediaRepository, O: ObjectStore> Janitor<R, O> {
 
     /// Deleting records: the shared delete protocol's last two steps.
     async fn finish_delete(&self, r: &MediaRecord) -> Result<Step, String> {
-        let objects = crate::deletion::finish(&self.store, &self.objects, r).await.map_err(|e| e.to_string())?;
+        let objects = crate::deletion::finish(&self.store, &self.objects, self.events.as_ref(), r).await.map_err(|e| e.to_string())?;
         Ok(Step::Deleted { records: 1, objects })
     }
 

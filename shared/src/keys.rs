@@ -9,7 +9,7 @@
 //!
 //! Deleting a media deletes its upload and its whole folder.
 
-use crate::kinds::{ContentType, Visibility};
+use crate::kinds::{ContentType, KindName, Visibility};
 use crate::media::MediaId;
 
 pub const INCOMING_PREFIX: &str = "incoming/";
@@ -51,19 +51,19 @@ fn visibility_prefix(v: Visibility) -> &'static str {
     }
 }
 
-pub fn folder(visibility: Visibility, kind: &str, id: &str) -> String {
+pub fn folder(visibility: Visibility, kind: &KindName, id: &str) -> String {
     format!("{}/{kind}/{id}/", visibility_prefix(visibility))
 }
 
-pub fn original(visibility: Visibility, kind: &str, id: &str, content_type: ContentType) -> String {
+pub fn original(visibility: Visibility, kind: &KindName, id: &str, content_type: ContentType) -> String {
     format!("{}original.{}", folder(visibility, kind, id), content_type.extension())
 }
 
-pub fn variant(visibility: Visibility, kind: &str, id: &str, size: u32) -> String {
+pub fn variant(visibility: Visibility, kind: &KindName, id: &str, size: u32) -> String {
     format!("{}w{size}.webp", folder(visibility, kind, id))
 }
 
-pub fn derived(visibility: Visibility, kind: &str, id: &str, params_hash: &str, extension: &str) -> String {
+pub fn derived(visibility: Visibility, kind: &KindName, id: &str, params_hash: &str, extension: &str) -> String {
     format!("{}derived/{params_hash}.{extension}", folder(visibility, kind, id))
 }
 
@@ -74,12 +74,13 @@ mod tests {
     #[test]
     fn every_key_of_a_media_is_under_its_folder_but_the_upload() {
         let id = MediaId::random().to_string();
-        let dir = folder(Visibility::Public, "post_image", &id);
+        let kind = KindName::parse("post_image").unwrap();
+        let dir = folder(Visibility::Public, &kind, &id);
         assert_eq!(dir, format!("public/post_image/{id}/"));
         for key in [
-            original(Visibility::Public, "post_image", &id, ContentType::Png),
-            variant(Visibility::Public, "post_image", &id, 512),
-            derived(Visibility::Public, "post_image", &id, "ab12", "avif"),
+            original(Visibility::Public, &kind, &id, ContentType::Png),
+            variant(Visibility::Public, &kind, &id, 512),
+            derived(Visibility::Public, &kind, &id, "ab12", "avif"),
         ] {
             assert!(key.starts_with(&dir), "{key}");
         }

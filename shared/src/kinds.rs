@@ -66,6 +66,63 @@ impl From<ContentType> for String {
     }
 }
 
+/// A kind's name: 1 to 32 of a-z, 0-9, `_`. Parsing is the only way to get one, so a name read
+/// from a request, the configuration or a record is known to be well formed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KindName(String);
+
+impl KindName {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = (1..=Self::MAX_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        ok.then(|| Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KindName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for KindName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or_else(|| format!("invalid kind name {s:?}"))
+    }
+}
+
+impl From<KindName> for String {
+    fn from(k: KindName) -> String {
+        k.0
+    }
+}
+
+impl std::ops::Deref for KindName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for KindName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for KindName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
@@ -77,7 +134,7 @@ pub enum Visibility {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindSpec {
-    pub name: String,
+    pub name: KindName,
     pub max_bytes: u64,
     pub types: Vec<ContentType>,
     pub visibility: Visibility,
@@ -99,7 +156,7 @@ impl KindSpec {
 
 /// The configured kinds, validated once at init.
 #[derive(Debug, Clone)]
-pub struct Kinds(BTreeMap<String, KindSpec>);
+pub struct Kinds(BTreeMap<KindName, KindSpec>);
 
 /// The JSON form of one kind in `MEDIA_KINDS_JSON`.
 #[derive(Debug, Deserialize)]
@@ -120,8 +177,8 @@ pub struct KindsError(String);
 impl Kinds {
     pub fn defaults() -> Self {
         let all = ContentType::ALL.to_vec();
-        let spec = |name: &str, mib: u64, vis, thumbs: &[u32], ttl: Option<u64>| KindSpec {
-            name: name.to_string(),
+        let spec = |name: &'static str, mib: u64, vis, thumbs: &[u32], ttl: Option<u64>| KindSpec {
+            name: KindName(name.to_string()),
             max_bytes: mib * MIB,
             types: all.clone(),
             visibility: vis,
@@ -151,11 +208,9 @@ impl Kinds {
         let mut specs = Vec::with_capacity(raw.len());
         for (name, k) in raw {
             let bad = |m: String| KindsError(format!("kind {name:?}: {m}"));
-            let name_ok = (1..=32).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !name_ok {
+            let Some(name) = KindName::parse(&name) else {
                 return Err(bad("names are 1 to 32 of a-z, 0-9, _".into()));
-            }
+            };
             if k.max_bytes == 0 || k.max_bytes > MAX_KIND_BYTES {
                 return Err(bad(format!("max_bytes must be 1..={MAX_KIND_BYTES}")));
             }
@@ -193,7 +248,7 @@ impl Kinds {
     }
 
     pub fn names(&self) -> Vec<&str> {
-        self.0.keys().map(String::as_str).collect()
+        self.0.keys().map(KindName::as_str).collect()
     }
 }
 

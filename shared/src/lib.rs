@@ -11,6 +11,8 @@ pub mod cursor;
 pub mod deletion;
 pub mod dynamodb;
 pub mod error;
+pub mod eventbridge;
+pub mod events;
 pub mod http;
 pub mod imaging;
 pub mod janitor;

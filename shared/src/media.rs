@@ -79,7 +79,7 @@ pub struct MediaRecord {
     pub owner: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    pub kind: String,
+    pub kind: crate::kinds::KindName,
     pub status: Status,
     pub filename: String,
     pub declared_type: ContentType,
@@ -134,6 +134,10 @@ pub struct MediaRecord {
     pub publish_claim: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_claim_until: Option<String>,
+    /// The decision event acknowledged by the event sink (`media.ready` / `media.rejected`):
+    /// while it differs from the status, the decision's event is still owed (`events`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_sent: Option<String>,
 }
 
 pub const GC_SHARD: &str = "gc";

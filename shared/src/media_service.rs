@@ -5,7 +5,7 @@
 
 use crate::auth::Caller;
 use crate::clock::{self, Clock};
-use crate::kinds::Kinds;
+use crate::kinds::{KindName, Kinds};
 use crate::media::{MediaId, MediaRecord, Status};
 use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, StorageError, StoreError};
 use crate::view::{can_read, is_owner, MediaView, SignedUrl, UrlSigner};
@@ -26,7 +26,7 @@ pub enum MediaError {
     #[error("{0}")]
     NotReady(&'static str),
     #[error("the media is a {0}")]
-    WrongKind(String),
+    WrongKind(KindName),
     #[error("the media is attached to another ref")]
     AlreadyAttached,
     #[error("the cursor is not valid for this listing")]
@@ -73,6 +73,7 @@ pub struct MediaService<R, O, C> {
     pub urls: UrlSigner<O, C>,
     pub kinds: Kinds,
     pub cursor_secret: Vec<u8>,
+    pub events: crate::events::Events,
 }
 
 impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
@@ -159,7 +160,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
     }
 
     /// Marks ready media as used by `reference`; says exactly which rule failed otherwise.
-    pub async fn attach(&self, caller: &Caller, id: MediaId, reference: &str, expect_kind: Option<&str>) -> Result<MediaView, MediaError> {
+    pub async fn attach(&self, caller: &Caller, id: MediaId, reference: &str, expect_kind: Option<&KindName>) -> Result<MediaView, MediaError> {
         let record = self.owned(caller, id).await?;
         match self.repo.attach(&record.id, &caller.user_id, reference, expect_kind, &self.now()).await {
             Ok(updated) => self.view(&updated).await,
@@ -167,7 +168,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
                 let current = self.owned(caller, id).await?;
                 Err(if current.status != Status::Ready {
                     MediaError::NotReady("only ready media can be attached")
-                } else if expect_kind.is_some_and(|k| k != current.kind) {
+                } else if expect_kind.is_some_and(|k| *k != current.kind) {
                     MediaError::WrongKind(current.kind)
                 } else {
                     MediaError::AlreadyAttached
@@ -199,7 +200,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
     pub async fn delete(&self, caller: &Caller, id: MediaId) -> Result<(), MediaError> {
         let record = self.owned(caller, id).await?;
         let marked = crate::deletion::start(&self.repo, &record.id, Some(&caller.user_id), &self.now()).await.map_err(not_found_on_condition)?;
-        if let Err(e) = crate::deletion::finish(&self.repo, &self.urls.objects, &marked).await {
+        if let Err(e) = crate::deletion::finish(&self.repo, &self.urls.objects, self.events.as_ref(), &marked).await {
             tracing::warn!(media_id = %marked.id, error = %e, "delete left for the janitor to finish");
         }
         Ok(())

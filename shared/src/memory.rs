@@ -145,14 +145,14 @@ impl MediaRepository for MemoryRepository {
         })
     }
 
-    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&crate::kinds::KindName>, now: &str) -> Result<MediaRecord, StoreError> {
         self.update(
             id,
             |r| {
                 Self::owned(r, owner)
                     && r.status == Status::Ready
                     && r.attached_to.as_deref().is_none_or(|a| a == reference)
-                    && expect_kind.is_none_or(|k| r.kind == k)
+                    && expect_kind.is_none_or(|k| &r.kind == k)
             },
             |r| {
                 r.attached_to = Some(reference.to_string());
@@ -242,6 +242,10 @@ impl MediaRepository for MemoryRepository {
             r.publish_claim_until = Some(until.to_string());
         })
         .map(|_| ())
+    }
+
+    async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.status == status, |r| r.event_sent = Some(event.to_string())).map(|_| ())
     }
 
     async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), StoreError> {
@@ -368,5 +372,38 @@ impl ObjectStore for MemoryObjects {
     async fn presign_get(&self, key: &str, ttl: Duration, _now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
         let attachment = if disposition.is_some() { "&download" } else { "" };
         Ok(format!("memory:///{key}?expires_in={}{attachment}", ttl.as_secs()))
+    }
+}
+
+/// An event sink that keeps every delivery, and can be told to fail the next few (the
+/// injected publish failure of the events tests).
+#[derive(Default, Clone)]
+pub struct MemoryEvents {
+    delivered: Arc<Mutex<Vec<crate::events::MediaEvent>>>,
+    failures: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl MemoryEvents {
+    pub fn fail_next(&self, n: usize) {
+        self.failures.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Every delivery, repeats included, in order.
+    pub fn delivered(&self) -> Vec<crate::events::MediaEvent> {
+        self.delivered.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+}
+
+impl crate::events::EventSink for MemoryEvents {
+    fn publish<'a>(&'a self, event: &'a crate::events::MediaEvent) -> crate::events::Publishing<'a> {
+        use std::sync::atomic::Ordering;
+        Box::pin(async move {
+            let failing = self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            if failing {
+                return Err(crate::events::EventError("injected failure".into()));
+            }
+            self.delivered.lock().map_err(|e| crate::events::EventError(e.to_string()))?.push(event.clone());
+            Ok(())
+        })
     }
 }

@@ -46,7 +46,7 @@ pub enum ListBy {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
-    pub kind: Option<String>,
+    pub kind: Option<crate::kinds::KindName>,
     pub status: Option<Status>,
 }
 
@@ -104,7 +104,7 @@ pub trait MediaRepository: UploadRecords {
         id: &str,
         owner: &str,
         reference: &str,
-        expect_kind: Option<&str>,
+        expect_kind: Option<&crate::kinds::KindName>,
         now: &str,
     ) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
     /// `gc_at` puts it back in the janitor's index (kinds whose unattached media expire).
@@ -133,6 +133,10 @@ pub trait MediaRepository: UploadRecords {
     fn mark_ready(&self, id: &str, fields: &ReadyFields, now: &str, attempt: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// pending with no live claim → rejected, kept until `gc_at`.
     fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that the decision event of a record in `status` was published (no-op, with
+    /// `ConditionFailed`, if the record has moved on).
+    fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 pub enum Fetched {

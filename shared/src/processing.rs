@@ -9,6 +9,7 @@
 //! record whose `sha256` is the hash of the bytes stored.
 
 use crate::auth::Caller;
+use crate::events::{EventError, EventType, Events, MediaEvent};
 use crate::clock::{self, Clock};
 use crate::imaging::{self, DecodeLimits, ImageError, Inspection, ThumbnailSpec};
 use crate::kinds::{ContentType, KindSpec, Kinds};
@@ -34,6 +35,9 @@ pub enum ProcessError {
     /// Another run is publishing this media and did not finish within the wait: retry.
     #[error("another verification of this media is still publishing")]
     Busy,
+    /// Decided, but its event is not yet published: retry (the decision stands).
+    #[error(transparent)]
+    Events(#[from] EventError),
 }
 
 /// Why `complete` has no verdict to show.
@@ -78,6 +82,7 @@ pub struct Processor<R, O, C> {
     /// Verifications that may hold decoded pixels at once in this process: one, so a batch
     /// complete of many large images cannot multiply the memory of the largest.
     pub verify_slots: Arc<Semaphore>,
+    pub events: Events,
 }
 
 enum Verdict {
@@ -124,13 +129,40 @@ impl LiveProcessor {
             publish_lease: config.publish_lease,
             clock: Arc::new(crate::clock::SystemClock),
             verify_slots: Arc::new(Semaphore::new(1)),
+            events: crate::runtime::events(config, clients),
         }
     }
 }
 
 impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
-    /// Processes the upload of media `id` (the object at `incoming/<id>`).
+    /// Processes the upload of media `id` (the object at `incoming/<id>`), and publishes the
+    /// decision's event if it is still owed (this run decided, or an earlier one decided and
+    /// could not publish).
     pub async fn process(&self, id: MediaId) -> Result<Outcome, ProcessError> {
+        let outcome = self.decide(id).await?;
+        if let Outcome::Decided(r) | Outcome::AlreadyDone(r) = &outcome {
+            self.announce(r).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// At least once per decision, with the decision's deterministic event id; acknowledged on
+    /// the record so later runs do not repeat it.
+    async fn announce(&self, r: &MediaRecord) -> Result<(), ProcessError> {
+        let Some(event_type) = EventType::for_decision(r.status) else {
+            return Ok(());
+        };
+        if r.event_sent.as_deref() == Some(event_type.as_str()) {
+            return Ok(());
+        }
+        self.events.publish(&MediaEvent::new(event_type, r, &r.updated_at)).await?;
+        match self.store.mark_event_sent(&r.id, r.status, event_type.as_str()).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn decide(&self, id: MediaId) -> Result<Outcome, ProcessError> {
         let id = &id.to_string();
         let incoming = crate::keys::incoming(id);
         let Some(record) = self.store.get(id).await? else {

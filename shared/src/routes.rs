@@ -1,7 +1,7 @@
 //! Every HTTP route and the function that serves it: the one table the local `cargo lambda
-//! watch` router (Cargo.toml), the API Gateway events (template.yaml), the OpenAPI document and
-//! the functions' own dispatch are checked against (`shared/tests/routes.rs`), so they cannot
-//! drift apart.
+//! watch` router (Cargo.toml), the API Gateway events (template.yaml) and the OpenAPI document
+//! (`shared/tests/routes.rs`), and each function's axum router (its in-process tests), are
+//! checked against, so they cannot drift apart. It also answers a 405's `Allow`.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {

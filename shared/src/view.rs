@@ -22,7 +22,7 @@ pub struct VariantView {
 #[derive(Debug, Clone, Serialize)]
 pub struct MediaView {
     pub id: String,
-    pub kind: String,
+    pub kind: crate::kinds::KindName,
     pub scope: Option<String>,
     pub owner: String,
     pub status: Status,

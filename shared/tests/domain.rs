@@ -4,13 +4,13 @@
 
 use shared::auth::Caller;
 use shared::clock::{self, FixedClock};
-use shared::error::ApiError;
+use shared::ports::StorageError;
 use shared::imaging::DecodeLimits;
 use shared::janitor::{Janitor, JanitorSettings};
-use shared::kinds::{ContentType, Kinds};
+use shared::kinds::{ContentType, KindName, Kinds};
 use shared::media::{MediaId, MediaRecord, Status, UploadMethod};
 use shared::media_service::{ListQuery, MediaError, MediaService, UrlQuery};
-use shared::memory::{MemoryObjects, MemoryRepository};
+use shared::memory::{MemoryEvents, MemoryObjects, MemoryRepository};
 use shared::ports::{ListFilter, MediaRepository, MetadataEdit};
 use shared::processing::{Outcome, Processor};
 use shared::upload::{Filename, PresignedPost, PresignedPut, UploadService, UploadSigner, ValidFile, ValidUpload};
@@ -26,10 +26,10 @@ const DAY: Duration = Duration::from_secs(86400);
 struct NoSigner;
 
 impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ApiError> {
+    async fn presign_post(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
         Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
     }
-    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ApiError> {
+    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, StorageError> {
         Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
     }
 }
@@ -38,6 +38,7 @@ impl UploadSigner for NoSigner {
 struct World {
     repo: MemoryRepository,
     objects: MemoryObjects,
+    events: MemoryEvents,
     t0: OffsetDateTime,
 }
 
@@ -54,7 +55,12 @@ fn caller(user: &str) -> Caller {
 
 impl World {
     fn new() -> Self {
-        Self { repo: MemoryRepository::default(), objects: MemoryObjects::default(), t0: OffsetDateTime::now_utc() }
+        Self {
+            repo: MemoryRepository::default(),
+            objects: MemoryObjects::default(),
+            events: MemoryEvents::default(),
+            t0: OffsetDateTime::now_utc(),
+        }
     }
 
     fn processor(&self, at: OffsetDateTime) -> Processor<MemoryRepository, MemoryObjects, FixedClock> {
@@ -69,6 +75,7 @@ impl World {
             publish_lease: Duration::from_secs(180),
             clock: Arc::new(FixedClock(at)),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(1)),
+            events: Arc::new(self.events.clone()),
         }
     }
 
@@ -78,6 +85,7 @@ impl World {
             objects: self.objects.clone(),
             kinds: Kinds::defaults(),
             settings: JanitorSettings { grace: HOUR, rejected_retention: 7 * DAY, max_items },
+            events: Arc::new(self.events.clone()),
         }
     }
 
@@ -87,6 +95,7 @@ impl World {
             urls: UrlSigner { objects: self.objects.clone(), public_base: "https://cdn.test".into(), clock: FixedClock(at) },
             kinds: Kinds::defaults(),
             cursor_secret: b"cursor-secret".to_vec(),
+            events: Arc::new(self.events.clone()),
         }
     }
 
@@ -296,7 +305,7 @@ async fn attach_says_which_rule_failed() {
     assert!(matches!(media.attach(&owner, pending, "post:1", None).await, Err(MediaError::NotReady(_))));
     let r = w.uploaded("ada", "post_image", jpeg(300, 200), w.t0).await;
     let id = r.media_id().unwrap();
-    assert!(matches!(media.attach(&owner, id, "post:1", Some("avatar")).await, Err(MediaError::WrongKind(k)) if k == "post_image"));
+    assert!(matches!(media.attach(&owner, id, "post:1", KindName::parse("avatar").as_ref()).await, Err(MediaError::WrongKind(k)) if k.as_str() == "post_image"));
     media.attach(&owner, id, "post:1", None).await.unwrap();
     media.attach(&owner, id, "post:1", None).await.expect("the same ref again");
     assert!(matches!(media.attach(&owner, id, "post:2", None).await, Err(MediaError::AlreadyAttached)));
@@ -321,7 +330,7 @@ async fn a_filtered_listing_stops_after_a_bounded_number_of_pages() {
         w.slot("lis", "image", w.t0 + Duration::from_secs(i)).await;
     }
     let media = w.media(w.t0);
-    let mut query = ListQuery { filter: ListFilter { kind: Some("avatar".into()), status: None }, limit: 1, ..Default::default() };
+    let mut query = ListQuery { filter: ListFilter { kind: KindName::parse("avatar"), status: None }, limit: 1, ..Default::default() };
     let mut requests = 0;
     loop {
         let page = media.list(&caller("lis"), query.clone()).await.unwrap();
@@ -337,4 +346,85 @@ async fn a_filtered_listing_stops_after_a_bounded_number_of_pages() {
     assert!(matches!(media.list(&caller("lis"), tampered).await, Err(MediaError::InvalidCursor)));
     let all = media.list(&caller("lis"), ListQuery { limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!((all.items.len(), all.next_cursor), (12, None));
+}
+
+/// Distinct event ids per type, and how many deliveries each had.
+fn ids(events: &[shared::events::MediaEvent]) -> Vec<(String, &'static str)> {
+    let mut v: Vec<(String, &'static str)> = events.iter().map(|e| (e.id.clone(), e.event_type.as_str())).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[tokio::test]
+async fn each_decision_and_each_deletion_is_one_event_with_the_documented_fields() {
+    let w = World::new();
+    let ready = w.uploaded("ann", "post_image", jpeg(800, 600), w.t0).await;
+    let rejected = w.uploaded("ann", "avatar", b"<html>".to_vec(), w.t0).await;
+    // A duplicated S3 event and a late complete change nothing and send nothing more.
+    for id in [&ready.id, &rejected.id] {
+        let again = w.processor(w.t0).process(MediaId::parse(id).unwrap()).await.unwrap();
+        assert!(matches!(again, Outcome::AlreadyDone(_)));
+    }
+    w.media(w.t0).delete(&caller("ann"), MediaId::parse(&ready.id).unwrap()).await.unwrap();
+
+    let delivered = w.events.delivered();
+    assert_eq!(delivered.len(), 3, "{delivered:?}");
+    assert_eq!(
+        ids(&delivered),
+        vec![
+            (format!("{}.deleted", ready.id), "media.deleted"),
+            (format!("{}.ready", ready.id), "media.ready"),
+            (format!("{}.rejected", rejected.id), "media.rejected"),
+        ]
+    );
+    let json = serde_json::to_value(&delivered[0]).unwrap();
+    assert_eq!(json["schema"], "lambda-media.media-event");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["type"], "media.ready");
+    assert_eq!((json["media_id"].as_str(), json["owner"].as_str(), json["kind"].as_str()), (Some(ready.id.as_str()), Some("ann"), Some("post_image")));
+    assert_eq!((json["status"].as_str(), json["variants"].clone()), (Some("ready"), serde_json::json!([128, 512])));
+    assert_eq!(json["occurred_at"].as_str(), Some(ready.updated_at.as_str()));
+    let json = serde_json::to_value(&delivered[1]).unwrap();
+    assert_eq!((json["status"].as_str(), json["rejection"]["code"].as_str()), (Some("rejected"), Some("not_an_image")));
+    assert_eq!(json["variants"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_failed_publish_keeps_the_decision_and_the_retry_sends_the_same_event_once() {
+    let w = World::new();
+    let id = w.slot_for("ann", "post_image", ContentType::Jpeg, w.t0).await;
+    w.objects.insert(&format!("incoming/{id}"), jpeg(640, 480), SystemTime::now());
+    w.events.fail_next(1);
+    let first = w.processor(w.t0).process(id).await;
+    assert!(matches!(first, Err(shared::processing::ProcessError::Events(_))), "the S3 event is retried: {first:?}");
+    let decided = w.record(&id.to_string()).await.unwrap();
+    assert_eq!((decided.status, decided.event_sent.as_deref()), (Status::Ready, None), "decided, event still owed");
+    assert!(w.events.delivered().is_empty());
+
+    // The redelivered S3 event (or a complete) finds it decided and owes the event: it sends it.
+    assert!(matches!(w.processor(w.t0).process(id).await.unwrap(), Outcome::AlreadyDone(_)));
+    assert!(matches!(w.processor(w.t0).process(id).await.unwrap(), Outcome::AlreadyDone(_)));
+    let after = w.record(&id.to_string()).await.unwrap();
+    assert_eq!(after.event_sent.as_deref(), Some("media.ready"));
+    assert_eq!((after.sha256, after.updated_at), (decided.sha256, decided.updated_at), "the retry changed no state");
+    assert_eq!(ids(&w.events.delivered()), vec![(format!("{id}.ready"), "media.ready")]);
+    assert_eq!(w.events.delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn a_delete_whose_event_fails_stays_deleting_until_the_janitor_sends_it() {
+    let w = World::new();
+    let r = w.uploaded("ann", "post_image", jpeg(300, 200), w.t0).await;
+    w.events.fail_next(1);
+    w.media(w.t0).delete(&caller("ann"), MediaId::parse(&r.id).unwrap()).await.unwrap();
+    assert_eq!(w.record(&r.id).await.map(|r| r.status), Some(Status::Deleting), "the record waits for its event");
+    assert!(w.keys_under(&r.object_prefix()).is_empty(), "the objects are gone already");
+
+    let s = w.janitor(10).run(w.t0 + HOUR, Instant::now() + Duration::from_secs(30)).await;
+    assert_eq!((s.deleted_records, s.errors), (1, 0), "{s:?}");
+    assert!(w.record(&r.id).await.is_none());
+    let deleted: Vec<_> = w.events.delivered().into_iter().filter(|e| e.event_type.as_str() == "media.deleted").collect();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].id, format!("{}.deleted", r.id));
 }

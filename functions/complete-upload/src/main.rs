@@ -5,14 +5,13 @@
 
 mod routes;
 
-use lambda_http::{service_fn, Error, Request};
+use lambda_http::Error;
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::processing::Processor;
 use shared::runtime::{authenticator, Clients};
 use shared::s3::S3Objects;
 use shared::view::UrlSigner;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -20,14 +19,10 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
-    let app = Arc::new(routes::App {
+    let api = routes::api(routes::App {
         auth: authenticator(&config),
         processor: Processor::from_config(&config, &clients),
         urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
     });
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
-    }))
-    .await
+    lambda_http::run(shared::http::edge(api)).await
 }

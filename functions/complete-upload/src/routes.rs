@@ -1,76 +1,138 @@
+//! Thin handlers: the caller, the media id and the body come from extractors; the
+//! verification is the processor's `complete`.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
 use futures::StreamExt;
-use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::api::CompleteBatch;
 use shared::auth::{Authenticator, Caller};
-use shared::clock::SystemClock;
-use shared::media::MediaId;
+use shared::clock::Clock;
 use shared::error::ApiError;
-use shared::http;
-use shared::processing::LiveProcessor;
-use shared::s3::S3Objects;
-use shared::view::UrlSigner;
-use std::time::Instant;
+use shared::http::{self, Authenticates, JsonBody};
+use shared::media::MediaId;
+use shared::ports::{MediaRepository, ObjectStore};
+use shared::processing::Processor;
+use shared::view::{MediaView, UrlSigner};
+use std::sync::Arc;
 
 /// Verifications run this many at a time within one batch request.
 const BATCH_CONCURRENCY: usize = 4;
 
-pub struct App {
+pub struct App<R, O, C> {
     pub auth: Authenticator,
-    pub processor: LiveProcessor,
-    pub urls: UrlSigner<S3Objects, SystemClock>,
+    pub processor: Processor<R, O, C>,
+    pub urls: UrlSigner<O, C>,
 }
 
-impl App {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let started = Instant::now();
-        let segs = http::segments(&req);
-        let route: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let (name, result) = match (req.method().as_str(), route.as_slice()) {
-            ("POST", ["v1", "media", "complete"]) => ("complete_batch", self.complete_batch(&req).await),
-            ("POST", ["v1", "media", id, "complete"]) => ("complete", self.complete_one(&req, id).await),
-            (_, ["v1", "media", "complete"] | ["v1", "media", _, "complete"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("POST"))),
-            _ => ("unknown", Err(ApiError::route_not_found())),
-        };
-        http::finish(&req, name, started, result)
+impl<R, O, C> Authenticates for App<R, O, C> {
+    fn authenticator(&self) -> &Authenticator {
+        &self.auth
     }
+}
 
-    async fn complete_one(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let id = http::media_id(id)?;
-        let (_, view) = self.complete(&caller, id).await?;
-        Ok(http::json(200, &view))
-    }
+type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
 
-    async fn complete_batch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let media_ids = http::parse_json::<CompleteBatch>(req)?.validate()?;
-        let total = media_ids.len();
-        let results: Vec<(bool, Value)> = futures::stream::iter(media_ids.into_iter())
-            .map(|raw| {
-                let caller = &caller;
-                async move {
-                    let outcome = match http::media_id(&raw) {
-                        Ok(id) => self.complete(caller, id).await,
-                        Err(e) => Err(e),
-                    };
-                    match outcome {
-                        Ok((decided, view)) => (decided, serde_json::to_value(view).unwrap_or(Value::Null)),
-                        Err(e) => (false, json!({"id": raw, "error": {"code": e.code, "message": e.message}})),
-                    }
+pub fn api<R, O, C>(app: App<R, O, C>) -> Router
+where
+    R: MediaRepository + Send + Sync + 'static,
+    O: ObjectStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    let routes = Router::new()
+        .route("/v1/media/complete", post(complete_batch::<R, O, C>))
+        .route("/v1/media/{id}/complete", post(complete_one::<R, O, C>));
+    http::api("complete-upload", routes, Arc::new(app))
+}
+
+async fn complete_one<R: MediaRepository, O: ObjectStore, C: Clock>(
+    State(app): Shared<R, O, C>,
+    caller: Caller,
+    id: MediaId,
+) -> Result<Response, ApiError> {
+    let (_, view) = app.complete(&caller, id).await?;
+    Ok(http::json(200, &view))
+}
+
+async fn complete_batch<R: MediaRepository, O: ObjectStore, C: Clock>(
+    State(app): Shared<R, O, C>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CompleteBatch>,
+) -> Result<Response, ApiError> {
+    let media_ids = body.validate()?;
+    let total = media_ids.len();
+    let results: Vec<(bool, Value)> = futures::stream::iter(media_ids.into_iter())
+        .map(|raw| {
+            let (app, caller) = (&app, &caller);
+            async move {
+                let outcome = match http::media_id(&raw) {
+                    Ok(id) => app.complete(caller, id).await,
+                    Err(e) => Err(e),
+                };
+                match outcome {
+                    Ok((decided, view)) => (decided, serde_json::to_value(view).unwrap_or(Value::Null)),
+                    Err(e) => (false, json!({"id": raw, "error": {"code": e.code, "message": e.message}})),
                 }
-            })
-            .buffered(BATCH_CONCURRENCY)
-            .collect()
-            .await;
-        let updated = results.iter().filter(|(d, _)| *d).count();
-        let results: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
-        Ok(http::json(200, &json!({"results": results, "updated_count": updated, "total_requested": total})))
-    }
+            }
+        })
+        .buffered(BATCH_CONCURRENCY)
+        .collect()
+        .await;
+    let updated = results.iter().filter(|(d, _)| *d).count();
+    let results: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
+    Ok(http::json(200, &json!({"results": results, "updated_count": updated, "total_requested": total})))
+}
 
+impl<R: MediaRepository, O: ObjectStore, C: Clock> App<R, O, C> {
     /// Verifies one upload now. Returns whether this call decided it, and the media object.
-    async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, shared::view::MediaView), ApiError> {
+    async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, MediaView), ApiError> {
         let (decided, record) = self.processor.complete(caller, id).await?;
         Ok((decided, self.urls.render(&record).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use devtools::inprocess::{self, call, token};
+    use shared::clock::SystemClock;
+    use shared::memory::{MemoryObjects, MemoryRepository};
+    use shared::ports::ObjectStore;
+
+    fn edge(repo: MemoryRepository, objects: MemoryObjects) -> http::Edge {
+        let urls = UrlSigner { objects: objects.clone(), public_base: "https://media.example".into(), clock: SystemClock };
+        http::edge(api(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls }))
+    }
+
+    #[tokio::test]
+    async fn serves_exactly_its_routes() {
+        inprocess::assert_serves_exactly_its_routes("complete-upload", &edge(MemoryRepository::default(), MemoryObjects::default())).await;
+    }
+
+    #[tokio::test]
+    async fn complete_one_and_a_batch_through_the_router() {
+        let (repo, objects) = (MemoryRepository::default(), MemoryObjects::default());
+        let (missing, garbage) = (inprocess::pending_media(&repo, "ann").await, inprocess::pending_media(&repo, "ann").await);
+        objects.put(&shared::keys::incoming(&garbage), b"not a png!".to_vec(), "image/png", "no-store").await.unwrap();
+        let e = edge(repo, objects);
+        let ann = token("ann");
+
+        let a = call(&e, "POST", &format!("/lambda-url/complete-upload/v1/media/{missing}/complete"), Some(&ann), None).await;
+        assert_eq!((a.status, a.code()), (409, "upload_missing"), "{}", a.body);
+        let a = call(&e, "POST", &format!("/v1/media/{garbage}/complete"), None, None).await;
+        assert_eq!((a.status, a.code()), (401, "unauthorized"));
+        let a = call(&e, "POST", &format!("/v1/media/{garbage}/complete"), Some(&token("bob")), None).await;
+        assert_eq!((a.status, a.code()), (404, "not_found"), "another user's upload is not found");
+
+        let body = serde_json::json!({"media_ids": [garbage, missing, "nope"]}).to_string();
+        let a = call(&e, "POST", "/v1/media/complete", Some(&ann), Some(&body)).await;
+        assert_eq!((a.status, a.body["total_requested"].as_u64(), a.body["updated_count"].as_u64()), (200, Some(3), Some(1)), "{}", a.body);
+        assert_eq!(a.body["results"][0]["status"], "rejected", "{}", a.body);
+        assert_eq!(a.body["results"][1]["error"]["code"], "upload_missing");
+        assert_eq!(a.body["results"][2]["error"]["code"], "not_found");
+        let a = call(&e, "POST", "/v1/media/complete", Some(&ann), Some(r#"{"media_ids":[]}"#)).await;
+        assert_eq!((a.status, a.code()), (400, "invalid_request"));
     }
 }

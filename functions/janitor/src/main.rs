@@ -56,6 +56,7 @@ async fn main() -> Result<(), Error> {
             rejected_retention: config.rejected_retention,
             max_items: config.janitor_max_items,
         },
+        events: shared::runtime::events(&config, &clients),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let janitor = Arc::clone(&janitor);

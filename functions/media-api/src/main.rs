@@ -3,7 +3,7 @@
 
 mod routes;
 
-use lambda_http::{service_fn, Error, Request};
+use lambda_http::Error;
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::runtime::{authenticator, Clients};
@@ -11,7 +11,6 @@ use shared::media_service::MediaService;
 use shared::s3::S3Objects;
 use shared::dynamodb::DynamoStore;
 use shared::view::UrlSigner;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,7 +20,7 @@ async fn main() -> Result<(), Error> {
     if config.cursor_secret.is_empty() {
         return Err("CURSOR_SECRET is required: it signs list cursors".into());
     }
-    let app = Arc::new(routes::App {
+    let api = routes::api(routes::App {
         auth: authenticator(&config),
         media: MediaService {
             repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
@@ -32,11 +31,8 @@ async fn main() -> Result<(), Error> {
             },
             kinds: config.kinds.clone(),
             cursor_secret: config.cursor_secret.expose().to_vec(),
+            events: shared::runtime::events(&config, &clients),
         },
     });
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
-    }))
-    .await
+    lambda_http::run(shared::http::edge(api)).await
 }

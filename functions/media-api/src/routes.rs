@@ -1,103 +1,174 @@
-//! Thin handlers: parse the request into domain values, call one `MediaService` operation,
-//! render the answer.
+//! Thin handlers: extractors parse the request into domain values, one `MediaService`
+//! operation runs, the answer is rendered.
 
-use lambda_http::{Body, Request, Response};
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use serde_json::json;
 use shared::api::{self, AttachRequest, MetadataPatch};
-use shared::auth::Authenticator;
-use shared::clock::SystemClock;
+use shared::auth::{Authenticator, Caller};
+use shared::clock::Clock;
 use shared::error::ApiError;
-use shared::http;
+use shared::http::{self, Authenticates, JsonBody, Params};
+use shared::media::MediaId;
 use shared::media_service::{ListQuery, MediaService, UrlQuery};
-use shared::ports::ListFilter;
-use shared::s3::S3Objects;
-use shared::dynamodb::DynamoStore;
+use shared::ports::{ListFilter, MediaRepository, ObjectStore};
 use shared::upload::request::parse_scope;
 use shared::view::DEFAULT_URL_TTL;
-use std::time::Instant;
+use std::sync::Arc;
 
-pub struct App {
+pub struct App<R, O, C> {
     pub auth: Authenticator,
-    pub media: MediaService<DynamoStore, S3Objects, SystemClock>,
+    pub media: MediaService<R, O, C>,
 }
 
-impl App {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let started = Instant::now();
-        let segs = http::segments(&req);
-        let route: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let (name, result) = match (req.method().as_str(), route.as_slice()) {
-            ("GET", ["v1", "media"]) => ("list_media", self.list(&req).await),
-            ("GET", ["v1", "media", id]) => ("get_media", self.get(&req, id).await),
-            ("PATCH", ["v1", "media", id]) => ("patch_media", self.patch(&req, id).await),
-            ("DELETE", ["v1", "media", id]) => ("delete_media", self.delete(&req, id).await),
-            ("GET", ["v1", "media", id, "url"]) => ("media_url", self.url(&req, id, false).await),
-            ("GET", ["v1", "media", id, "content"]) => ("media_content", self.url(&req, id, true).await),
-            ("POST", ["v1", "media", id, "attach"]) => ("attach", self.attach(&req, id).await),
-            ("DELETE", ["v1", "media", id, "attach"]) => ("detach", self.detach(&req, id).await),
-            (_, ["v1", "media"] | ["v1", "media", _, "url" | "content"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("GET"))),
-            (_, ["v1", "media", _]) => ("method_not_allowed", Err(ApiError::method_not_allowed("GET, PATCH, DELETE"))),
-            (_, ["v1", "media", _, "attach"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("POST, DELETE"))),
-            _ => ("unknown", Err(ApiError::route_not_found())),
-        };
-        http::finish(&req, name, started, result)
+impl<R, O, C> Authenticates for App<R, O, C> {
+    fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
+
+type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
+type Answer = Result<Response, ApiError>;
+
+pub fn api<R, O, C>(app: App<R, O, C>) -> Router
+where
+    R: MediaRepository + Send + Sync + 'static,
+    O: ObjectStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    let routes = Router::new()
+        .route("/v1/media", get(list::<R, O, C>))
+        .route("/v1/media/{id}", get(get_one::<R, O, C>).patch(patch::<R, O, C>).delete(delete::<R, O, C>))
+        .route("/v1/media/{id}/url", get(url::<R, O, C>))
+        .route("/v1/media/{id}/content", get(content::<R, O, C>))
+        .route("/v1/media/{id}/attach", axum::routing::post(attach::<R, O, C>).delete(detach::<R, O, C>));
+    http::api("media-api", routes, Arc::new(app))
+}
+
+async fn get_one<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
+    Ok(http::json(200, &app.media.get(&caller, id).await?))
+}
+
+async fn list<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, q: Params) -> Answer {
+    let query = ListQuery {
+        scope: q.get("scope").map(|s| parse_scope(&s)).transpose()?,
+        filter: ListFilter { kind: api::parse_kind(q.get("kind").as_deref())?, status: api::parse_status(q.get("status").as_deref())? },
+        limit: api::parse_limit(q.get("limit").as_deref())?,
+        cursor: q.get("cursor"),
+    };
+    let page = app.media.list(&caller, query).await?;
+    Ok(http::json(200, &json!({"items": page.items, "next_cursor": page.next_cursor})))
+}
+
+fn url_query(q: &Params) -> Result<UrlQuery, ApiError> {
+    Ok(UrlQuery {
+        variant: q.get("variant").filter(|v| v != "original"),
+        ttl: api::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?,
+        download: api::parse_download(q.get("download").as_deref())?,
+    })
+}
+
+async fn url<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
+    let signed = app.media.url(&caller, id, url_query(&q)?).await?;
+    Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
+}
+
+async fn content<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
+    let signed = app.media.url(&caller, id, url_query(&q)?).await?;
+    Ok(http::redirect(&signed.url))
+}
+
+async fn patch<R: MediaRepository, O: ObjectStore, C: Clock>(
+    State(app): Shared<R, O, C>,
+    caller: Caller,
+    id: MediaId,
+    JsonBody(body): JsonBody<MetadataPatch>,
+) -> Answer {
+    let edit = body.validate()?;
+    Ok(http::json(200, &app.media.patch(&caller, id, &edit).await?))
+}
+
+async fn attach<R: MediaRepository, O: ObjectStore, C: Clock>(
+    State(app): Shared<R, O, C>,
+    caller: Caller,
+    id: MediaId,
+    JsonBody(body): JsonBody<AttachRequest>,
+) -> Answer {
+    let body = body.validate()?;
+    Ok(http::json(200, &app.media.attach(&caller, id, &body.reference, body.expect_kind.as_ref()).await?))
+}
+
+async fn detach<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
+    Ok(http::json(200, &app.media.detach(&caller, id).await?))
+}
+
+async fn delete<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
+    app.media.delete(&caller, id).await?;
+    Ok(http::no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use devtools::inprocess::{self, call, token};
+    use shared::clock::SystemClock;
+    use shared::kinds::Kinds;
+    use shared::memory::{MemoryObjects, MemoryRepository};
+    use shared::view::UrlSigner;
+
+    fn edge(repo: MemoryRepository) -> http::Edge {
+        let urls = UrlSigner { objects: MemoryObjects::default(), public_base: "https://media.example".into(), clock: SystemClock };
+        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::events::NoEvents) };
+        http::edge(api(App { auth: inprocess::authenticator(), media }))
     }
 
-    async fn get(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let view = self.media.get(&caller, http::media_id(id)?).await?;
-        Ok(http::json(200, &view))
+    #[tokio::test]
+    async fn serves_exactly_its_routes() {
+        inprocess::assert_serves_exactly_its_routes("media-api", &edge(MemoryRepository::default())).await;
     }
 
-    async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let query = ListQuery {
-            scope: http::query(req, "scope").map(|s| parse_scope(&s)).transpose()?,
-            filter: ListFilter { kind: http::query(req, "kind"), status: api::parse_status(http::query(req, "status").as_deref())? },
-            limit: api::parse_limit(http::query(req, "limit").as_deref())?,
-            cursor: http::query(req, "cursor"),
-        };
-        let page = self.media.list(&caller, query).await?;
-        Ok(http::json(200, &json!({"items": page.items, "next_cursor": page.next_cursor})))
-    }
+    #[tokio::test]
+    async fn a_media_through_every_extractor() {
+        let repo = MemoryRepository::default();
+        let id = inprocess::pending_media(&repo, "ann").await;
+        let (ann, bob) = (token("ann"), token("bob"));
+        let e = edge(repo);
+        let one = format!("/lambda-url/media-api/v1/media/{id}");
 
-    async fn url(&self, req: &Request, id: &str, redirect: bool) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let query = UrlQuery {
-            variant: http::query(req, "variant").filter(|v| v != "original"),
-            ttl: api::parse_expires_in(http::query(req, "expires_in").as_deref(), DEFAULT_URL_TTL)?,
-            download: api::parse_download(http::query(req, "download").as_deref())?,
-        };
-        let signed = self.media.url(&caller, http::media_id(id)?, query).await?;
-        if redirect {
-            return Ok(http::redirect(&signed.url));
-        }
-        Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
-    }
+        let a = call(&e, "GET", &one, Some(&ann), None).await;
+        assert_eq!((a.status, a.body["id"].as_str()), (200, Some(id.as_str())), "{}", a.body);
+        assert_eq!(a.headers["content-type"], "application/json");
+        assert_eq!(call(&e, "GET", &one, None, None).await.code(), "unauthorized");
+        assert_eq!(call(&e, "GET", &one, Some("not-a-token"), None).await.status, 401);
+        let a = call(&e, "GET", &one, Some(&bob), None).await;
+        assert_eq!((a.status, a.code()), (404, "not_found"), "another user's media is not found");
+        let a = call(&e, "GET", "/v1/media/not-a-uuid", Some(&ann), None).await;
+        assert_eq!((a.status, a.body["error"]["message"].as_str()), (404, Some("no such media")));
 
-    async fn patch(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let edit = http::parse_json::<MetadataPatch>(req)?.validate()?;
-        let view = self.media.patch(&caller, http::media_id(id)?, &edit).await?;
-        Ok(http::json(200, &view))
-    }
+        let a = call(&e, "GET", "/prod/v1/media?limit=5&status=pending", Some(&ann), None).await;
+        assert_eq!((a.status, a.body["items"].as_array().map(Vec::len)), (200, Some(1)), "{}", a.body);
+        assert_eq!(call(&e, "GET", "/v1/media?limit=5", Some(&bob), None).await.body["items"], serde_json::json!([]));
+        let a = call(&e, "GET", "/v1/media?limit=0", Some(&ann), None).await;
+        assert_eq!((a.status, a.code()), (400, "invalid_request"));
+        let a = call(&e, "GET", "/v1/media?cursor=forged", Some(&ann), None).await;
+        assert_eq!((a.status, a.code()), (400, "invalid_cursor"));
 
-    async fn attach(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let body = http::parse_json::<AttachRequest>(req)?.validate()?;
-        let view = self.media.attach(&caller, http::media_id(id)?, &body.reference, body.expect_kind.as_deref()).await?;
-        Ok(http::json(200, &view))
-    }
+        let a = call(&e, "PATCH", &one, Some(&ann), Some(r#"{"title":"Hello"}"#)).await;
+        assert_eq!((a.status, a.body["title"].as_str()), (200, Some("Hello")), "{}", a.body);
+        assert_eq!(call(&e, "PATCH", &one, Some(&ann), Some("[1]")).await.code(), "invalid_request");
+        assert_eq!(call(&e, "PATCH", &one, Some(&ann), Some(r#"{"owner":"bob"}"#)).await.code(), "invalid_request");
+        let big = format!(r#"{{"title":"{}"}}"#, "x".repeat(70 * 1024));
+        assert_eq!(call(&e, "PATCH", &one, Some(&ann), Some(&big)).await.status, 413);
 
-    async fn detach(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let view = self.media.detach(&caller, http::media_id(id)?).await?;
-        Ok(http::json(200, &view))
-    }
+        let a = call(&e, "GET", &format!("{one}/url"), Some(&ann), None).await;
+        assert_eq!((a.status, a.code()), (409, "not_ready"), "a pending media has no URL");
+        let a = call(&e, "POST", &format!("{one}/attach"), Some(&ann), Some(r#"{"ref":"post:1"}"#)).await;
+        assert_eq!((a.status, a.code()), (409, "not_ready"), "{}", a.body);
 
-    async fn delete(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        self.media.delete(&caller, http::media_id(id)?).await?;
-        Ok(http::no_content())
+        assert_eq!(call(&e, "DELETE", &one, Some(&bob), None).await.status, 404);
+        assert_eq!(call(&e, "DELETE", &one, Some(&ann), None).await.status, 204);
+        assert_eq!(call(&e, "GET", &one, Some(&ann), None).await.status, 404);
     }
 }

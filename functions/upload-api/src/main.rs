@@ -3,13 +3,12 @@
 
 mod routes;
 
-use lambda_http::{service_fn, Error, Request};
+use lambda_http::Error;
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::runtime::{authenticator, Clients};
 use shared::dynamodb::DynamoStore;
 use shared::upload::{S3UploadSigner, UploadService};
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,7 +20,7 @@ async fn main() -> Result<(), Error> {
         .credentials_provider()
         .ok_or("no AWS credentials provider configured")?;
     let region = clients.sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
-    let app = Arc::new(routes::App {
+    let api = routes::api(routes::App {
         auth: authenticator(&config),
         kinds: config.kinds.clone(),
         uploads: UploadService {
@@ -33,9 +32,5 @@ async fn main() -> Result<(), Error> {
             public_base: config.public_base(),
         },
     });
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
-    }))
-    .await
+    lambda_http::run(shared::http::edge(api)).await
 }

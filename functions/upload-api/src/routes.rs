@@ -1,18 +1,22 @@
-//! Thin handlers: parse the request into domain types, call one operation, render the result.
+//! Thin handlers: extractors parse the request into domain types, one operation runs, the
+//! result is rendered.
 
-use lambda_http::{Body, Request, Response};
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
 use serde::Serialize;
-use shared::api::TempImageRequest;
 use serde_json::json;
-use shared::auth::Authenticator;
+use shared::api::TempImageRequest;
+use shared::auth::{Authenticator, Caller};
 use shared::clock::Clock;
 use shared::error::ApiError;
-use shared::http;
+use shared::http::{self, Authenticates, JsonBody, PathParam};
 use shared::kinds::Kinds;
 use shared::ports::UploadRecords;
 use shared::upload::{UploadRequest, UploadService, UploadSigner};
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::sync::Arc;
 
 pub struct App<R, S, C> {
     pub auth: Authenticator,
@@ -28,44 +32,83 @@ struct TempImageResponse {
     public_url: Option<String>,
 }
 
-impl<R: UploadRecords, S: UploadSigner, C: Clock> App<R, S, C> {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let started = Instant::now();
-        let method = req.method().as_str().to_string();
-        let segs = http::segments(&req);
-        let route: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let (route_name, result) = match (method.as_str(), route.as_slice()) {
-            ("GET", ["v1", "health"]) => ("health", Ok(http::json(200, &json!({"status": "ok"})))),
-            ("POST", ["v1", "uploads"]) => ("create_uploads", self.create_uploads(&req).await),
-            ("POST", ["api", "v1", "organizations", org, "temp-image-upload"]) => {
-                ("temp_image_upload", self.temp_image_upload(&req, org).await)
-            }
-            (_, ["v1", "health"]) => ("method_not_allowed", Err(ApiError::method_not_allowed("GET"))),
-            (_, ["v1", "uploads"] | ["api", "v1", "organizations", _, "temp-image-upload"]) => {
-                ("method_not_allowed", Err(ApiError::method_not_allowed("POST")))
-            }
-            _ => ("unknown", Err(ApiError::route_not_found())),
-        };
-        http::finish(&req, route_name, started, result)
+impl<R, S, C> Authenticates for App<R, S, C> {
+    fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
+
+type Shared<R, S, C> = State<Arc<App<R, S, C>>>;
+type Answer = Result<Response, ApiError>;
+
+pub fn api<R, S, C>(app: App<R, S, C>) -> Router
+where
+    R: UploadRecords + Send + Sync + 'static,
+    S: UploadSigner + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    let routes = Router::new()
+        .route("/v1/health", get(|| async { http::json(200, &json!({"status": "ok"})) }))
+        .route("/v1/uploads", post(create_uploads::<R, S, C>))
+        .route("/api/v1/organizations/{org_id}/temp-image-upload", post(temp_image_upload::<R, S, C>));
+    http::api("upload-api", routes, Arc::new(app))
+}
+
+async fn create_uploads<R: UploadRecords, S: UploadSigner, C: Clock>(
+    State(app): Shared<R, S, C>,
+    caller: Caller,
+    JsonBody(body): JsonBody<UploadRequest>,
+) -> Answer {
+    let upload = body.validate(&app.kinds, &caller)?;
+    let count = upload.files.len();
+    let slots = app.uploads.create(&caller, upload).await?;
+    tracing::info!(user = %caller.user_id, count, "upload slots created");
+    Ok(http::json(201, &json!({ "uploads": slots })))
+}
+
+async fn temp_image_upload<R: UploadRecords, S: UploadSigner, C: Clock>(
+    State(app): Shared<R, S, C>,
+    PathParam(org_id): PathParam,
+    caller: Caller,
+    JsonBody(body): JsonBody<TempImageRequest>,
+) -> Answer {
+    let upload = body.validate(&app.kinds, &caller, &org_id)?;
+    let slot = app.uploads.create(&caller, upload).await?.pop().ok_or_else(|| ApiError::internal("no slot"))?;
+    Ok(http::json(200, &TempImageResponse { url: slot.url, fields: slot.fields, s3_key: slot.key, public_url: slot.public_url }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use devtools::inprocess::{self, call, token};
+    use shared::memory::MemoryRepository;
+
+    fn edge(repo: MemoryRepository) -> http::Edge {
+        http::edge(api(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads: inprocess::uploads(repo) }))
     }
 
-    async fn create_uploads(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let body: UploadRequest = http::parse_json(req)?;
-        let upload = body.validate(&self.kinds, &caller)?;
-        let count = upload.files.len();
-        let slots = self.uploads.create(&caller, upload).await?;
-        tracing::info!(user = %caller.user_id, count, "upload slots created");
-        Ok(http::json(201, &json!({ "uploads": slots })))
+    #[tokio::test]
+    async fn serves_exactly_its_routes() {
+        inprocess::assert_serves_exactly_its_routes("upload-api", &edge(MemoryRepository::default())).await;
     }
 
-    async fn temp_image_upload(&self, req: &Request, org_id: &str) -> Result<Response<Body>, ApiError> {
-        let caller = self.auth.authenticate(req)?;
-        let upload = http::parse_json::<TempImageRequest>(req)?.validate(&self.kinds, &caller, org_id)?;
-        let slot = self.uploads.create(&caller, upload).await?.pop().ok_or_else(|| ApiError::internal("no slot"))?;
-        Ok(http::json(
-            200,
-            &TempImageResponse { url: slot.url, fields: slot.fields, s3_key: slot.key, public_url: slot.public_url },
-        ))
+    #[tokio::test]
+    async fn slots_and_the_compatibility_route_through_the_router() {
+        let e = edge(MemoryRepository::default());
+        let a = call(&e, "GET", "/lambda-url/upload-api/v1/health", None, None).await;
+        assert_eq!((a.status, a.body["status"].as_str()), (200, Some("ok")));
+
+        let body = r#"{"kind":"image","method":"put","files":[{"filename":"a.png","content_type":"image/png","size_bytes":10}]}"#;
+        let a = call(&e, "POST", "/v1/uploads", None, Some(body)).await;
+        assert_eq!((a.status, a.code()), (401, "unauthorized"));
+        let a = call(&e, "POST", "/prod/v1/uploads", Some(&token("ann")), Some(body)).await;
+        assert_eq!((a.status, a.body["uploads"].as_array().map(Vec::len)), (201, Some(1)), "{}", a.body);
+        assert!(a.body["uploads"][0]["url"].as_str().unwrap_or("").starts_with("memory:///incoming/"), "{}", a.body);
+        let a = call(&e, "POST", "/v1/uploads", Some(&token("ann")), Some(r#"{"kind":"nope","files":[]}"#)).await;
+        assert_eq!(a.status, 400, "{}", a.body);
+
+        let temp = r#"{"filename":"t.png","content_type":"image/png"}"#;
+        let a = call(&e, "POST", "/api/v1/organizations/org-1/temp-image-upload", Some(&token("ann")), Some(temp)).await;
+        assert_eq!(a.status, 403, "not a member of org-1: {}", a.body);
     }
 }

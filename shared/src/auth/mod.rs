@@ -10,7 +10,7 @@ pub use jwt::Hs256Verifier;
 
 use crate::error::ApiError;
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use http::HeaderMap;
 
 pub enum Authenticator {
     /// Verify `Authorization: Bearer` HS256 tokens here (local development, tests).
@@ -20,14 +20,15 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
-    pub fn authenticate(&self, req: &Request) -> Result<Caller, ApiError> {
+    /// `context` is what API Gateway put in the request (absent locally).
+    pub fn authenticate(&self, headers: &HeaderMap, context: Option<&RequestContext>) -> Result<Caller, ApiError> {
         match self {
             Self::Hs256(v) => {
-                let token = bearer(req).ok_or_else(ApiError::unauthorized)?;
+                let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
                 v.verify(token)
             }
             Self::ApiGateway { scopes_claim } => {
-                let ctx = req.request_context_ref().ok_or_else(ApiError::unauthorized)?;
+                let ctx = context.ok_or_else(ApiError::unauthorized)?;
                 let RequestContext::ApiGatewayV2(ctx) = ctx else {
                     return Err(ApiError::unauthorized());
                 };
@@ -38,8 +39,8 @@ impl Authenticator {
     }
 }
 
-fn bearer(req: &Request) -> Option<&str> {
-    let v = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }

@@ -6,6 +6,7 @@
 use super::dynamo::{classify, from_item, NO_LIVE_CLAIM};
 use super::ops::{index_key, Key, MAX_LIST_PAGES};
 use super::{schema, DynamoStore};
+use crate::kinds::KindName;
 use crate::media::{MediaRecord, Status, GC_SHARD};
 use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, PageToken, ReadyFields, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -62,6 +63,22 @@ impl MediaRepository for DynamoStore {
             .condition_expression("publish_claim = :attempt")
             .update_expression("REMOVE publish_claim, publish_claim_until")
             .expression_attribute_values(":attempt", AttributeValue::S(attempt.to_string()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(schema::PK, AttributeValue::S(id.to_string()))
+            .condition_expression("#status = :status")
+            .update_expression("SET event_sent = :event")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()))
+            .expression_attribute_values(":event", AttributeValue::S(event.to_string()))
             .send()
             .await
             .map_err(classify)?;
@@ -163,7 +180,7 @@ impl MediaRepository for DynamoStore {
                 .set_exclusive_start_key(start.take());
             if let Some(k) = &filter.kind {
                 conditions.push("#kind = :kind".into());
-                q = q.expression_attribute_names("#kind", "kind").expression_attribute_values(":kind", AttributeValue::S(k.clone()));
+                q = q.expression_attribute_names("#kind", "kind").expression_attribute_values(":kind", AttributeValue::S(k.to_string()));
             }
             if let Some(s) = &filter.status {
                 conditions.push("#status = :status".into());
@@ -237,7 +254,7 @@ impl MediaRepository for DynamoStore {
 
     /// Marks ready media as used by `reference`; attaching again to the same reference succeeds.
     /// The janitor never touches attached media (its gc attributes are removed).
-    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&KindName>, now: &str) -> Result<MediaRecord, StoreError> {
         let mut cond = String::from("#status = :ready AND (attribute_not_exists(attached_to) OR attached_to = :ref)");
         let mut req = self
             .owned_update(id, owner)
@@ -247,7 +264,7 @@ impl MediaRepository for DynamoStore {
             .expression_attribute_values(":now", AttributeValue::S(now.into()));
         if let Some(k) = expect_kind {
             cond.push_str(" AND #kind = :kind");
-            req = req.expression_attribute_names("#kind", "kind").expression_attribute_values(":kind", AttributeValue::S(k.into()));
+            req = req.expression_attribute_names("#kind", "kind").expression_attribute_values(":kind", AttributeValue::S(k.to_string()));
         }
         let out = req
             .condition_expression(format!("#owner = :owner AND #status <> :deleting AND {cond}"))

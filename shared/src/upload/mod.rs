@@ -7,5 +7,5 @@ pub mod service;
 pub mod signer;
 
 pub use request::{Filename, UploadRequest, ValidFile, ValidUpload};
-pub use service::{UploadService, UploadSlot};
+pub use service::{UploadError, UploadService, UploadSlot};
 pub use signer::{PresignedPost, PresignedPut, S3UploadSigner, UploadSigner};

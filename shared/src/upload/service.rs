@@ -3,10 +3,9 @@
 use super::request::{ValidFile, ValidUpload};
 use super::signer::UploadSigner;
 use crate::clock::{self, Clock};
-use crate::error::ApiError;
 use crate::kinds::Visibility;
 use crate::media::{MediaId, MediaRecord, Status, UploadMethod, GC_SHARD};
-use crate::ports::{StoreError, UploadRecords};
+use crate::ports::{StorageError, StoreError, UploadRecords};
 use crate::auth::Caller;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,6 +31,21 @@ pub struct UploadSlot {
     pub public_url: Option<String>,
 }
 
+/// Why slots could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("at most {0} uploads may be pending per user; finish or wait for earlier ones")]
+    TooManyPending(u32),
+    #[error("size_bytes is required for PUT")]
+    SizeRequired,
+    #[error("media id collision")]
+    IdCollision,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Signing(#[from] StorageError),
+}
+
 pub struct UploadService<R, S, C> {
     pub records: R,
     pub signer: S,
@@ -42,14 +56,10 @@ pub struct UploadService<R, S, C> {
 }
 
 impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
-    pub async fn create(&self, caller: &Caller, upload: ValidUpload) -> Result<Vec<UploadSlot>, ApiError> {
+    pub async fn create(&self, caller: &Caller, upload: ValidUpload) -> Result<Vec<UploadSlot>, UploadError> {
         let pending = self.records.count_pending(&caller.user_id, self.max_pending).await?;
         if pending as usize + upload.files.len() > self.max_pending as usize {
-            return Err(ApiError::new(
-                429,
-                "too_many_pending",
-                format!("at most {} uploads may be pending per user; finish or wait for earlier ones", self.max_pending),
-            ));
+            return Err(UploadError::TooManyPending(self.max_pending));
         }
         let now = self.clock.now();
         let expires = now + self.url_ttl;
@@ -58,7 +68,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
             let record = pending_record(caller, &upload, file, now, expires);
             // The record exists before any URL is handed out: nothing can be uploaded untracked.
             self.records.put_new(&record).await.map_err(|e| match e {
-                StoreError::ConditionFailed => ApiError::internal("media id collision"),
+                StoreError::ConditionFailed => UploadError::IdCollision,
                 other => other.into(),
             })?;
             let (url, fields, headers) = self.sign(&upload, file, &record.incoming_key, now).await?;
@@ -85,7 +95,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
     }
 
     /// The presigned POST form or PUT URL for one file's upload key.
-    async fn sign(&self, upload: &ValidUpload, file: &ValidFile, key: &str, now: OffsetDateTime) -> Result<Signed, ApiError> {
+    async fn sign(&self, upload: &ValidUpload, file: &ValidFile, key: &str, now: OffsetDateTime) -> Result<Signed, UploadError> {
         Ok(match upload.method {
             UploadMethod::Post => {
                 let p = self.signer.presign_post(key, file.content_type, upload.kind.max_bytes, now, self.url_ttl).await?;
@@ -93,7 +103,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
             }
             UploadMethod::Put => {
                 // Validation guarantees a declared size on this path.
-                let len = file.size_bytes.ok_or_else(|| ApiError::invalid_request("size_bytes is required for PUT"))?;
+                let len = file.size_bytes.ok_or(UploadError::SizeRequired)?;
                 let p = self.signer.presign_put(key, file.content_type, len, now, self.url_ttl).await?;
                 (p.url, BTreeMap::new(), p.headers.into_iter().collect())
             }
@@ -142,6 +152,7 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         gc_at: Some(clock::format(expires + PENDING_GRACE)),
         publish_claim: None,
         publish_claim_until: None,
+        event_sent: None,
         id,
     }
 }

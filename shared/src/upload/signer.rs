@@ -2,7 +2,7 @@
 //! Content-Type and Content-Length signed, so S3 refuses any other type or size).
 
 use super::policy::{FormFields, PostPolicy};
-use crate::error::ApiError;
+use crate::ports::StorageError;
 use crate::kinds::ContentType;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -31,7 +31,7 @@ pub trait UploadSigner: Send + Sync {
         max_bytes: u64,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPost, ApiError>> + Send;
+    ) -> impl Future<Output = Result<PresignedPost, StorageError>> + Send;
 
     fn presign_put(
         &self,
@@ -40,7 +40,7 @@ pub trait UploadSigner: Send + Sync {
         length: u64,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPut, ApiError>> + Send;
+    ) -> impl Future<Output = Result<PresignedPut, StorageError>> + Send;
 }
 
 pub struct S3UploadSigner {
@@ -71,8 +71,8 @@ impl UploadSigner for S3UploadSigner {
         max_bytes: u64,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> Result<PresignedPost, ApiError> {
-        let creds = self.credentials.provide_credentials().await.map_err(ApiError::internal)?;
+    ) -> Result<PresignedPost, StorageError> {
+        let creds = self.credentials.provide_credentials().await.map_err(|e| StorageError::Other(format!("signing: {e}")))?;
         let policy = PostPolicy {
             bucket: &self.bucket,
             key,
@@ -93,12 +93,12 @@ impl UploadSigner for S3UploadSigner {
         length: u64,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> Result<PresignedPut, ApiError> {
+    ) -> Result<PresignedPut, StorageError> {
         let cfg = PresigningConfig::builder()
             .start_time(now.into())
             .expires_in(ttl)
             .build()
-            .map_err(ApiError::internal)?;
+            .map_err(|e| StorageError::Other(format!("signing: {e}")))?;
         let presigned = self
             .s3
             .put_object()
@@ -108,7 +108,7 @@ impl UploadSigner for S3UploadSigner {
             .content_length(length as i64)
             .presigned(cfg)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(|e| StorageError::Other(format!("signing: {e}")))?;
         // Return exactly the signed headers: anything else (a trace id the SDK adds) would only
         // widen the browser's CORS preflight.
         let signed: Vec<String> = url_query_param(presigned.uri(), "X-Amz-SignedHeaders")
