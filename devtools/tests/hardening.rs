@@ -61,9 +61,24 @@ fn assert_clean(name: &str, uploaded: &[u8], stored: &[u8], ct: ContentType) {
     assert!(before.as_bytes() == after.as_bytes(), "{name}: the pixels are unchanged");
 }
 
+/// Alpha-weighted average colour, each channel in 0..1 (as ThumbHash averages).
+fn average_rgb(img: &image::DynamicImage) -> (f32, f32, f32) {
+    let rgba = img.to_rgba8();
+    let (mut sum, mut weight) = ([0f64; 3], 0f64);
+    for p in rgba.pixels() {
+        let a = p[3] as f64 / 255.0;
+        for c in 0..3 {
+            sum[c] += p[c] as f64 / 255.0 * a;
+        }
+        weight += a;
+    }
+    let w = weight.max(1e-9);
+    ((sum[0] / w) as f32, (sum[1] / w) as f32, (sum[2] / w) as f32)
+}
+
 /// The placeholder describes the image: ThumbHash's aspect (stored as a ratio of small component
 /// counts, so within 10%) and a dominant colour; transparency only where the image has it.
-fn assert_placeholder(name: &str, m: &Value, width: u32, height: u32) {
+fn assert_placeholder(name: &str, m: &Value, width: u32, height: u32, thumbnail: &image::DynamicImage) {
     use base64::Engine;
     let p = &m["placeholder"];
     let hash = base64::engine::general_purpose::STANDARD.decode(p["thumbhash"].as_str().expect("thumbhash")).unwrap();
@@ -71,6 +86,11 @@ fn assert_placeholder(name: &str, m: &Value, width: u32, height: u32) {
     let expected = width as f64 / height as f64;
     assert!((ratio - expected).abs() / expected < 0.1, "{name}: thumbhash aspect {ratio} for {expected}");
     assert!(p["blurhash"].as_str().is_some_and(|b| b.len() >= 6), "{name}: {p}");
+    // ThumbHash's average colour is the (alpha-weighted) average of the thumbnail's.
+    let (r, g, b, _) = thumbhash::thumb_hash_to_average_rgba(&hash).unwrap();
+    let (er, eg, eb) = average_rgb(thumbnail);
+    let distance = (r - er).abs().max((g - eg).abs()).max((b - eb).abs());
+    assert!(distance < 0.08, "{name}: thumbhash average {:?} vs the thumbnail's {:?}", (r, g, b), (er, eg, eb));
     assert!(p["dominant_color"].as_str().is_some_and(|c| c.len() == 7 && c.starts_with('#')), "{name}: {p}");
     let transparent = ["alpha", "rgba", "palette-trns"].iter().any(|t| name.contains(t));
     assert_eq!(p["has_alpha"].as_bool(), Some(transparent), "{name}: {p}");
@@ -96,8 +116,15 @@ async fn every_corpus_file_gets_its_verdict_and_public_originals_carry_only_pixe
                 assert_eq!(hex::encode(sha2::Sha256::digest(&stored)), m["sha256"].as_str().unwrap(), "{}: sha256 of the stored bytes", f.name);
                 assert_eq!(m["size_bytes"].as_u64(), Some(stored.len() as u64), "{}", f.name);
                 assert_clean(f.name, &f.bytes, &stored, ct);
-                assert_placeholder(f.name, &m, width, height);
                 let sizes: Vec<u32> = [128, 512, 1024].into_iter().filter(|&z| z < width.max(height)).collect();
+                let smallest = match sizes.first() {
+                    Some(size) => {
+                        let url = m["variants"][size.to_string()]["url"].as_str().unwrap();
+                        image::load_from_memory(&s.get_object(&key_of(&s, url)).await.expect("variant")).expect("decodable")
+                    }
+                    None => image::load_from_memory(&stored).expect("decodable original"),
+                };
+                assert_placeholder(f.name, &m, width, height, &smallest);
                 assert_eq!(m["variants"].as_object().map(|v| v.len()), Some(sizes.len()), "{}: {}", f.name, m["variants"]);
                 for size in sizes {
                     let v = &m["variants"][size.to_string()];
