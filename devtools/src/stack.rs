@@ -199,6 +199,28 @@ impl Stack {
             .item
     }
 
+    /// Sends an S3 event straight to process-upload, as S3 would (duplicates and replays).
+    pub async fn invoke_process_upload(&self, raw_key: &str) -> (u16, String) {
+        let event = json!({"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": self.var("AWS_REGION"),
+            "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "test"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {},
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "test",
+                   "bucket": {"name": self.bucket, "ownerIdentity": {"principalId": "test"}, "arn": format!("arn:aws:s3:::{}", self.bucket)},
+                   "object": {"key": raw_key, "size": 1, "eTag": "x", "sequencer": "0"}}}]});
+        let resp = self
+            .http
+            .post(format!("{}/2015-03-31/functions/process-upload/invocations", self.api))
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        let failed = resp.headers().contains_key("x-amz-function-error");
+        let status = resp.status().as_u16();
+        (if failed { 500 } else { status }, resp.text().await.unwrap_or_default())
+    }
+
     /// Polls `GET /v1/media/{id}` until `done` holds or the deadline passes.
     pub async fn wait_media(&self, token: &str, id: &str, deadline: Duration, done: impl Fn(&Value) -> bool) -> Value {
         let until = Instant::now() + deadline;

@@ -53,8 +53,17 @@ async fn every_decision_and_delete_is_one_logical_event() {
     // A ready upload, completed twice at once while its S3 notification is also processed.
     let id = upload(&s, &t, "post_image", images::jpeg(640, 480), "image/jpeg").await;
     let path = format!("/v1/media/{id}/complete");
-    let (a, b) = tokio::join!(s.call("POST", &path, Some(&t), None), s.call("POST", &path, Some(&t), None));
+    let key = format!("incoming/{id}");
+    let (a, b, c, d) = tokio::join!(
+        s.call("POST", &path, Some(&t), None),
+        s.call("POST", &path, Some(&t), None),
+        s.invoke_process_upload(&key),
+        s.invoke_process_upload(&key),
+    );
     assert_eq!((a.status, b.status), (200, 200), "{} {}", a.body, b.body);
+    assert_eq!((c.0, d.0), (200, 200), "duplicated S3 events: {} {}", c.1, d.1);
+    // And a late duplicate after the decision.
+    assert_eq!(s.invoke_process_upload(&key).await.0, 200);
     let events = wait_event(&s, &id, "media.ready").await;
     assert_eq!(events, BTreeSet::from([(format!("{id}.ready"), "media.ready".to_string())]));
     let first = received(&s, &id).await.remove(0);

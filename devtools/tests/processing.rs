@@ -183,27 +183,6 @@ async fn every_bad_file_is_rejected_with_its_code_and_its_bytes_deleted() {
     }
 }
 
-/// Sends an S3 event straight to process-upload, as S3 would (duplicates and replays).
-async fn invoke_process_upload(s: &Stack, raw_key: &str) -> (u16, String) {
-    let event = json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": s.var("AWS_REGION"),
-        "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "test"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "test",
-               "bucket": {"name": s.bucket, "ownerIdentity": {"principalId": "test"}, "arn": format!("arn:aws:s3:::{}", s.bucket)},
-               "object": {"key": raw_key, "size": 1, "eTag": "x", "sequencer": "0"}}}]});
-    let resp = s
-        .http
-        .post(format!("{}/2015-03-31/functions/process-upload/invocations", s.api))
-        .json(&event)
-        .send()
-        .await
-        .unwrap();
-    let failed = resp.headers().contains_key("x-amz-function-error");
-    let status = resp.status().as_u16();
-    (if failed { 500 } else { status }, resp.text().await.unwrap_or_default())
-}
 
 #[tokio::test]
 async fn the_same_event_delivered_twice_does_the_work_once() {
@@ -215,7 +194,7 @@ async fn the_same_event_delivered_twice_does_the_work_once() {
     let key = key_of(&s, m["url"].as_str().unwrap());
     let before = s.head(&key).await.unwrap().last_modified().cloned();
     for _ in 0..2 {
-        let (status, body) = invoke_process_upload(&s, &format!("incoming/{id}")).await;
+        let (status, body) = s.invoke_process_upload(&format!("incoming/{id}")).await;
         assert_eq!(status, 200, "{body}");
     }
     let after = s.call("GET", &format!("/v1/media/{id}"), Some(&t), None).await.body;
@@ -231,7 +210,7 @@ async fn keys_with_spaces_plus_and_unicode_are_decoded() {
     // function found the exact (decoded) key.
     for (key, encoded) in [("incoming/a b+c.jpg", "incoming/a+b%2Bc.jpg"), ("incoming/café ü.png", "incoming/caf%C3%A9+%C3%BC.png")] {
         s.s3.put_object().bucket(&s.bucket).key(key).body(b"junk".to_vec().into()).send().await.unwrap();
-        let (status, body) = invoke_process_upload(&s, encoded).await;
+        let (status, body) = s.invoke_process_upload(encoded).await;
         assert_eq!(status, 200, "{body}");
         assert!(s.head(key).await.is_none(), "{key} deleted");
     }
@@ -243,7 +222,7 @@ async fn an_event_for_a_deleted_media_removes_the_stray_object() {
     let id = uuid::Uuid::new_v4().to_string();
     let key = format!("incoming/{id}");
     s.s3.put_object().bucket(&s.bucket).key(&key).body(images::jpeg(20, 20).into()).send().await.unwrap();
-    let (status, body) = invoke_process_upload(&s, &key).await;
+    let (status, body) = s.invoke_process_upload(&key).await;
     assert_eq!(status, 200, "{body}");
     assert!(s.head(&key).await.is_none());
     assert!(s.record(&id).await.is_none(), "no record invented");
