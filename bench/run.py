@@ -42,6 +42,15 @@ def reference(path, size):
     im.thumbnail((size, size), Image.LANCZOS)
     return im
 
+# Lambda below 1,769 MB has at most one vCPU: every implementation is pinned to one core with
+# its thread pools sized to it. A second, unpinned pass (time only) is the two-core figure.
+PINNED = ["taskset", "-c", "0"]
+ONE_CORE_ENV = {"VIPS_CONCURRENCY": "1", "UV_THREADPOOL_SIZE": "1", "OMP_NUM_THREADS": "1"}
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")
+
 def thumbs_table(fixtures):
     rows = []
     impls = {
@@ -51,12 +60,12 @@ def thumbs_table(fixtures):
     }
     for name in sorted(os.listdir(fixtures)):
         path = os.path.join(fixtures, name)
-        row = {"input": name}
+        row = {"input": name, "input_bytes": os.path.getsize(path)}
         for impl, cmd in impls.items():
             if impl == "pillow" and "50mp" in name and os.environ.get("BENCH_SKIP_PILLOW_50MP"):
                 continue
             with tempfile.TemporaryDirectory() as out:
-                data, rss = run_child(cmd(path, out))
+                data, rss = run_child(PINNED + cmd(path, out), ONE_CORE_ENV)
                 q = []
                 for o in data["outputs"]:
                     got = Image.open(os.path.join(out, f"{o['size']}.webp"))
@@ -64,9 +73,14 @@ def thumbs_table(fixtures):
                     if got.size != ref.size:
                         got = got.resize(ref.size, Image.LANCZOS)
                     q.append(ssim(luma(got), luma(ref)))
-                row[impl] = {"median_ms": statistics.median(data["times_ms"]), "rss_mb": rss,
+                row[impl] = {"median_ms": statistics.median(data["times_ms"]), "cpu_ms": statistics.median(data["cpu_ms"]), "rss_mb": rss,
                              "bytes": sum(o["bytes"] for o in data["outputs"]), "ssim": min(q) if q else None,
+                             "bytes_1024": next((o["bytes"] for o in data["outputs"] if o["size"] == 1024), None),
                              "sizes": [f"{o['width']}x{o['height']}" for o in data["outputs"]]}
+            if impl != "pillow":
+                with tempfile.TemporaryDirectory() as out:
+                    data, _ = run_child(cmd(path, out))
+                    row[impl]["two_core_ms"] = statistics.median(data["times_ms"])
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     return rows
@@ -114,7 +128,7 @@ def cost(thumbs, cold):
     # HTTP API $1.00 per 1M requests; DynamoDB on-demand $0.625 per 1M writes, $0.125 per 1M reads;
     # S3 PUT/POST $0.005 per 1k, GET $0.0004 per 1k.
     gb_s, req = 0.0000133334, 0.20 / 1e6
-    photo = next(r for r in thumbs if r["input"] == "jpeg-12mp.jpg")["ours"]["median_ms"]
+    photo = next(r for r in thumbs if r["input"] == "jpeg-baseline-420-12mp.jpg")["ours"]["median_ms"]
     api_ms, api_mem = 10.0, 0.256          # a slot request (measured handler cost is µs; network to DynamoDB dominates)
     proc_ms, proc_mem = photo + 150.0, 1.024  # thumbnails + S3 GET/PUTs + DynamoDB update
     lam = 1e6 * ((api_ms / 1000 * api_mem + proc_ms / 1000 * proc_mem) * gb_s + 2 * req)
@@ -127,42 +141,48 @@ def cost(thumbs, cold):
             "assumptions": f"upload-api {api_ms:.0f} ms at 256 MB; process-upload {proc_ms:.0f} ms at 1024 MB (12 MP photo, measured here + 150 ms I/O)"}
 
 def targets(thumbs, cold, crit):
+    """Issue 14's targets, on the pinned (one-core) figures."""
     by = {r["input"]: r for r in thumbs}
     def row(name, ok, detail):
         return f"- {'met' if ok else 'MISSED'}: {name}: {detail}"
-    j = by["jpeg-12mp.jpg"]
-    o, s = j["ours"], j["sharp"]
-    out = [row("12 MP JPEG at most 0.6x sharp's time", o["median_ms"] / s["median_ms"] <= 0.6, f"{o['median_ms']/s['median_ms']:.2f}x"),
-           row("12 MP JPEG at most 0.25x sharp's peak RSS", o["rss_mb"] / s["rss_mb"] <= 0.25, f"{o['rss_mb']/s['rss_mb']:.2f}x"),
-           row("12 MP JPEG bytes within 10% of sharp's", abs(o["bytes"] / s["bytes"] - 1) <= 0.10, f"{o['bytes']/s['bytes']-1:+.1%}"),
-           row("12 MP JPEG SSIM no worse than sharp's", o["ssim"] >= s["ssim"] - 1e-4, f"{o['ssim']:.4f} vs {s['ssim']:.4f}")]
-    for name in ["png-alpha-2000x1500.png", "webp-1920x1080.webp"]:
-        r = by[name]
-        out.append(row(f"{name} at most 0.8x sharp's time", r["ours"]["median_ms"] / r["sharp"]["median_ms"] <= 0.8, f"{r['ours']['median_ms']/r['sharp']['median_ms']:.2f}x"))
-    out.append(row("50 MP JPEG peak RSS under 200 MB", by["jpeg-50mp.jpg"]["ours"]["rss_mb"] < 200, f"{by['jpeg-50mp.jpg']['ours']['rss_mb']:.0f} MB"))
+    ratio = {n: r["ours"]["median_ms"] / r["sharp"]["median_ms"] for n, r in by.items()}
+    out = [row("geometric mean at most 0.5x sharp's time", geomean(ratio.values()) <= 0.5, f"{geomean(ratio.values()):.2f}x")]
+    worst = max(ratio, key=ratio.get)
+    out.append(row("no class above 0.7x sharp's time", ratio[worst] <= 0.7, f"worst {worst} {ratio[worst]:.2f}x"))
+    for n, limit in [("jpeg-progressive-16mp.jpg", 0.6), ("webp-lossy-20mp.webp", 0.6)]:
+        if n in ratio:
+            out.append(row(f"{n} at most {limit}x sharp's time", ratio[n] <= limit, f"{ratio[n]:.2f}x"))
+    rss = {n: r["ours"]["rss_mb"] / r["sharp"]["rss_mb"] for n, r in by.items()}
+    worst = max(rss, key=rss.get)
+    out.append(row("peak RSS at most 0.25x sharp's for every class", rss[worst] <= 0.25, f"worst {worst} {rss[worst]:.2f}x"))
+    if "jpeg-baseline-50mp.jpg" in by:
+        mb = by["jpeg-baseline-50mp.jpg"]["ours"]["rss_mb"]
+        out.append(row("50 MP JPEG peak RSS under 200 MB", mb < 200, f"{mb:.0f} MB"))
+    bytes_worst = max(by, key=lambda n: by[n]["ours"]["bytes"] / by[n]["sharp"]["bytes"])
+    b = by[bytes_worst]["ours"]["bytes"] / by[bytes_worst]["sharp"]["bytes"] - 1
+    out.append(row("bytes at most sharp's +5% (every class)", b <= 0.05, f"worst {bytes_worst} {b:+.1%}"))
+    ssim_worst = min(by, key=lambda n: by[n]["ours"]["ssim"] - by[n]["sharp"]["ssim"])
+    d = by[ssim_worst]["ours"]["ssim"] - by[ssim_worst]["sharp"]["ssim"]
+    out.append(row("SSIM at least sharp's - 0.002 (every class)", d >= -0.002, f"worst {ssim_worst} {d:+.4f}"))
     fns = ["upload-api", "media-api", "complete-upload", "process-upload", "janitor"]
     worst = max(cold[f] / cold["hello"] for f in fns)
     out.append(row("cold start at most 1.5x hello-world Rust", worst <= 1.5, f"worst {worst:.2f}x"))
-    out.append(row("cold start at most 0.2x Python + boto3", max(cold[f] / cold["python-boto3"] for f in fns) <= 0.2, f"worst {max(cold[f] / cold['python-boto3'] for f in fns):.3f}x"))
     presign = [v for k, v in crit.items() if "presigned" in k]
     out.append(row("presign operations under 50 µs", presign and max(presign) < 50, ", ".join(f"{v:.1f} µs" for v in presign)))
     return out
 
-NOTES = """## Where the gaps come from (profiles)
+NOTES = """## Notes
 
-- 12 MP JPEG time: the pipeline is decode-bound. `bench/src/bin/profile-stages.rs` on this machine:
-  DCT-scaled decode to 2000x1500 (jpeg-decoder, pure Rust, the 1/2 scale that still covers 1024 px)
-  about 68 ms; SIMD resize to 1024 px about 5 ms; WebP encode of 1024 px about 49 ms at method 4 and
-  16 ms at method 2 (the production default, chosen for that: about 1.5% more bytes). sharp's
-  libjpeg-turbo does the same scaled decode with SIMD in a fraction of that. What would close it:
-  libjpeg-turbo through the `turbojpeg` crate (needs cmake and, on x86, nasm at build time), or a
-  SIMD IDCT in the pure-Rust decoder. jpeg-decoder's own rayon mode was measured slower here
-  (about 100 ms) because it competes with the parallel encoders on 2 cores.
-- Cold start: every function builds its SDK clients at init (once per container, by design), and
-  the SDK's HTTPS client loads the system's root certificates then: `strace` shows about 150
-  certificate files opened before the first invocation, a few milliseconds that the hello-world
-  binary does not pay. What would close it: a bundled trust store (webpki roots) or creating the
-  HTTPS client on first use. Against Python + boto3 the functions start about 40x faster.
+- Fixtures: `devtools::corpus::bench_fixture`, photo-like pixels (several octaves of value noise
+  plus sensor-like grain): a class's 1024 px WebP size is in the table (`1024 KB`), so how far it
+  is from a real photo's (60-150 KB) is visible, not assumed.
+- Still WebP is decoded by libwebp's own decoder scaling while decoding (`use_scaling`) to the
+  largest thumbnail; JPEG by jpeg-decoder's DCT scaling (pure Rust); PNG in full by `image`.
+  libjpeg-turbo (issue 14) is not in yet: where JPEG classes miss, the stage profile is
+  `cargo run --release -p bench --bin profile-stages -- <file>`.
+- Cold start: no cause is claimed here until measured. (An earlier version of this file blamed
+  loading the system's root certificates; pointing `SSL_CERT_FILE` at an empty file did not
+  change the figure, so that explanation was withdrawn.)
 """
 
 def main():
@@ -176,14 +196,18 @@ def main():
     lines = [f"# Benchmark results", "", f"- date: {datetime.date.today()}", f"- machine: {os.cpu_count()} cores, {cpu}",
              "- command: `bench/run` (median of %d runs after %d warm-up; peak RSS of the whole process)" % (RUNS, WARMUP), "",
              "## Thumbnails: three lossy WebP sizes (1024/512/128, q80; sharp effort 4, Pillow method 4, ours the production default method 2)", "",
-             "| input | ours ms | sharp ms | Pillow ms | ours/sharp | ours/Pillow | ours MB | sharp MB | Pillow MB | RSS ours/sharp | bytes ours | bytes sharp | bytes Pillow | SSIM ours | SSIM sharp | SSIM Pillow |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Pinned to one core (`taskset -c 0`; libvips and libuv pools of 1), as Lambda below 1,769 MB runs. ms is wall time, CPU is user+system of the",
+             "whole process per run (all threads); `2-core ms` is an unpinned pass. Ratios are ours/sharp from the same run.", "",
+             "| input | ours ms | sharp ms | Pillow ms | ours/sharp | CPU ours | CPU sharp | 2-core ours/sharp | ours MB | sharp MB | RSS ours/sharp | bytes ours | bytes sharp | 1024 KB ours | SSIM ours | SSIM sharp | SSIM Pillow |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in thumbs:
         o, s, p = r["ours"], r["sharp"], r.get("pillow")
         pv = lambda k, f: (f % p[k]) if p and p.get(k) is not None else "-"
         lines.append(f"| {r['input']} | {o['median_ms']:.0f} | {s['median_ms']:.0f} | {pv('median_ms', '%.0f')} | {o['median_ms']/s['median_ms']:.2f} | "
-                     f"{(o['median_ms']/p['median_ms']) if p else float('nan'):.2f} | {o['rss_mb']:.0f} | {s['rss_mb']:.0f} | {pv('rss_mb', '%.0f')} | {o['rss_mb']/s['rss_mb']:.2f} | "
-                     f"{o['bytes']} | {s['bytes']} | {pv('bytes', '%d')} | {o['ssim']:.4f} | {s['ssim']:.4f} | {pv('ssim', '%.4f')} |")
+                     f"{o['cpu_ms']:.0f} | {s['cpu_ms']:.0f} | {o['two_core_ms']/s['two_core_ms']:.2f} | {o['rss_mb']:.0f} | {s['rss_mb']:.0f} | {o['rss_mb']/s['rss_mb']:.2f} | "
+                     f"{o['bytes']} | {s['bytes']} | {(o['bytes_1024'] or 0)/1000:.0f} | {o['ssim']:.4f} | {s['ssim']:.4f} | {pv('ssim', '%.4f')} |")
+    g = geomean([r["ours"]["median_ms"] / r["sharp"]["median_ms"] for r in thumbs])
+    lines += ["", f"Geometric mean of ours/sharp (one core): {g:.2f}."]
     hello = cold["hello"]
     lines += ["", "## Cold start: process start to first invocation answered (Runtime API stub on loopback)", "",
               "| function | median ms | / hello-world Rust | / Python+boto3 |", "|---|---|---|---|"]

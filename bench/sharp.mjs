@@ -7,10 +7,11 @@ const [input, runsArg = "9", warmupArg = "2", outdir] = process.argv.slice(2);
 const buf = readFileSync(input);
 const sizes = [1024, 512, 128];
 const runs = Number(runsArg), warmup = Number(warmupArg);
-const times = [];
+const times = [], cpu = [];
 let last = [];
 for (let i = 0; i < runs + warmup; i++) {
   const t = performance.now();
+  const c = process.cpuUsage();
   const meta = await sharp(buf).metadata();
   const long = Math.max(meta.width, meta.height);
   const wanted = sizes.filter((s) => s < long);
@@ -20,8 +21,12 @@ for (let i = 0; i < runs + warmup; i++) {
     const out = await sharp(data, { raw: info }).resize(s, s, { fit: "inside" }).webp({ quality: 80, effort: 4 }).toBuffer({ resolveWithObject: true });
     return { size: s, width: out.info.width, height: out.info.height, data: out.data };
   }));
-  if (i >= warmup) times.push(performance.now() - t);
+  if (i >= warmup) {
+    times.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000);
+  }
 }
 if (outdir) for (const o of last) writeFileSync(`${outdir}/${o.size}.webp`, o.data);
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
-console.log(JSON.stringify({ peak_rss_kb: hwm, times_ms: times, outputs: last.map((o) => ({ size: o.size, width: o.width, height: o.height, bytes: o.data.length })) }));
+console.log(JSON.stringify({ peak_rss_kb: hwm, times_ms: times, cpu_ms: cpu, outputs: last.map((o) => ({ size: o.size, width: o.width, height: o.height, bytes: o.data.length })) }));

@@ -427,3 +427,36 @@ pub fn many_scans() -> Vec<u8> {
     out.extend_from_slice(&[0xFF, 0xD9]);
     out
 }
+
+/// The benchmark's input classes, with real-photo statistics (textured, noisy detail, so the
+/// decoder's and encoder's costs show as they do on photos). Generated one at a time: the
+/// 50 MP one alone is 150 MB of pixels.
+pub const BENCH_CLASSES: &[&str] = &[
+    "jpeg-baseline-420-12mp.jpg",
+    "jpeg-progressive-16mp.jpg",
+    "jpeg-444-12mp.jpg",
+    "jpeg-orientation6-12mp.jpg",
+    "jpeg-baseline-50mp.jpg",
+    "webp-lossy-20mp.webp",
+    "png-rgba-15mp.png",
+];
+
+pub fn bench_fixture(name: &str) -> Option<Vec<u8>> {
+    let baseline = |w, h, seed| jpeg_with(w, h, seed, ColorType::Rgb, |e| e.set_sampling_factor(SamplingFactor::R_4_2_0));
+    Some(match name {
+        "jpeg-baseline-420-12mp.jpg" => baseline(4000, 3000, 11),
+        "jpeg-progressive-16mp.jpg" => jpeg_with(4896, 3264, 12, ColorType::Rgb, |e| {
+            e.set_sampling_factor(SamplingFactor::R_4_2_0);
+            e.set_progressive(true);
+        }),
+        "jpeg-444-12mp.jpg" => jpeg_with(4000, 3000, 13, ColorType::Rgb, |e| e.set_sampling_factor(SamplingFactor::R_4_4_4)),
+        "jpeg-orientation6-12mp.jpg" => with_exif(&baseline(4000, 3000, 14), &exif_tiff(6, false)),
+        "jpeg-baseline-50mp.jpg" => baseline(8660, 5773, 15),
+        "webp-lossy-20mp.webp" => webp_lossy(5472, 3648, 16),
+        "png-rgba-15mp.png" => {
+            let (w, h) = (4740, 3160);
+            png(w, h, 6, 8, 4, &with_alpha(&photo_rgb(w, h, 17), w), false, &[], &[])
+        }
+        _ => return None,
+    })
+}

@@ -15,15 +15,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::config::DEFAULT_WEBP_METHOD);
     let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method };
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: std::time::Duration::from_secs(60) };
-    let mut times = Vec::new();
+    let (mut times, mut cpu) = (Vec::new(), Vec::new());
     let mut last = Vec::new();
     for i in 0..runs + warmup {
         let t = Instant::now();
+        let c = cpu_ms();
         let p = probe(&input, ct, limits)?;
         let thumbs = thumbnails(&input, &p, &spec, limits, t + limits.time_budget)?.thumbs;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if i >= warmup {
             times.push(ms);
+            cpu.push(cpu_ms() - c);
         }
         last = thumbs;
     }
@@ -34,8 +36,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         outputs.push(serde_json::json!({"size": t.size, "width": t.width, "height": t.height, "bytes": t.webp.len()}));
     }
-    println!("{}", serde_json::json!({"times_ms": times, "outputs": outputs, "peak_rss_kb": peak_rss_kb()}));
+    println!("{}", serde_json::json!({"times_ms": times, "cpu_ms": cpu, "outputs": outputs, "peak_rss_kb": peak_rss_kb()}));
     Ok(())
+}
+
+/// CPU time (user + system) of the whole process so far, all threads, in ms.
+fn cpu_ms() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(u.ru_utime) + ms(u.ru_stime)
 }
 
 /// VmHWM: this process's peak resident set since exec (ru_maxrss would include the parent's

@@ -35,12 +35,16 @@ pub enum Format {
 }
 
 /// Decodes the whole image (proving it is intact) at the smallest size whose long side is still
-/// at least `min_long_side` where the codec can scale while decoding (JPEG), else at full size.
+/// at least `min_long_side` where the codec can scale while decoding (JPEG by DCT scaling, still
+/// WebP by libwebp's rescaler), else at full size.
 pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Pixels, ImageError> {
-    if probe.content_type == ContentType::Jpeg {
-        if let Some(p) = decode_jpeg_scaled(bytes, probe, min_long_side)? {
-            return Ok(p);
-        }
+    let scaled = match probe.content_type {
+        ContentType::Jpeg => decode_jpeg_scaled(bytes, probe, min_long_side)?,
+        ContentType::Webp => decode_webp_scaled(bytes, probe, min_long_side)?,
+        ContentType::Png => None,
+    };
+    if let Some(p) = scaled {
+        return Ok(p);
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(probe.content_type));
     reader.limits(limits.image_limits());
@@ -82,6 +86,51 @@ fn decode_jpeg_scaled(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>) -
         _ => return Ok(None),
     };
     Ok(Some(Pixels { width: sw, height: sh, alpha: false, data: rgb }))
+}
+
+/// Still WebP (lossy or lossless, with or without alpha) through libwebp's own decoder, which
+/// scales while decoding (`use_scaling`, an area-averaging rescaler applied row by row): a
+/// 20 MP WebP for 1024 px thumbnails never exists at full size in RGB. Returns None for
+/// animations, which the general decoder handles (first frame).
+fn decode_webp_scaled(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>) -> Result<Option<Pixels>, ImageError> {
+    use libwebp_sys as w;
+    let corrupt = |what: &str, status: w::VP8StatusCode| ImageError::Corrupt(format!("WebP {what}: {status:?}"));
+    let mut config = w::WebPDecoderConfig::new().map_err(|_| ImageError::Corrupt("libwebp decoder ABI mismatch".into()))?;
+    // SAFETY: `bytes` is valid for its length for the duration of the call; `config.input` is
+    // a plain struct libwebp fills in.
+    let status = unsafe { w::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &mut config.input) };
+    if status != w::VP8StatusCode::VP8_STATUS_OK {
+        return Err(corrupt("header", status));
+    }
+    if config.input.has_animation != 0 {
+        return Ok(None);
+    }
+    let (width, height) = (config.input.width as u32, config.input.height as u32);
+    if (width, height) != (probe.stored_width, probe.stored_height) {
+        return Err(ImageError::Corrupt("WebP frame size differs from its header".into()));
+    }
+    let (sw, sh) = match min_long_side {
+        Some(target) if target < width.max(height) => fit(width, height, target),
+        _ => (width, height),
+    };
+    let alpha = config.input.has_alpha != 0;
+    let channels = if alpha { 4 } else { 3 };
+    let stride = sw as usize * channels;
+    let mut data = vec![0u8; stride * sh as usize];
+    config.options.use_scaling = i32::from((sw, sh) != (width, height));
+    config.options.scaled_width = sw as i32;
+    config.options.scaled_height = sh as i32;
+    config.output.colorspace = if alpha { w::WEBP_CSP_MODE::MODE_RGBA } else { w::WEBP_CSP_MODE::MODE_RGB };
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA = w::WebPRGBABuffer { rgba: data.as_mut_ptr(), stride: stride as i32, size: data.len() };
+    // SAFETY: the output buffer is `data`, alive and exactly `stride * sh` bytes as declared;
+    // libwebp writes only inside it and keeps no pointer after `WebPFreeDecBuffer`.
+    let status = unsafe { w::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
+    unsafe { w::WebPFreeDecBuffer(&mut config.output) };
+    if status != w::VP8StatusCode::VP8_STATUS_OK {
+        return Err(corrupt("data", status));
+    }
+    Ok(Some(Pixels { width: sw, height: sh, alpha, data }))
 }
 
 /// A JPEG's entropy-coded data cannot contain FF D9 (0xFF is always stuffed), so the marker's
@@ -159,5 +208,46 @@ mod tests {
         assert!(has_eoi(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2, 1, 2, 0xFF, 0xD9]));
         assert!(!has_eoi(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2, 1, 2]));
     }
-}
 
+    fn limits() -> DecodeLimits {
+        DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: std::time::Duration::from_secs(8) }
+    }
+
+    fn decode_webp(bytes: &[u8], target: Option<u32>) -> Result<Pixels, ImageError> {
+        let probe = super::super::probe::probe(bytes, ContentType::Webp, limits())?;
+        decode(bytes, &probe, target, limits())
+    }
+
+    #[test]
+    fn lossy_webp_is_scaled_while_decoding_and_keeps_its_colours() {
+        let rgb: Vec<u8> = (0..1600 * 1200).flat_map(|i| if (i % 1600) < 800 { [200, 30, 40] } else { [20, 60, 220] }).collect();
+        let bytes = webp::Encoder::from_rgb(&rgb, 1600, 1200).encode(90.0).to_vec();
+        let p = decode_webp(&bytes, Some(512)).unwrap();
+        assert_eq!((p.width, p.height, p.alpha, p.data.len()), (512, 384, false, 512 * 384 * 3));
+        let at = |x: usize, y: usize| &p.data[(y * 512 + x) * 3..(y * 512 + x) * 3 + 3];
+        let near = |a: &[u8], b: [u8; 3]| a.iter().zip(b).all(|(&x, y)| (x as i32 - y as i32).abs() < 12);
+        assert!(near(at(100, 200), [200, 30, 40]), "{:?}", at(100, 200));
+        assert!(near(at(400, 200), [20, 60, 220]), "{:?}", at(400, 200));
+        let full = decode_webp(&bytes, None).unwrap();
+        assert_eq!((full.width, full.height), (1600, 1200), "no target: full size");
+    }
+
+    #[test]
+    fn webp_alpha_survives_scaling() {
+        let rgba: Vec<u8> = (0..400 * 300).flat_map(|i| if (i % 400) < 200 { [0, 0, 0, 0] } else { [10, 200, 10, 255] }).collect();
+        let bytes = webp::Encoder::from_rgba(&rgba, 400, 300).encode_lossless().to_vec();
+        let p = decode_webp(&bytes, Some(128)).unwrap();
+        assert_eq!((p.width, p.height, p.alpha), (128, 96, true));
+        assert_eq!(p.data[(40 * 128 + 10) * 4 + 3], 0, "the transparent half stays transparent");
+        assert_eq!(p.data[(40 * 128 + 120) * 4 + 3], 255);
+    }
+
+    #[test]
+    fn a_truncated_webp_is_corrupt_not_a_panic() {
+        let rgb = vec![90u8; 640 * 480 * 3];
+        let bytes = webp::Encoder::from_rgb(&rgb, 640, 480).encode(80.0).to_vec();
+        for cut in [bytes.len() / 2, bytes.len() - 3, 40] {
+            assert!(matches!(decode_webp(&bytes[..cut], Some(128)), Err(ImageError::Corrupt(_))), "cut at {cut}");
+        }
+    }
+}
