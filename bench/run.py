@@ -180,6 +180,11 @@ NOTES = """## Notes
   largest thumbnail; JPEG by jpeg-decoder's DCT scaling (pure Rust); PNG in full by `image`.
   libjpeg-turbo (issue 14) is not in yet: where JPEG classes miss, the stage profile is
   `cargo run --release -p bench --bin profile-stages -- <file>`.
+- 50 MP JPEG SSIM (0.913 against sharp's 0.944): we decode at 1/8 (1083 px) and resize to 1024,
+  sharp decodes at 1/4 and leaves a factor of two to its resize. sharp's rule (the largest power of
+  two that still leaves a factor of two) was tried: SSIM 0.934 for 284 -> 377 ms (+33%); on the
+  20 MP WebP the same rule gave +0.008 SSIM for +80% time (`bench/src/bin/thumbs`, pinned, on a
+  loaded machine). Not adopted; a faster scaled decoder (libjpeg-turbo) is what would pay for it.
 - Cold start: no cause is claimed here until measured. (An earlier version of this file blamed
   loading the system's root certificates; pointing `SSL_CERT_FILE` at an empty file did not
   change the figure, so that explanation was withdrawn.)
