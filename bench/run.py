@@ -104,6 +104,15 @@ def cold_table():
         # The janitor gets a deadline 5 s out, which its safety margin turns into an empty run:
         # this measures its init and first answer, not network calls.
         rows[fn] = coldstart.measure([os.path.join(REL, fn)], event, env, runs, 5000 if fn == "janitor" else 30000)
+    # The measured cause of the gap: the SDK's HTTPS client loads the system trust store at init,
+    # both SSL_CERT_FILE and every file of SSL_CERT_DIR. With both pointed at empty places:
+    empty_dir = tempfile.mkdtemp()
+    empty_file = os.path.join(empty_dir, "none.pem")
+    open(empty_file, "w").close()
+    rows["process-upload, SSL_CERT_FILE empty"] = coldstart.measure([os.path.join(REL, "process-upload")], {"Records": []},
+                                                                   dict(env, SSL_CERT_FILE=empty_file), runs)
+    rows["process-upload, SSL_CERT_FILE and SSL_CERT_DIR empty"] = coldstart.measure([os.path.join(REL, "process-upload")], {"Records": []},
+                                                                   dict(env, SSL_CERT_FILE=empty_file, SSL_CERT_DIR=empty_dir), runs)
     rows["python-boto3"] = coldstart.measure([sys.executable, os.path.join(BENCH, "py_presign_handler.py")], {}, env, max(5, runs // 2))
     return rows
 
@@ -185,9 +194,15 @@ NOTES = """## Notes
   two that still leaves a factor of two) was tried: SSIM 0.934 for 284 -> 377 ms (+33%); on the
   20 MP WebP the same rule gave +0.008 SSIM for +80% time (`bench/src/bin/thumbs`, pinned, on a
   loaded machine). Not adopted; a faster scaled decoder (libjpeg-turbo) is what would pay for it.
-- Cold start: no cause is claimed here until measured. (An earlier version of this file blamed
-  loading the system's root certificates; pointing `SSL_CERT_FILE` at an empty file did not
-  change the figure, so that explanation was withdrawn.)
+- Cold start: the gap to hello-world is the SDK's HTTPS client loading the system trust store at
+  init (rustls-native-certs reads `SSL_CERT_FILE` and every file in `SSL_CERT_DIR`; this machine
+  sets both, to Debian's bundle and its 290-entry directory). The two `process-upload` variant rows
+  above measure it: pointing only `SSL_CERT_FILE` at an empty file changes nothing (the directory
+  is still read, which is why an earlier, file-only check seemed to rule it out), emptying both
+  brings the function to about 1.5x hello-world. On Lambda (AL2023: one bundle file, a near-empty
+  directory) the cost is smaller but not zero. What would close it: an explicit trust store (the
+  Amazon Trust Services roots) through `aws-smithy-http-client`'s `TlsContext`; not done yet,
+  because nothing here can check a real AWS endpoint's chain against it (no network).
 """
 
 def main():

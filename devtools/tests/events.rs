@@ -130,6 +130,7 @@ async fn the_event_acknowledgement_on_dynamodb() {
     assert!(matches!(iso.processor(at).process(id).await, Err(ProcessError::Events(_))));
     let r = iso.store.get(&slot.media_id).await.unwrap().unwrap();
     assert_eq!((r.status, r.event_sent), (Status::Ready, None));
+    assert!(r.decided_at.is_some(), "the decision's time is recorded with it");
     assert!(matches!(iso.processor(at).process(id).await.unwrap(), Outcome::AlreadyDone(_)));
     assert!(matches!(iso.processor(at).process(id).await.unwrap(), Outcome::AlreadyDone(_)));
     let r = iso.store.get(&slot.media_id).await.unwrap().unwrap();

@@ -134,6 +134,9 @@ pub struct MediaRecord {
     pub publish_claim: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_claim_until: Option<String>,
+    /// When the upload was decided (ready or rejected); unlike `updated_at`, edits never move it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
     /// The decision event acknowledged by the event sink (`media.ready` / `media.rejected`):
     /// while it differs from the status, the decision's event is still owed (`events`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

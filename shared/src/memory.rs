@@ -264,6 +264,7 @@ impl MediaRepository for MemoryRepository {
             r.variants = f.variants.clone();
             r.placeholder = Some(f.placeholder.clone());
             r.updated_at = now.to_string();
+            r.decided_at = Some(now.to_string());
             r.pending_owner = None;
             r.gc_shard = f.gc_at.as_ref().map(|_| GC_SHARD.to_string());
             r.gc_at = f.gc_at.clone();
@@ -277,6 +278,7 @@ impl MediaRepository for MemoryRepository {
             r.status = Status::Rejected;
             r.rejection = Some(rejection.clone());
             r.updated_at = now.to_string();
+            r.decided_at = Some(now.to_string());
             r.gc_shard = Some(GC_SHARD.to_string());
             r.gc_at = Some(gc_at.to_string());
             r.pending_owner = None;

@@ -155,7 +155,10 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         if r.event_sent.as_deref() == Some(event_type.as_str()) {
             return Ok(());
         }
-        self.events.publish(&MediaEvent::new(event_type, r, &r.updated_at)).await?;
+        // The decision's own time: a PATCH between a failed publish and its retry moves
+        // `updated_at`, never `decided_at`.
+        let occurred_at = r.decided_at.as_deref().unwrap_or(&r.updated_at);
+        self.events.publish(&MediaEvent::new(event_type, r, occurred_at)).await?;
         match self.store.mark_event_sent(&r.id, r.status, event_type.as_str()).await {
             Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(e) => Err(e.into()),

@@ -383,7 +383,7 @@ async fn each_decision_and_each_deletion_is_one_event_with_the_documented_fields
     assert_eq!(json["type"], "media.ready");
     assert_eq!((json["media_id"].as_str(), json["owner"].as_str(), json["kind"].as_str()), (Some(ready.id.as_str()), Some("ann"), Some("post_image")));
     assert_eq!((json["status"].as_str(), json["variants"].clone()), (Some("ready"), serde_json::json!([128, 512])));
-    assert_eq!(json["occurred_at"].as_str(), Some(ready.updated_at.as_str()));
+    assert_eq!(json["occurred_at"].as_str(), ready.decided_at.as_deref());
     let json = serde_json::to_value(&delivered[1]).unwrap();
     assert_eq!((json["status"].as_str(), json["rejection"]["code"].as_str()), (Some("rejected"), Some("not_an_image")));
     assert_eq!(json["variants"], serde_json::json!([]));
@@ -400,14 +400,18 @@ async fn a_failed_publish_keeps_the_decision_and_the_retry_sends_the_same_event_
     let decided = w.record(&id.to_string()).await.unwrap();
     assert_eq!((decided.status, decided.event_sent.as_deref()), (Status::Ready, None), "decided, event still owed");
     assert!(w.events.delivered().is_empty());
+    // An edit in between moves updated_at, not the decision's time the event carries.
+    let edit = MetadataEdit { title: Some(Some("edited".into())), ..Default::default() };
+    w.media(w.t0 + HOUR).patch(&caller("ann"), id, &edit).await.unwrap();
 
     // The redelivered S3 event (or a complete) finds it decided and owes the event: it sends it.
     assert!(matches!(w.processor(w.t0).process(id).await.unwrap(), Outcome::AlreadyDone(_)));
     assert!(matches!(w.processor(w.t0).process(id).await.unwrap(), Outcome::AlreadyDone(_)));
     let after = w.record(&id.to_string()).await.unwrap();
     assert_eq!(after.event_sent.as_deref(), Some("media.ready"));
-    assert_eq!((after.sha256, after.updated_at), (decided.sha256, decided.updated_at), "the retry changed no state");
+    assert_eq!((after.status, &after.sha256, &after.decided_at), (Status::Ready, &decided.sha256, &decided.decided_at), "the retry changed no state");
     assert_eq!(ids(&w.events.delivered()), vec![(format!("{id}.ready"), "media.ready")]);
+    assert_eq!(Some(w.events.delivered()[0].occurred_at.clone()), decided.decided_at, "the decision's time, not the edit's");
     assert_eq!(w.events.delivered().len(), 1);
 }
 

@@ -92,7 +92,7 @@ impl MediaRepository for DynamoStore {
         let placeholder = serde_dynamo::to_attribute_value(&f.placeholder).map_err(|e| StoreError::Other(e.to_string()))?;
         let mut update = String::from(
             "SET #status = :ready, content_type = :ct, size_bytes = :size, width = :w, height = :h, sha256 = :sha, \
-             final_key = :fk, variants = :variants, placeholder = :ph, updated_at = :now",
+             final_key = :fk, variants = :variants, placeholder = :ph, updated_at = :now, decided_at = :now",
         );
         let mut req = self
             .client
@@ -136,7 +136,7 @@ impl MediaRepository for DynamoStore {
             .key(schema::PK, AttributeValue::S(id.to_string()))
             .condition_expression(format!("#status = :pending AND {NO_LIVE_CLAIM}"))
             .update_expression(
-                "SET #status = :rejected, rejection = :rej, updated_at = :now, gc_shard = :gc, gc_at = :gcat \
+                "SET #status = :rejected, rejection = :rej, updated_at = :now, decided_at = :now, gc_shard = :gc, gc_at = :gcat \
                  REMOVE pending_owner, publish_claim, publish_claim_until",
             )
             .expression_attribute_names("#status", "status")

@@ -152,6 +152,7 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         gc_at: Some(clock::format(expires + PENDING_GRACE)),
         publish_claim: None,
         publish_claim_until: None,
+        decided_at: None,
         event_sent: None,
         id,
     }
