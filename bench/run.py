@@ -198,8 +198,8 @@ NOTES = """## Notes
   init (rustls-native-certs reads `SSL_CERT_FILE` and every file in `SSL_CERT_DIR`; this machine
   sets both, to Debian's bundle and its 290-entry directory). The two `process-upload` variant rows
   above measure it: pointing only `SSL_CERT_FILE` at an empty file changes nothing (the directory
-  is still read, which is why an earlier, file-only check seemed to rule it out), emptying both
-  brings the function to about 1.5x hello-world. On Lambda (AL2023: one bundle file, a near-empty
+  is still read, which is why an earlier, file-only check seemed to rule it out); emptying both
+  removes most of the gap (see the rows above). On Lambda (AL2023: one bundle file, a near-empty
   directory) the cost is smaller but not zero. What would close it: an explicit trust store (the
   Amazon Trust Services roots) through `aws-smithy-http-client`'s `TlsContext`; not done yet,
   because nothing here can check a real AWS endpoint's chain against it (no network).
