@@ -148,7 +148,7 @@ pub fn processor(repo: MemoryRepository, objects: MemoryObjects) -> Processor<Me
         store: repo,
         objects,
         kinds: Kinds::defaults(),
-        limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: Duration::from_secs(8) },
+        limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(8) },
         quality: 80.0,
         webp_method: 0,
         rejected_retention: Duration::from_secs(7 * 86400),

@@ -68,6 +68,7 @@ impl Isolated {
                 max_pixels: 50_000_000,
                 max_side: 20_000,
                 max_jpeg_scans: 64,
+                max_memory_mb: 384,
                 time_budget: Duration::from_secs(20),
             },
             quality: 80.0,

@@ -21,7 +21,7 @@ fn format(ct: ContentType) -> image::ImageFormat {
 
 fuzz_target!(|data: &[u8]| {
     let Some(ct) = sniff(data) else { return };
-    let limits = DecodeLimits { max_pixels: 4_000_000, max_side: 4096, max_jpeg_scans: 64, time_budget: Duration::from_secs(5) };
+    let limits = DecodeLimits { max_pixels: 4_000_000, max_side: 4096, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(5) };
     let req = Request {
         declared: ct,
         allowed: ContentType::ALL.to_vec(),

@@ -68,7 +68,7 @@ impl World {
             store: self.repo.clone(),
             objects: self.objects.clone(),
             kinds: Kinds::defaults(),
-            limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: Duration::from_secs(20) },
+            limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(20) },
             quality: 80.0,
             webp_method: 0,
             rejected_retention: 7 * DAY,

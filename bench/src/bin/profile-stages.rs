@@ -1,33 +1,37 @@
-//! Stage timings of the JPEG thumbnail pipeline (decode, resize, encode per size), for
-//! RESULTS.md's explanation of where the time goes.
+//! Stage timings of the production thumbnail primitives (decode with scaling, resize, encode
+//! per size) for one file, for RESULTS.md's explanation of where the time goes.
+//! `profile-stages <file> [content-type]`; WEBP_METHOD / WEBP_QUALITY as in production.
 
-use std::time::Instant;
+use shared::imaging::pixels::{decode, encode, fit, resize, Format};
+use shared::imaging::{probe, DecodeLimits};
+use shared::kinds::ContentType;
+use std::time::{Duration, Instant};
 
 fn main() {
-    let path = std::env::args().nth(1).expect("input");
-    let bytes = std::fs::read(path).expect("read");
+    let mut args = std::env::args().skip(1);
+    let path = args.next().expect("usage: profile-stages <file> [content-type]");
+    let bytes = std::fs::read(&path).expect("read the input");
+    let ct = match args.next().as_deref().unwrap_or("image/jpeg") {
+        "image/png" => ContentType::Png,
+        "image/webp" => ContentType::Webp,
+        _ => ContentType::Jpeg,
+    };
     let method: i32 = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(4);
+    let quality: f32 = std::env::var("WEBP_QUALITY").ok().and_then(|m| m.parse().ok()).unwrap_or(80.0);
+    let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(60) };
+    let p = probe(&bytes, ct, limits).expect("probe");
+    let mut resizer = fast_image_resize::Resizer::new();
     for _ in 0..3 {
         let t = Instant::now();
-        let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(&bytes));
-        d.read_info().unwrap();
-        let info = d.info().unwrap();
-        let (sw, sh) = d.scale(1024, (1024 * info.height as u32 / info.width as u32) as u16).unwrap();
-        let px = d.decode().unwrap();
-        let decode = t.elapsed();
+        let px = decode(&bytes, &p, Some(1024), limits).expect("decode");
+        let decoded = t.elapsed();
         let t = Instant::now();
-        let src = fast_image_resize::images::ImageRef::new(sw as u32, sh as u32, &px, fast_image_resize::PixelType::U8x3).unwrap();
-        let mut dst = fast_image_resize::images::Image::new(1024, 768, fast_image_resize::PixelType::U8x3);
-        fast_image_resize::Resizer::new()
-            .resize(&src, &mut dst, &fast_image_resize::ResizeOptions::new().resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Lanczos3)))
-            .unwrap();
-        let resize = t.elapsed();
+        let (tw, th) = fit(p.stored_width, p.stored_height, 1024);
+        let small = resize(&px, tw, th, &mut resizer).expect("resize");
+        let resized = t.elapsed();
         let t = Instant::now();
-        let mut cfg = webp::WebPConfig::new().unwrap();
-        cfg.quality = 80.0;
-        cfg.method = method;
-        let out = webp::Encoder::from_rgb(dst.buffer(), 1024, 768).encode_advanced(&cfg).unwrap();
-        let encode = t.elapsed();
-        eprintln!("decoded {sw}x{sh} in {decode:?}; resize to 1024 {resize:?}; encode 1024 (method {method}) {encode:?} -> {} bytes", out.len());
+        let out = encode(&small, Format::Webp { quality, method }).expect("encode");
+        let encoded = t.elapsed();
+        eprintln!("decoded {}x{} in {decoded:?}; resize to {tw}x{th} {resized:?}; encode (q{quality} m{method}) {encoded:?} -> {} bytes", px.width, px.height, out.len());
     }
 }

@@ -105,7 +105,7 @@ mod tests {
             allowed: ContentType::ALL.to_vec(),
             thumbnails: ThumbnailSpec { sizes: vec![64], quality: 50.0, method: 0 },
             strip: true,
-            limits: DecodeLimits { max_pixels: 1_000_000, max_side: 2000, max_jpeg_scans: 8, time_budget: Duration::from_secs(5) },
+            limits: DecodeLimits { max_pixels: 1_000_000, max_side: 2000, max_jpeg_scans: 8, max_memory_mb: 384, time_budget: Duration::from_secs(5) },
         }
     }
 

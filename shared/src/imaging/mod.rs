@@ -1,4 +1,4 @@
-//! The image codec boundary: nothing else in the project touches `image`, `jpeg-decoder`,
+//! The image codec boundary: nothing else in the project touches `image`, libjpeg-turbo,
 //! `fast_image_resize` or libwebp.
 //!
 //! Verification reads headers before decoding anything, so oversized images are refused
@@ -7,6 +7,7 @@
 mod audit;
 mod boundary;
 pub mod container;
+mod jpeg;
 mod metadata;
 pub mod pixels;
 mod placeholder;
@@ -29,6 +30,9 @@ pub struct DecodeLimits {
     pub max_side: u32,
     /// Scans in a (progressive) JPEG: each one is a pass over every coefficient.
     pub max_jpeg_scans: u32,
+    /// Working memory one decode may claim beyond its output (libjpeg-turbo's limit: a
+    /// progressive JPEG holds every DCT coefficient, 6 bytes a pixel at 4:4:4).
+    pub max_memory_mb: u32,
     /// Wall time for the whole verification of one file (decode, thumbnails, strip).
     pub time_budget: std::time::Duration,
 }
@@ -87,13 +91,13 @@ mod tests {
         png.extend_from_slice(idat);
         png.extend_from_slice(&metadata::crc32(idat).to_be_bytes());
         png.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
-        let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: std::time::Duration::from_secs(5) };
+        let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(5) };
         assert_eq!(probe(&png, ContentType::Png, limits), Err(ImageError::DimensionsTooLarge { width: 60_000, height: 60_000 }));
     }
 
     #[test]
     fn decode_limits_bound_allocation() {
-        let l = DecodeLimits { max_pixels: 1000, max_side: 100, max_jpeg_scans: 1, time_budget: std::time::Duration::from_secs(1) };
+        let l = DecodeLimits { max_pixels: 1000, max_side: 100, max_jpeg_scans: 1, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(1) };
         assert!(l.allows(100, 10) && !l.allows(101, 1) && !l.allows(40, 40));
         assert!(l.image_limits().max_alloc.is_some());
     }

@@ -35,11 +35,11 @@ pub enum Format {
 }
 
 /// Decodes the whole image (proving it is intact) at the smallest size whose long side is still
-/// at least `min_long_side` where the codec can scale while decoding (JPEG by DCT scaling, still
-/// WebP by libwebp's rescaler), else at full size.
+/// at least `min_long_side` where the codec can scale while decoding (JPEG by libjpeg-turbo's
+/// DCT scaling, still WebP by libwebp's rescaler), else at full size.
 pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Pixels, ImageError> {
     let scaled = match probe.content_type {
-        ContentType::Jpeg => decode_jpeg_scaled(bytes, probe, min_long_side)?,
+        ContentType::Jpeg => decode_jpeg_scaled(bytes, min_long_side, limits)?,
         ContentType::Webp => decode_webp_scaled(bytes, probe, min_long_side)?,
         ContentType::Png => None,
     };
@@ -61,31 +61,13 @@ fn from_dynamic(img: DynamicImage) -> Pixels {
     }
 }
 
-/// JPEG with DCT scaling: the decoder produces the smallest power-of-two reduction that is
-/// still at least as large as the requested long side. Returns None for colour spaces it leaves
-/// to the general decoder (CMYK, 16-bit).
-fn decode_jpeg_scaled(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>) -> Result<Option<Pixels>, ImageError> {
+/// JPEG through libjpeg-turbo, DCT-scaled while decoding. A file without its end-of-image
+/// marker is refused first: libjpeg-turbo would pad a truncated scan with grey and succeed.
+fn decode_jpeg_scaled(bytes: &[u8], min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Option<Pixels>, ImageError> {
     if !has_eoi(bytes) {
         return Err(ImageError::Corrupt("truncated JPEG: no end-of-image marker".into()));
     }
-    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    d.read_info().map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    let (w, h) = (probe.stored_width, probe.stored_height);
-    let target = min_long_side.unwrap_or(1).max(1);
-    let long = w.max(h);
-    let req_w = ((w as u64 * target as u64).div_ceil(long as u64)).clamp(1, u16::MAX as u64) as u16;
-    let req_h = ((h as u64 * target as u64).div_ceil(long as u64)).clamp(1, u16::MAX as u64) as u16;
-    let (sw, sh) = d.scale(req_w, req_h).map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    let data = d.decode().map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    let info = d.info().ok_or_else(|| ImageError::Corrupt("no JPEG header".into()))?;
-    let (sw, sh) = (sw as u32, sh as u32);
-    let expected = sw as usize * sh as usize;
-    let rgb = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 if data.len() >= expected * 3 => data,
-        jpeg_decoder::PixelFormat::L8 if data.len() >= expected => data.iter().flat_map(|&l| [l, l, l]).collect(),
-        _ => return Ok(None),
-    };
-    Ok(Some(Pixels { width: sw, height: sh, alpha: false, data: rgb }))
+    super::jpeg::decode_scaled(bytes, min_long_side, limits)
 }
 
 /// Still WebP (lossy or lossless, with or without alpha) through libwebp's own decoder, which
@@ -210,7 +192,7 @@ mod tests {
     }
 
     fn limits() -> DecodeLimits {
-        DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, time_budget: std::time::Duration::from_secs(8) }
+        DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(8) }
     }
 
     fn decode_webp(bytes: &[u8], target: Option<u32>) -> Result<Pixels, ImageError> {

@@ -1,0 +1,132 @@
+//! JPEG decoding through libjpeg-turbo (TurboJPEG 3 API, statically linked from the
+//! `turbojpeg-sys` vendored source): SIMD Huffman decoding and IDCT, and DCT scaling by any
+//! n/8 for baseline and progressive files alike, so a 16 MP progressive photo wanted at
+//! 1024 px is reconstructed at about 1500 px and never exists at full size.
+//!
+//! The library's own limits bound the work a file may cause: `TJPARAM_SCANLIMIT` (progressive
+//! scans), `TJPARAM_MAXMEMORY` (a progressive file's whole-image coefficient buffer) and
+//! `TJPARAM_MAXPIXELS`; exceeding one is a clean `LimitExceeded`, never an allocation failure.
+
+use super::pixels::Pixels;
+use super::{DecodeLimits, ImageError};
+use std::ffi::CStr;
+use turbojpeg_sys as tj;
+
+/// An owned TurboJPEG decompressor; destroyed on drop.
+struct Handle(tj::tjhandle);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from tj3Init and is destroyed exactly once.
+        unsafe { tj::tj3Destroy(self.0) }
+    }
+}
+
+impl Handle {
+    fn decompressor() -> Result<Self, ImageError> {
+        // SAFETY: tj3Init has no preconditions; a null result is checked.
+        let h = unsafe { tj::tj3Init(tj::TJINIT_TJINIT_DECOMPRESS as i32) };
+        if h.is_null() {
+            return Err(ImageError::Corrupt("libjpeg-turbo could not start".into()));
+        }
+        Ok(Self(h))
+    }
+
+    fn set(&self, param: tj::TJPARAM, value: i32) -> Result<(), ImageError> {
+        // SAFETY: a live handle and a parameter id from the bindings.
+        match unsafe { tj::tj3Set(self.0, param as i32, value) } {
+            0 => Ok(()),
+            _ => Err(self.error()),
+        }
+    }
+
+    fn get(&self, param: tj::TJPARAM) -> i32 {
+        // SAFETY: a live handle; unknown values come back as -1.
+        unsafe { tj::tj3Get(self.0, param as i32) }
+    }
+
+    /// The library's message for the last failure, classified: its own limits are
+    /// `LimitExceeded`, everything else a corrupt file.
+    fn error(&self) -> ImageError {
+        // SAFETY: tj3GetErrorStr returns a NUL-terminated string owned by the handle, valid until
+        // the next call on it; it is copied at once.
+        let message = unsafe { CStr::from_ptr(tj::tj3GetErrorStr(self.0)) }.to_string_lossy().into_owned();
+        // The library's wording for its limits (turbojpeg.c, jerror.h in libjpeg-turbo 3.1).
+        const LIMITS: [&str; 4] = ["more than", "Memory limit exceeded", "Image is too large", "Insufficient memory"];
+        if LIMITS.iter().any(|l| message.contains(l)) {
+            ImageError::LimitExceeded(format!("JPEG: {message}"))
+        } else {
+            ImageError::Corrupt(format!("JPEG: {message}"))
+        }
+    }
+}
+
+/// Decodes a JPEG to RGB at the smallest n/8 scale whose long side is still at least
+/// `min_long_side` (full size when None). Returns None for what libjpeg-turbo does not
+/// turn into 8-bit RGB (CMYK/YCCK, 12- and 16-bit precision, lossless JPEG), which the
+/// general decoder handles.
+pub fn decode_scaled(bytes: &[u8], min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Option<Pixels>, ImageError> {
+    let h = Handle::decompressor()?;
+    h.set(tj::TJPARAM_TJPARAM_SCANLIMIT, limits.max_jpeg_scans.min(i32::MAX as u32) as i32)?;
+    h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, limits.max_memory_mb.min(i32::MAX as u32) as i32)?;
+    h.set(tj::TJPARAM_TJPARAM_MAXPIXELS, limits.max_pixels.min(i32::MAX as u64) as i32)?;
+    // SAFETY: `bytes` is valid for its length for the duration of the call.
+    if unsafe { tj::tj3DecompressHeader(h.0, bytes.as_ptr(), bytes.len() as _) } != 0 {
+        return Err(h.error());
+    }
+    let colorspace = h.get(tj::TJPARAM_TJPARAM_COLORSPACE);
+    let eight_bit = h.get(tj::TJPARAM_TJPARAM_PRECISION) == 8 && h.get(tj::TJPARAM_TJPARAM_LOSSLESS) != 1;
+    if !eight_bit || colorspace == tj::TJCS_TJCS_CMYK as i32 || colorspace == tj::TJCS_TJCS_YCCK as i32 {
+        return Ok(None);
+    }
+    let (w, h_px) = (h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH), h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT));
+    if w <= 0 || h_px <= 0 {
+        return Err(ImageError::Corrupt("JPEG without dimensions".into()));
+    }
+    let (w, h_px) = (w as u32, h_px as u32);
+    if !limits.allows(w, h_px) {
+        return Err(ImageError::DimensionsTooLarge { width: w, height: h_px });
+    }
+    let eighths = scale_eighths(w.max(h_px), min_long_side);
+    // The library lists its factors in lowest terms (1/2, not 4/8) and matches them exactly.
+    let gcd = [8, 4, 2, 1].into_iter().find(|d| eighths % d == 0).unwrap_or(1);
+    let factor = tj::tjscalingfactor { num: (eighths / gcd) as i32, denom: (8 / gcd) as i32 };
+    // SAFETY: a live handle; the factor is one of n/8, n = 1..=8, which the library supports.
+    if unsafe { tj::tj3SetScalingFactor(h.0, factor) } != 0 {
+        return Err(h.error());
+    }
+    // TJSCALED: ceil(dimension * num / denom).
+    let (sw, sh) = ((w * eighths).div_ceil(8), (h_px * eighths).div_ceil(8));
+    let pitch = sw as usize * 3;
+    let mut data = vec![0u8; pitch * sh as usize];
+    // SAFETY: `data` holds exactly `pitch * sh` bytes, the size TurboJPEG writes for this
+    // scaling factor and pixel format; `bytes` is valid for its length.
+    let status = unsafe { tj::tj3Decompress8(h.0, bytes.as_ptr(), bytes.len() as _, data.as_mut_ptr(), pitch as i32, tj::TJPF_TJPF_RGB as i32) };
+    // SAFETY: a live handle.
+    if status != 0 && unsafe { tj::tj3GetErrorCode(h.0) } == tj::TJERR_TJERR_FATAL as i32 {
+        return Err(h.error());
+    }
+    // A warning (for example a few stray bytes before a marker, common in camera files) leaves
+    // a complete image; truncation is caught before decoding by the end-of-image check.
+    Ok(Some(Pixels { width: sw, height: sh, alpha: false, data }))
+}
+
+/// The smallest n (of n/8, 1..=8) whose scaled long side is at least `target`.
+fn scale_eighths(long: u32, target: Option<u32>) -> u32 {
+    let Some(target) = target else { return 8 };
+    (1..=8).find(|&n| (long * n).div_ceil(8) >= target).unwrap_or(8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smallest_eighth_that_covers_the_target() {
+        assert_eq!(scale_eighths(4000, Some(1024)), 3, "1500 px covers 1024");
+        assert_eq!(scale_eighths(4000, Some(500)), 1);
+        assert_eq!(scale_eighths(8000, Some(1024)), 2);
+        assert_eq!(scale_eighths(1100, Some(1024)), 8);
+        assert_eq!(scale_eighths(4000, None), 8);
+    }
+}
