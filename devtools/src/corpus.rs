@@ -7,6 +7,7 @@
 
 use crate::images::{exif_tiff, with_exif};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use shared::imaging::pixels::{encode, Format, Pixels, WebpSettings};
 use shared::imaging::png_chunk;
 
 /// What verification must decide for a fixture.
@@ -212,7 +213,12 @@ fn bitstream(webp: &[u8]) -> ([u8; 4], Vec<u8>) {
 }
 
 fn webp_lossy(w: u32, h: u32, seed: u32) -> Vec<u8> {
-    webp::Encoder::from_rgb(&photo_rgb(w, h, seed), w, h).encode(82.0).to_vec()
+    webp_encode(photo_rgb(w, h, seed), w, h, false, WebpSettings::lossy(82.0, 4))
+}
+
+/// WebP through the project's own libwebp (the one copy in the build).
+pub fn webp_encode(data: Vec<u8>, width: u32, height: u32, alpha: bool, settings: WebpSettings) -> Vec<u8> {
+    encode(&Pixels { width, height, alpha, data }, Format::Webp(settings)).expect("fixture encodes")
 }
 
 fn vp8x(flags: u8, w: u32, h: u32) -> Vec<u8> {
@@ -354,7 +360,7 @@ pub fn corpus_sized(w: u32, h: u32, pw: u32, ph: u32) -> Vec<Fixture> {
     add("lossy.webp", "image/webp", webp_lossy(w, h, 30), ready(w, h));
     {
         let rgba = with_alpha(&photo_rgb(hw, hh, 31), hw);
-        add("lossless-alpha.webp", "image/webp", webp::Encoder::from_rgba(&rgba, hw, hh).encode_lossless().to_vec(), ready(hw, hh));
+        add("lossless-alpha.webp", "image/webp", webp_encode(rgba, hw, hh, true, WebpSettings::lossless()), ready(hw, hh));
     }
     {
         let (fw, fh) = (hw / 2, hh / 2);
@@ -410,7 +416,7 @@ pub fn corpus_sized(w: u32, h: u32, pw: u32, ph: u32) -> Vec<Fixture> {
 
 /// The hardening issue's file: a valid 1x1 WebP followed by a `VP8X` chunk of length zero.
 pub fn tiny_webp_with_empty_vp8x() -> Vec<u8> {
-    let one = webp::Encoder::from_rgba(&[10, 20, 30, 255], 1, 1).encode_lossless().to_vec();
+    let one = webp_encode(vec![10, 20, 30, 255], 1, 1, true, WebpSettings::lossless());
     let (fourcc, data) = bitstream(&one);
     riff(&[(&fourcc, data), (b"VP8X", Vec::new())], &[])
 }

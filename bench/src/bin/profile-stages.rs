@@ -2,7 +2,7 @@
 //! per size) for one file, for RESULTS.md's explanation of where the time goes.
 //! `profile-stages <file> [content-type]`; WEBP_METHOD / WEBP_QUALITY as in production.
 
-use shared::imaging::pixels::{decode, encode, fit, resize, Format};
+use shared::imaging::pixels::{decode, encode, fit, resize, Format, WebpSettings};
 use shared::imaging::{probe, DecodeLimits};
 use shared::kinds::ContentType;
 use std::time::{Duration, Instant};
@@ -30,7 +30,8 @@ fn main() {
         let small = resize(&px, tw, th, &mut resizer).expect("resize");
         let resized = t.elapsed();
         let t = Instant::now();
-        let out = encode(&small, Format::Webp { quality, method }).expect("encode");
+        let sns_strength = std::env::var("WEBP_SNS").ok().and_then(|m| m.parse().ok());
+        let out = encode(&small, Format::Webp(WebpSettings { quality, method, sns_strength, lossless: false })).expect("encode");
         let encoded = t.elapsed();
         eprintln!("decoded {}x{} in {decoded:?}; resize to {tw}x{th} {resized:?}; encode (q{quality} m{method}) {encoded:?} -> {} bytes", px.width, px.height, out.len());
     }

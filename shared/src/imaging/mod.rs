@@ -14,6 +14,7 @@ mod placeholder;
 mod probe;
 mod sniff;
 mod thumbs;
+mod webp;
 
 pub use audit::metadata_findings;
 pub use boundary::{inspect, inspect_guarded, Inspection, Request};

@@ -4,6 +4,7 @@
 use super::probe::{format_of, Probe};
 use super::{DecodeLimits, ImageError};
 use crate::kinds::ContentType;
+pub use super::webp::WebpSettings;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageBuffer, ImageReader};
@@ -30,8 +31,7 @@ impl Pixels {
 /// What an encoder writes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
-    /// Lossy WebP (libwebp): quality 0 to 100, method 0 (fast) to 6 (small).
-    Webp { quality: f32, method: i32 },
+    Webp(WebpSettings),
 }
 
 /// Decodes the whole image (proving it is intact) at the smallest size whose long side is still
@@ -40,7 +40,7 @@ pub enum Format {
 pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Pixels, ImageError> {
     let scaled = match probe.content_type {
         ContentType::Jpeg => decode_jpeg_scaled(bytes, min_long_side, limits)?,
-        ContentType::Webp => decode_webp_scaled(bytes, probe, min_long_side)?,
+        ContentType::Webp => super::webp::decode_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
         ContentType::Png => None,
     };
     if let Some(p) = scaled {
@@ -68,51 +68,6 @@ fn decode_jpeg_scaled(bytes: &[u8], min_long_side: Option<u32>, limits: DecodeLi
         return Err(ImageError::Corrupt("truncated JPEG: no end-of-image marker".into()));
     }
     super::jpeg::decode_scaled(bytes, min_long_side, limits)
-}
-
-/// Still WebP (lossy or lossless, with or without alpha) through libwebp's own decoder, which
-/// scales while decoding (`use_scaling`, an area-averaging rescaler applied row by row): a
-/// 20 MP WebP for 1024 px thumbnails never exists at full size in RGB. Returns None for
-/// animations, which the general decoder handles (first frame).
-fn decode_webp_scaled(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>) -> Result<Option<Pixels>, ImageError> {
-    use libwebp_sys as w;
-    let corrupt = |what: &str, status: w::VP8StatusCode| ImageError::Corrupt(format!("WebP {what}: {status:?}"));
-    let mut config = w::WebPDecoderConfig::new().map_err(|_| ImageError::Corrupt("libwebp decoder ABI mismatch".into()))?;
-    // SAFETY: `bytes` is valid for its length for the duration of the call; `config.input` is
-    // a plain struct libwebp fills in.
-    let status = unsafe { w::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &mut config.input) };
-    if status != w::VP8StatusCode::VP8_STATUS_OK {
-        return Err(corrupt("header", status));
-    }
-    if config.input.has_animation != 0 {
-        return Ok(None);
-    }
-    let (width, height) = (config.input.width as u32, config.input.height as u32);
-    if (width, height) != (probe.stored_width, probe.stored_height) {
-        return Err(ImageError::Corrupt("WebP frame size differs from its header".into()));
-    }
-    let (sw, sh) = match min_long_side {
-        Some(target) if target < width.max(height) => fit(width, height, target),
-        _ => (width, height),
-    };
-    let alpha = config.input.has_alpha != 0;
-    let channels = if alpha { 4 } else { 3 };
-    let stride = sw as usize * channels;
-    let mut data = vec![0u8; stride * sh as usize];
-    config.options.use_scaling = i32::from((sw, sh) != (width, height));
-    config.options.scaled_width = sw as i32;
-    config.options.scaled_height = sh as i32;
-    config.output.colorspace = if alpha { w::WEBP_CSP_MODE::MODE_RGBA } else { w::WEBP_CSP_MODE::MODE_RGB };
-    config.output.is_external_memory = 1;
-    config.output.u.RGBA = w::WebPRGBABuffer { rgba: data.as_mut_ptr(), stride: stride as i32, size: data.len() };
-    // SAFETY: the output buffer is `data`, alive and exactly `stride * sh` bytes as declared;
-    // libwebp writes only inside it and keeps no pointer after `WebPFreeDecBuffer`.
-    let status = unsafe { w::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
-    unsafe { w::WebPFreeDecBuffer(&mut config.output) };
-    if status != w::VP8StatusCode::VP8_STATUS_OK {
-        return Err(corrupt("data", status));
-    }
-    Ok(Some(Pixels { width: sw, height: sh, alpha, data }))
 }
 
 /// A JPEG's entropy-coded data cannot contain FF D9 (0xFF is always stuffed), so the marker's
@@ -157,21 +112,8 @@ pub fn orient(p: Pixels, orientation: u8) -> Result<Pixels, ImageError> {
 
 pub fn encode(p: &Pixels, format: Format) -> Result<Vec<u8>, ImageError> {
     match format {
-        Format::Webp { quality, method } => encode_webp(p, quality, method),
+        Format::Webp(settings) => super::webp::encode(p, settings),
     }
-}
-
-fn encode_webp(p: &Pixels, quality: f32, method: i32) -> Result<Vec<u8>, ImageError> {
-    let encoder = if p.alpha {
-        webp::Encoder::from_rgba(&p.data, p.width, p.height)
-    } else {
-        webp::Encoder::from_rgb(&p.data, p.width, p.height)
-    };
-    let mut config = webp::WebPConfig::new().map_err(|_| ImageError::Corrupt("libwebp config".into()))?;
-    config.quality = quality;
-    config.method = method;
-    let mem = encoder.encode_advanced(&config).map_err(|e| ImageError::Corrupt(format!("thumbnail encoding failed: {e:?}")))?;
-    Ok(mem.to_vec())
 }
 
 #[cfg(test)]
@@ -203,7 +145,7 @@ mod tests {
     #[test]
     fn lossy_webp_is_scaled_while_decoding_and_keeps_its_colours() {
         let rgb: Vec<u8> = (0..1600 * 1200).flat_map(|i| if (i % 1600) < 800 { [200, 30, 40] } else { [20, 60, 220] }).collect();
-        let bytes = webp::Encoder::from_rgb(&rgb, 1600, 1200).encode(90.0).to_vec();
+        let bytes = encode(&Pixels { width: 1600, height: 1200, alpha: false, data: rgb }, Format::Webp(WebpSettings::lossy(90.0, 4))).unwrap();
         let p = decode_webp(&bytes, Some(512)).unwrap();
         assert_eq!((p.width, p.height, p.alpha, p.data.len()), (512, 384, false, 512 * 384 * 3));
         let at = |x: usize, y: usize| &p.data[(y * 512 + x) * 3..(y * 512 + x) * 3 + 3];
@@ -217,7 +159,7 @@ mod tests {
     #[test]
     fn webp_alpha_survives_scaling() {
         let rgba: Vec<u8> = (0..400 * 300).flat_map(|i| if (i % 400) < 200 { [0, 0, 0, 0] } else { [10, 200, 10, 255] }).collect();
-        let bytes = webp::Encoder::from_rgba(&rgba, 400, 300).encode_lossless().to_vec();
+        let bytes = encode(&Pixels { width: 400, height: 300, alpha: true, data: rgba }, Format::Webp(WebpSettings::lossless())).unwrap();
         let p = decode_webp(&bytes, Some(128)).unwrap();
         assert_eq!((p.width, p.height, p.alpha), (128, 96, true));
         assert_eq!(p.data[(40 * 128 + 10) * 4 + 3], 0, "the transparent half stays transparent");
@@ -227,7 +169,7 @@ mod tests {
     #[test]
     fn a_truncated_webp_is_corrupt_not_a_panic() {
         let rgb = vec![90u8; 640 * 480 * 3];
-        let bytes = webp::Encoder::from_rgb(&rgb, 640, 480).encode(80.0).to_vec();
+        let bytes = encode(&Pixels { width: 640, height: 480, alpha: false, data: rgb }, Format::Webp(WebpSettings::lossy(80.0, 4))).unwrap();
         for cut in [bytes.len() / 2, bytes.len() - 3, 40] {
             assert!(matches!(decode_webp(&bytes[..cut], Some(128)), Err(ImageError::Corrupt(_))), "cut at {cut}");
         }

@@ -3,7 +3,7 @@
 //! down (a cascade), rotate the small results per EXIF, and encode lossy WebP, the sizes in
 //! parallel.
 
-use super::pixels::{decode, encode, fit, orient, resize, Format, Pixels};
+use super::pixels::{decode, encode, fit, orient, resize, Format, Pixels, WebpSettings};
 use super::placeholder::{placeholder, Placeholder};
 use super::probe::Probe;
 use super::{DecodeLimits, ImageError};
@@ -57,7 +57,7 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
     }
     let placeholder = placeholder(resized.last().map(|(_, p)| p).unwrap_or(&pixels), probe.orientation, &mut resizer)?;
 
-    let format = Format::Webp { quality: spec.quality, method: spec.method };
+    let format = Format::Webp(WebpSettings::lossy(spec.quality, spec.method));
     let orientation = probe.orientation;
     let encode_one = |(size, p): (u32, Pixels)| -> Result<Thumbnail, ImageError> {
         within(deadline)?;
