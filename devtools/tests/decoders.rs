@@ -17,9 +17,10 @@ fn decode_at(bytes: &[u8], ct: ContentType, target: Option<u32>, limits: DecodeL
     decode(bytes, &p, target, limits)
 }
 
-/// The reference: `image`'s pure-Rust decoder at full size, box-averaged to `w`x`h`.
+/// The reference: `image`'s pure-Rust decoder at full size, box-averaged to `w`x`h`, colour
+/// premultiplied by alpha (so transparent pixels' hidden colour does not count).
 fn reference(bytes: &[u8], w: u32, h: u32) -> Vec<f32> {
-    let img = image::load_from_memory(bytes).expect("reference decode").to_rgb8();
+    let img = image::load_from_memory(bytes).expect("reference decode").to_rgba8();
     let (fw, fh) = img.dimensions();
     let mut sum = vec![0f32; (w * h * 3) as usize];
     let mut n = vec![0f32; (w * h) as usize];
@@ -28,7 +29,7 @@ fn reference(bytes: &[u8], w: u32, h: u32) -> Vec<f32> {
         let i = ty * w as usize + tx;
         n[i] += 1.0;
         for c in 0..3 {
-            sum[i * 3 + c] += px[c] as f32;
+            sum[i * 3 + c] += px[c] as f32 * px[3] as f32 / 255.0;
         }
     }
     sum.iter().enumerate().map(|(i, s)| s / n[i / 3].max(1.0)).collect()
@@ -52,8 +53,9 @@ fn reference_of(p: &Pixels, grid: u32) -> Vec<f32> {
             let i = ((y * grid / p.height) * grid + x * grid / p.width) as usize;
             let at = ((y * p.width + x) * channels) as usize;
             n[i] += 1.0;
+            let a = if p.alpha { p.data[at + 3] as f32 / 255.0 } else { 1.0 };
             for c in 0..3 {
-                sum[i * 3 + c] += p.data[at + c] as f32;
+                sum[i * 3 + c] += p.data[at + c] as f32 * a;
             }
         }
     }
@@ -78,6 +80,27 @@ fn every_jpeg_class_decodes_scaled_to_the_reference_colours() {
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} JPEG classes checked");
+}
+
+#[test]
+fn every_png_and_webp_class_decodes_reduced_to_the_reference_colours() {
+    let mut checked = 0;
+    for f in corpus::corpus().into_iter().filter(|f| f.content_type != "image/jpeg" && matches!(f.expect, Expect::Ready { .. })) {
+        let ct = if f.content_type == "image/png" { ContentType::Png } else { ContentType::Webp };
+        let p = decode_at(&f.bytes, ct, Some(128), limits()).unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        let full = probe(&f.bytes, ct, limits()).unwrap();
+        let long = p.width.max(p.height);
+        assert!(long >= 128, "{}: reduced below the target ({}x{})", f.name, p.width, p.height);
+        if !matches!(f.name, "interlaced.png" | "animated.webp") {
+            // Adam7 and animations go to the general decoder at full size.
+            assert!(long < full.stored_width.max(full.stored_height), "{}: decoded at full size", f.name);
+        }
+        assert_eq!(p.data.len(), (p.width * p.height * if p.alpha { 4 } else { 3 }) as usize, "{}", f.name);
+        let diff = mean_difference(&f.bytes, &p);
+        assert!(diff < 4.0, "{}: colours differ from the reference decoder by {diff:.2}", f.name);
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} PNG and WebP classes checked");
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod jpeg;
 mod metadata;
 pub mod pixels;
 mod placeholder;
+mod png;
 mod probe;
 mod sniff;
 mod thumbs;

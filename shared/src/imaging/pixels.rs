@@ -36,12 +36,13 @@ pub enum Format {
 
 /// Decodes the whole image (proving it is intact) at the smallest size whose long side is still
 /// at least `min_long_side` where the codec can scale while decoding (JPEG by libjpeg-turbo's
-/// DCT scaling, still WebP by libwebp's rescaler), else at full size.
+/// DCT scaling, still WebP by libwebp's rescaler, non-interlaced PNG by row bands), else at
+/// full size.
 pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Pixels, ImageError> {
     let scaled = match probe.content_type {
         ContentType::Jpeg => decode_jpeg_scaled(bytes, min_long_side, limits)?,
         ContentType::Webp => super::webp::decode_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
-        ContentType::Png => None,
+        ContentType::Png => super::png::decode_reduced(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
     };
     if let Some(p) = scaled {
         return Ok(p);
