@@ -68,6 +68,8 @@ pub struct Config {
     pub max_jpeg_scans: u32,
     /// Working memory one JPEG decode may claim (a progressive file's coefficient buffer).
     pub max_decode_memory_mb: u32,
+    /// Trust the system certificate store instead of the compiled-in roots.
+    pub tls_native_roots: bool,
     /// Wall time one file's verification may take (decode, thumbnails, strip).
     pub verify_budget: Duration,
     /// How long a verified run's claim to publish a media holds; longer than any function's
@@ -158,6 +160,7 @@ impl Config {
             max_side: number("MAX_IMAGE_SIDE", 20_000, 1..=100_000)? as u32,
             max_jpeg_scans: number("MAX_JPEG_SCANS", 64, 1..=1000)? as u32,
             max_decode_memory_mb: number("MAX_DECODE_MEMORY_MB", 384, 16..=8192)? as u32,
+            tls_native_roots: get("TLS_NATIVE_ROOTS").as_deref() == Some("1"),
             verify_budget: Duration::from_millis(number("VERIFY_BUDGET_MS", 8000, 100..=600_000)?),
             publish_lease: Duration::from_secs(number("PUBLISH_LEASE_SECONDS", 180, 30..=3600)?),
             webp_quality: quality as f32,

@@ -17,12 +17,13 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(config: &Config) -> Self {
+        let custom_https_endpoint = [&config.s3_endpoint, &config.dynamodb_endpoint].iter().any(|e| e.as_deref().is_some_and(|u| u.starts_with("https:")));
         // A stalled dependency must become an error (and a retry), never a hung invocation.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(std::time::Duration::from_secs(3))
             .operation_attempt_timeout(std::time::Duration::from_secs(10))
             .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).http_client(https_client(config.tls_native_roots || custom_https_endpoint));
         if let Some(region) = &config.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
@@ -42,6 +43,72 @@ impl Clients {
             sdk,
         }
     }
+}
+
+/// The SDK's HTTPS client (rustls with aws-lc, as the SDK's default) trusting only the roots
+/// AWS service endpoints chain to: the Amazon Trust Services roots and the Starfield Services
+/// root that cross-signs them (S3 finished moving to ATS in June 2022; DynamoDB, EventBridge
+/// and the rest before it). The default client reads the whole system store at init, every
+/// file of `SSL_CERT_FILE` and `SSL_CERT_DIR`, and parsing Mozilla's 150 roots costs about as
+/// much (bench/RESULTS.md). `TLS_NATIVE_ROOTS=1`, or an https endpoint override (a private S3
+/// or DynamoDB), restores the system store.
+fn https_client(native_roots: bool) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+    let trust = if native_roots {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_native_roots(false).with_pem_certificate(pem(&aws_roots()))
+    };
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+    match TlsContext::builder().with_trust_store(trust).build() {
+        Ok(ctx) => builder.tls_context(ctx).build_https(),
+        Err(e) => {
+            tracing::warn!(error = %e, "explicit trust store refused; using the system store");
+            builder.build_https()
+        }
+    }
+}
+
+/// The subjects of https://www.amazontrust.com/repository/ roots.
+const AWS_ROOT_SUBJECTS: [&str; 5] = [
+    "Amazon Root CA 1",
+    "Amazon Root CA 2",
+    "Amazon Root CA 3",
+    "Amazon Root CA 4",
+    "Starfield Services Root Certificate Authority - G2",
+];
+
+/// Those roots, taken from Mozilla's set (webpki-root-certs) by their subject's common name.
+fn aws_roots() -> Vec<&'static [u8]> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|c| c.as_ref())
+        .filter(|der| AWS_ROOT_SUBJECTS.iter().any(|cn| common_name_is(der, cn)))
+        .collect()
+}
+
+/// The DER encodes a common name as OID 2.5.4.3 then a string of exactly its length; an exact
+/// match ("Amazon Root CA 1" is not a prefix of "Amazon Root CA 10").
+fn common_name_is(der: &[u8], cn: &str) -> bool {
+    const CN_OID: [u8; 5] = [0x06, 0x03, 0x55, 0x04, 0x03];
+    der.windows(CN_OID.len() + 2 + cn.len())
+        .any(|w| w[..5] == CN_OID && matches!(w[5], 0x0C | 0x13) && w[6] as usize == cn.len() && &w[7..] == cn.as_bytes())
+}
+
+/// The trust store takes PEM; the roots are compiled in as DER.
+fn pem(ders: &[&[u8]]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut pem = String::new();
+    for der in ders {
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+    }
+    pem.into_bytes()
 }
 
 pub fn authenticator(config: &Config) -> Authenticator {
@@ -75,5 +142,22 @@ struct Unavailable(String);
 impl EventSink for Unavailable {
     fn publish<'a>(&'a self, _: &'a MediaEvent) -> Publishing<'a> {
         Box::pin(async move { Err(EventError(self.0.clone())) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_aws_root_is_compiled_in_once_and_nothing_else() {
+        let roots = aws_roots();
+        assert_eq!(roots.len(), AWS_ROOT_SUBJECTS.len(), "one certificate per Amazon Trust Services root");
+        for cn in AWS_ROOT_SUBJECTS {
+            assert_eq!(roots.iter().filter(|d| common_name_is(d, cn)).count(), 1, "{cn}");
+        }
+        let pem = String::from_utf8(pem(&roots)).unwrap();
+        assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 5);
+        assert!(!common_name_is(roots[0], "Amazon Root CA"), "a common name matches exactly, not as a prefix");
     }
 }

@@ -79,28 +79,45 @@ impl Band {
     }
 
     fn add_row(&mut self, data: &[u8], src_channels: usize) {
-        let f = self.factor as usize;
-        for (x, px) in data.chunks_exact(src_channels).take(self.width as usize).enumerate() {
-            let (r, g, b, a) = match src_channels {
-                1 => (px[0], px[0], px[0], 255),
-                2 => (px[0], px[0], px[0], px[1]),
-                3 => (px[0], px[1], px[2], 255),
-                _ => (px[0], px[1], px[2], px[3]),
-            };
-            let s = &mut self.sums[(x / f) * self.channels..(x / f + 1) * self.channels];
-            if self.channels == 4 {
-                let a32 = a as u32;
-                s[0] += r as u32 * a32;
-                s[1] += g as u32 * a32;
-                s[2] += b as u32 * a32;
-                s[3] += a32;
-            } else {
-                s[0] += r as u32;
-                s[1] += g as u32;
-                s[2] += b as u32;
-            }
+        let row = &data[..self.width as usize * src_channels];
+        // One loop per layout, over whole boxes of `factor` pixels: this runs for every pixel
+        // of the image, so no per-pixel dispatch or slicing.
+        match (src_channels, self.channels) {
+            (4, 4) => self.add(row, 4, |p| (p[0], p[1], p[2], p[3])),
+            (2, 4) => self.add(row, 2, |p| (p[0], p[0], p[0], p[1])),
+            (3, _) => self.add(row, 3, |p| (p[0], p[1], p[2], 255)),
+            _ => self.add(row, 1, |p| (p[0], p[0], p[0], 255)),
         }
         self.rows += 1;
+    }
+
+    #[inline(always)]
+    fn add(&mut self, row: &[u8], src: usize, px: impl Fn(&[u8]) -> (u8, u8, u8, u8)) {
+        let f = self.factor as usize;
+        let alpha = self.channels == 4;
+        for (sum, group) in self.sums.chunks_exact_mut(self.channels).zip(row.chunks(src * f)) {
+            let (mut r, mut g, mut b, mut a) = (0u32, 0u32, 0u32, 0u32);
+            for p in group.chunks_exact(src) {
+                let (pr, pg, pb, pa) = px(p);
+                if alpha {
+                    let w = pa as u32;
+                    r += pr as u32 * w;
+                    g += pg as u32 * w;
+                    b += pb as u32 * w;
+                    a += w;
+                } else {
+                    r += pr as u32;
+                    g += pg as u32;
+                    b += pb as u32;
+                }
+            }
+            sum[0] += r;
+            sum[1] += g;
+            sum[2] += b;
+            if alpha {
+                sum[3] += a;
+            }
+        }
     }
 
     fn flush_into(&mut self, out: &mut Vec<u8>) {
