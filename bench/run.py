@@ -104,15 +104,15 @@ def cold_table():
         # The janitor gets a deadline 5 s out, which its safety margin turns into an empty run:
         # this measures its init and first answer, not network calls.
         rows[fn] = coldstart.measure([os.path.join(REL, fn)], event, env, runs, 5000 if fn == "janitor" else 30000)
-    # The measured cause of the gap: the SDK's HTTPS client loads the system trust store at init,
-    # both SSL_CERT_FILE and every file of SSL_CERT_DIR. With both pointed at empty places:
+    # The trust store's cost: the SDK's default (the system store, rustls-native-certs reading
+    # SSL_CERT_FILE and every file of SSL_CERT_DIR) against ours (five compiled-in roots).
     empty_dir = tempfile.mkdtemp()
     empty_file = os.path.join(empty_dir, "none.pem")
     open(empty_file, "w").close()
-    rows["process-upload, SSL_CERT_FILE empty"] = coldstart.measure([os.path.join(REL, "process-upload")], {"Records": []},
-                                                                   dict(env, SSL_CERT_FILE=empty_file), runs)
-    rows["process-upload, SSL_CERT_FILE and SSL_CERT_DIR empty"] = coldstart.measure([os.path.join(REL, "process-upload")], {"Records": []},
-                                                                   dict(env, SSL_CERT_FILE=empty_file, SSL_CERT_DIR=empty_dir), runs)
+    native = dict(env, TLS_NATIVE_ROOTS="1")
+    rows["process-upload, TLS_NATIVE_ROOTS=1 (SDK default: system store)"] = coldstart.measure([os.path.join(REL, "process-upload")], {"Records": []}, native, runs)
+    rows["process-upload, TLS_NATIVE_ROOTS=1, system store emptied"] = coldstart.measure(
+        [os.path.join(REL, "process-upload")], {"Records": []}, dict(native, SSL_CERT_FILE=empty_file, SSL_CERT_DIR=empty_dir), runs)
     rows["python-boto3"] = coldstart.measure([sys.executable, os.path.join(BENCH, "py_presign_handler.py")], {}, env, max(5, runs // 2))
     return rows
 
@@ -185,24 +185,29 @@ NOTES = """## Notes
 - Fixtures: `devtools::corpus::bench_fixture`, photo-like pixels (several octaves of value noise
   plus sensor-like grain): a class's 1024 px WebP size is in the table (`1024 KB`), so how far it
   is from a real photo's (60-150 KB) is visible, not assumed.
-- Still WebP is decoded by libwebp's own decoder scaling while decoding (`use_scaling`) to the
-  largest thumbnail; JPEG by jpeg-decoder's DCT scaling (pure Rust); PNG in full by `image`.
-  libjpeg-turbo (issue 14) is not in yet: where JPEG classes miss, the stage profile is
-  `cargo run --release -p bench --bin profile-stages -- <file>`.
-- 50 MP JPEG SSIM (0.913 against sharp's 0.944): we decode at 1/8 (1083 px) and resize to 1024,
-  sharp decodes at 1/4 and leaves a factor of two to its resize. sharp's rule (the largest power of
-  two that still leaves a factor of two) was tried: SSIM 0.934 for 284 -> 377 ms (+33%); on the
-  20 MP WebP the same rule gave +0.008 SSIM for +80% time (`bench/src/bin/thumbs`, pinned, on a
-  loaded machine). Not adopted; a faster scaled decoder (libjpeg-turbo) is what would pay for it.
-- Cold start: the gap to hello-world is the SDK's HTTPS client loading the system trust store at
-  init (rustls-native-certs reads `SSL_CERT_FILE` and every file in `SSL_CERT_DIR`; this machine
-  sets both, to Debian's bundle and its 290-entry directory). The two `process-upload` variant rows
-  above measure it: pointing only `SSL_CERT_FILE` at an empty file changes nothing (the directory
-  is still read, which is why an earlier, file-only check seemed to rule it out); emptying both
-  removes most of the gap (see the rows above). On Lambda (AL2023: one bundle file, a near-empty
-  directory) the cost is smaller but not zero. What would close it: an explicit trust store (the
-  Amazon Trust Services roots) through `aws-smithy-http-client`'s `TlsContext`; not done yet,
-  because nothing here can check a real AWS endpoint's chain against it (no network).
+- Decoders: JPEG by libjpeg-turbo 3.1 (static, SIMD) with DCT scaling to the smallest n/8 that
+  is at least 1.5x the largest thumbnail; still WebP by libwebp 1.6 scaling while decoding
+  (`use_scaling`); non-interlaced PNG row by row, box-reduced in bands to 1.5x the target.
+  Stage profile of one class: `cargo run --release -p bench --bin profile-stages -- <file> [type]`.
+- Encoder: libwebp 1.6 through `libwebp-sys` directly (RGB imported straight to YUV). The sweep
+  below (`bench/sweep`, also run by `bench/run`) is ours at method 2-4 x quality x SNS against
+  sharp's own 1024 px output. At sharp's exact settings (method 4, q80, SNS 50) every JPEG and
+  WebP class is within bytes +5% and SSIM -0.002 of sharp. The production default stays method 2:
+  it encodes in about 55% of method 4's time, for bytes +5-10% and SSIM -0.001 to -0.004
+  against sharp (a miss of the output target, taken for the time target; `WEBP_METHOD=4`
+  chooses the other side of the trade per deployment).
+- PNG (RGBA, 15 MP): sharp's output is smaller at a much lower SSIM (0.90 against our 0.97 at
+  the same q80), so bytes there compare unlike quality; its peak RSS is bounded below by the
+  56 MB file, which process-upload holds in memory as read from S3.
+- Cold start: the SDK's default HTTPS client reads the system trust store at init (every file of
+  `SSL_CERT_FILE` and `SSL_CERT_DIR`; this machine has Debian's bundle and a 290-entry
+  directory): the `TLS_NATIVE_ROOTS=1` rows measure it, with and without that store. Ours trusts
+  the five roots AWS endpoints chain to (Amazon Trust Services and Starfield Services G2),
+  compiled in. What remains over hello-world is not I/O: `strace -f -r` of a start shows 11 file
+  opens and no gap over 0.8 ms; it is the SDK's client construction (three service clients and
+  their endpoint resolvers) and a larger binary to map.
+- TLS first call: not measured here (the local emulator speaks plain HTTP); the cold rows above
+  stop before any AWS call.
 """
 
 def main():
@@ -215,7 +220,7 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     lines = [f"# Benchmark results", "", f"- date: {datetime.date.today()}", f"- machine: {os.cpu_count()} cores, {cpu}",
              "- command: `bench/run` (median of %d runs after %d warm-up; peak RSS of the whole process)" % (RUNS, WARMUP), "",
-             "## Thumbnails: three lossy WebP sizes (1024/512/128, q80; sharp effort 4, Pillow method 4, ours the production default method 2)", "",
+             "## Thumbnails: three lossy WebP sizes (1024/512/128, q80; sharp effort 4, Pillow method 4, ours the production default method %d)" % int(os.environ.get("WEBP_METHOD", "2")), "",
              "Pinned to one core (`taskset -c 0`; libvips and libuv pools of 1), as Lambda below 1,769 MB runs. ms is wall time, CPU is user+system of the",
              "whole process per run (all threads); `2-core ms` is an unpinned pass. Ratios are ours/sharp from the same run.", "",
              "| input | ours ms | sharp ms | Pillow ms | ours/sharp | CPU ours | CPU sharp | 2-core ours/sharp | ours MB | sharp MB | RSS ours/sharp | bytes ours | bytes sharp | 1024 KB ours | SSIM ours | SSIM sharp | SSIM Pillow |",
@@ -243,6 +248,8 @@ def main():
     for k in ["lambda", "api_gateway", "dynamodb", "s3_requests", "total"]:
         lines.append(f"| {k} | {c[k]:.2f} |")
     lines += ["", f"Janitor: about ${c['janitor_month']:.4f} a month (hourly). Assumptions: {c['assumptions']}. Prices: Lambda arm64 $0.0000133334/GB-s and $0.20/1M requests; HTTP API $1.00/1M; DynamoDB on-demand $0.625/1M writes, $0.125/1M reads; S3 $0.005/1k PUT/POST, $0.0004/1k GET."]
+    import sweep
+    lines += ["", "## WebP encoder sweep: ours at 1024 px against sharp's 1024 px (q80, effort 4), one core", ""] + sweep.table()
     lines += ["", "## Targets", ""] + targets(thumbs, cold, crit) + ["", NOTES]
     text = "\n".join(lines) + "\n"
     open(os.path.join(BENCH, "RESULTS.md"), "w").write(text)
