@@ -62,37 +62,22 @@ fn reference_of(p: &Pixels, grid: u32) -> Vec<f32> {
     sum.iter().enumerate().map(|(i, s)| s / n[i / 3].max(1.0)).collect()
 }
 
-#[test]
-fn every_jpeg_class_decodes_scaled_to_the_reference_colours() {
+/// Decodes every ready corpus file of `types` reduced for `target`, and checks it: at least
+/// the target, below full size unless the class goes to the general decoder (`full_size`),
+/// a buffer of the declared size, and the reference decoder's colours. Returns how many.
+fn check_reduced_classes(types: &[&str], target: u32, full_size: &[&str]) -> usize {
     let mut checked = 0;
-    for f in corpus::corpus().into_iter().filter(|f| f.content_type == "image/jpeg" && matches!(f.expect, Expect::Ready { .. })) {
-        let p = decode_at(&f.bytes, ContentType::Jpeg, Some(256), limits()).unwrap_or_else(|e| panic!("{}: {e}", f.name));
-        let full = probe(&f.bytes, ContentType::Jpeg, limits()).unwrap();
-        let long = p.width.max(p.height);
-        assert!(long >= 256, "{}: scaled below the target ({}x{})", f.name, p.width, p.height);
-        if f.name != "cmyk.jpg" {
-            // CMYK goes to the general decoder at full size; every other class is DCT-scaled.
-            assert!(long < full.stored_width.max(full.stored_height), "{}: decoded at full size", f.name);
-        }
-        assert_eq!(p.data.len(), (p.width * p.height * 3) as usize, "{}", f.name);
-        let diff = mean_difference(&f.bytes, &p);
-        assert!(diff < 4.0, "{}: colours differ from the reference decoder by {diff:.2}", f.name);
-        checked += 1;
-    }
-    assert!(checked >= 10, "only {checked} JPEG classes checked");
-}
-
-#[test]
-fn every_png_and_webp_class_decodes_reduced_to_the_reference_colours() {
-    let mut checked = 0;
-    for f in corpus::corpus().into_iter().filter(|f| f.content_type != "image/jpeg" && matches!(f.expect, Expect::Ready { .. })) {
-        let ct = if f.content_type == "image/png" { ContentType::Png } else { ContentType::Webp };
-        let p = decode_at(&f.bytes, ct, Some(128), limits()).unwrap_or_else(|e| panic!("{}: {e}", f.name));
+    for f in corpus::corpus().into_iter().filter(|f| types.contains(&f.content_type) && matches!(f.expect, Expect::Ready { .. })) {
+        let ct = match f.content_type {
+            "image/jpeg" => ContentType::Jpeg,
+            "image/png" => ContentType::Png,
+            _ => ContentType::Webp,
+        };
+        let p = decode_at(&f.bytes, ct, Some(target), limits()).unwrap_or_else(|e| panic!("{}: {e}", f.name));
         let full = probe(&f.bytes, ct, limits()).unwrap();
         let long = p.width.max(p.height);
-        assert!(long >= 128, "{}: reduced below the target ({}x{})", f.name, p.width, p.height);
-        if !matches!(f.name, "interlaced.png" | "animated.webp") {
-            // Adam7 and animations go to the general decoder at full size.
+        assert!(long >= target, "{}: reduced below the target ({}x{})", f.name, p.width, p.height);
+        if !full_size.contains(&f.name) {
             assert!(long < full.stored_width.max(full.stored_height), "{}: decoded at full size", f.name);
         }
         assert_eq!(p.data.len(), (p.width * p.height * if p.alpha { 4 } else { 3 }) as usize, "{}", f.name);
@@ -100,6 +85,20 @@ fn every_png_and_webp_class_decodes_reduced_to_the_reference_colours() {
         assert!(diff < 4.0, "{}: colours differ from the reference decoder by {diff:.2}", f.name);
         checked += 1;
     }
+    checked
+}
+
+#[test]
+fn every_jpeg_class_decodes_scaled_to_the_reference_colours() {
+    // CMYK goes to the general decoder at full size; every other class is DCT-scaled.
+    let checked = check_reduced_classes(&["image/jpeg"], 256, &["cmyk.jpg"]);
+    assert!(checked >= 10, "only {checked} JPEG classes checked");
+}
+
+#[test]
+fn every_png_and_webp_class_decodes_reduced_to_the_reference_colours() {
+    // Adam7 and animations go to the general decoder at full size.
+    let checked = check_reduced_classes(&["image/png", "image/webp"], 128, &["interlaced.png", "animated.webp"]);
     assert!(checked >= 9, "only {checked} PNG and WebP classes checked");
 }
 

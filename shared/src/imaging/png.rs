@@ -1,8 +1,8 @@
 //! PNG decoded row by row and reduced while decoding: each band of `f` rows is box-averaged
 //! (alpha-weighted, so transparent pixels lend no colour) into one row of the reduced image,
 //! so a 15 MP RGBA PNG wanted at 1024 px never exists at full size (60 MB) in memory, only
-//! its compressed bytes and one band. The reduction stops at 1.5x the target, as for JPEG;
-//! the Lanczos resize does the rest. Interlaced (Adam7) files, whose rows arrive in seven
+//! its compressed bytes and one band. The reduction stops at the same floor as JPEG's
+//! (`pixels::reduction_floor`); the Lanczos resize does the rest. Interlaced (Adam7) files, whose rows arrive in seven
 //! passes, go to the general decoder.
 
 use super::pixels::Pixels;
@@ -24,7 +24,7 @@ fn corrupt(e: png::DecodingError) -> ImageError {
 pub fn decode_reduced(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>) -> Result<Option<Pixels>, ImageError> {
     let Some(target) = min_long_side else { return Ok(None) };
     let (w, h) = stored;
-    let factor = w.max(h) / target.saturating_add(target / 2).max(1);
+    let factor = w.max(h) / super::pixels::reduction_floor(target).max(1);
     if factor < 2 {
         return Ok(None);
     }
