@@ -87,7 +87,7 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
     let (w, h_px) = stored;
     let eighths = scale_eighths(w.max(h_px), min_long_side);
     // The library lists its factors in lowest terms (1/2, not 4/8) and matches them exactly.
-    let gcd = [8, 4, 2, 1].into_iter().find(|d| eighths % d == 0).unwrap_or(1);
+    let gcd = [8, 4, 2, 1].into_iter().find(|&d| eighths.is_multiple_of(d)).unwrap_or(1);
     let factor = tj::tjscalingfactor { num: (eighths / gcd) as i32, denom: (8 / gcd) as i32 };
     // SAFETY: a live handle; the factor is one of n/8, n = 1..=8, which the library supports.
     if unsafe { tj::tj3SetScalingFactor(h.0, factor) } != 0 {
@@ -99,7 +99,7 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
     let mut data = vec![0u8; pitch * sh as usize];
     // SAFETY: `data` holds exactly `pitch * sh` bytes, the size TurboJPEG writes for this
     // scaling factor and pixel format; `bytes` is valid for its length.
-    let status = unsafe { tj::tj3Decompress8(h.0, bytes.as_ptr(), bytes.len() as _, data.as_mut_ptr(), pitch as i32, tj::TJPF_TJPF_RGB as i32) };
+    let status = unsafe { tj::tj3Decompress8(h.0, bytes.as_ptr(), bytes.len() as _, data.as_mut_ptr(), pitch as i32, tj::TJPF_TJPF_RGB) };
     // SAFETY: a live handle.
     if status != 0 && unsafe { tj::tj3GetErrorCode(h.0) } == tj::TJERR_TJERR_FATAL as i32 {
         return Err(h.error());

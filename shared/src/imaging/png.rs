@@ -127,7 +127,7 @@ impl Band {
             let count = cols * self.rows;
             if self.channels == 4 {
                 let a = s[3];
-                let colour = |v: u32| if a == 0 { 0 } else { ((v + a / 2) / a) as u8 };
+                let colour = |v: u32| (v + a / 2).checked_div(a).unwrap_or(0) as u8;
                 out.extend_from_slice(&[colour(s[0]), colour(s[1]), colour(s[2]), ((a + count / 2) / count) as u8]);
             } else {
                 out.extend(s.iter().map(|&v| ((v + count / 2) / count) as u8));
