@@ -153,3 +153,18 @@ fn damaged_jpegs_are_corrupt_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn jpeg_layouts_that_change_nothing_decode_to_the_same_pixels() {
+    let f = corpus::corpus().into_iter().find(|f| f.name == "restart-markers.jpg").unwrap().bytes;
+    let reference = decode_at(&f, ContentType::Jpeg, Some(256), limits()).unwrap();
+    // An empty COM segment (length field 2, no payload) right after SOI.
+    let mut empty_segment = f[..2].to_vec();
+    empty_segment.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x02]);
+    empty_segment.extend_from_slice(&f[2..]);
+    assert_eq!(decode_at(&empty_segment, ContentType::Jpeg, Some(256), limits()).unwrap().data, reference.data);
+    // A second JPEG after EOI (the trailer the stripper removes): the first image's pixels.
+    let mut trailer = f.clone();
+    trailer.extend_from_slice(&corpus::corpus().into_iter().find(|f| f.name == "progressive.jpg").unwrap().bytes);
+    assert_eq!(decode_at(&trailer, ContentType::Jpeg, Some(256), limits()).unwrap().data, reference.data);
+}

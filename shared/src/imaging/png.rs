@@ -176,6 +176,60 @@ mod tests {
         assert_eq!(&p.data[last..last + 3], &[100, 100, 100], "the last box holds columns 99 and 100 only");
     }
 
+    /// Splits a PNG into (signature, chunks as (type, data)).
+    fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut at = 8;
+        while at + 12 <= png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            out.push((png[at + 4..at + 8].try_into().unwrap(), png[at + 8..at + 8 + len].to_vec()));
+            at += 12 + len;
+        }
+        out
+    }
+
+    fn assemble(parts: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in parts {
+            out.extend_from_slice(&crate::imaging::png_chunk(kind, data));
+        }
+        out
+    }
+
+    #[test]
+    fn hostile_layouts_get_a_verdict_and_valid_ones_the_same_pixels() {
+        let (w, h) = (400, 300);
+        let data: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, (i / w % 256) as u8, 90, 255]).collect();
+        let bytes = png_bytes(w, h, png::ColorType::Rgba, &data);
+        let reference = decode_reduced(&bytes, (w, h), Some(64)).unwrap().unwrap();
+        let parts = chunks(&bytes);
+        let idat = parts.iter().position(|(k, _)| k == b"IDAT").unwrap();
+
+        // A zero-length IDAT before and after the data, and the data split over two IDATs:
+        // the same image, decoded to the same pixels.
+        let mut split = parts.clone();
+        let (a, b) = split[idat].1.split_at(split[idat].1.len() / 2);
+        let (a, b) = (a.to_vec(), b.to_vec());
+        split.splice(idat..=idat, [(*b"IDAT", Vec::new()), (*b"IDAT", a), (*b"IDAT", b), (*b"IDAT", Vec::new())]);
+        let p = decode_reduced(&assemble(&split), (w, h), Some(64)).unwrap().unwrap();
+        assert_eq!(p.data, reference.data);
+
+        // Bytes after IEND do not change the pixels (the stripper drops them from the original).
+        let mut trailer = bytes.clone();
+        trailer.extend_from_slice(b"after IEND: a second file");
+        assert_eq!(decode_reduced(&trailer, (w, h), Some(64)).unwrap().unwrap().data, reference.data);
+
+        // Image data cut inside the IDAT (valid CRC, short zlib stream), or a damaged CRC.
+        let mut short = parts.clone();
+        let keep = short[idat].1.len() / 3;
+        short[idat].1.truncate(keep);
+        assert!(matches!(decode_reduced(&assemble(&short), (w, h), Some(64)), Err(ImageError::Corrupt(_))));
+        let mut bad_crc = bytes.clone();
+        let crc_at = 8 + parts[..=idat].iter().map(|(_, d)| 12 + d.len()).sum::<usize>() - 1;
+        bad_crc[crc_at] ^= 0xFF;
+        assert!(matches!(decode_reduced(&bad_crc, (w, h), Some(64)), Err(ImageError::Corrupt(_))));
+    }
+
     #[test]
     fn nothing_to_gain_or_truncated() {
         let (w, h) = (300, 200);
