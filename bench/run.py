@@ -190,15 +190,24 @@ NOTES = """## Notes
   (`use_scaling`); non-interlaced PNG row by row, box-reduced in bands to 1.5x the target.
   Stage profile of one class: `cargo run --release -p bench --bin profile-stages -- <file> [type]`.
 - Encoder: libwebp 1.6 through `libwebp-sys` directly (RGB imported straight to YUV). The sweep
-  below (`bench/sweep`, also run by `bench/run`) is ours at method 2-4 x quality x SNS against
+  above (`bench/sweep`, also run by `bench/run`) is ours at method 2-4 x quality x SNS against
   sharp's own 1024 px output. At sharp's exact settings (method 4, q80, SNS 50) every JPEG and
   WebP class is within bytes +5% and SSIM -0.002 of sharp. The production default stays method 2:
   it encodes in about 55% of method 4's time, for bytes +5-10% and SSIM -0.001 to -0.004
   against sharp (a miss of the output target, taken for the time target; `WEBP_METHOD=4`
   chooses the other side of the trade per deployment).
-- PNG (RGBA, 15 MP): sharp's output is smaller at a much lower SSIM (0.90 against our 0.97 at
-  the same q80), so bytes there compare unlike quality; its peak RSS is bounded below by the
+- PNG (RGBA, 15 MP): sharp's output is smaller at a much lower SSIM (the table's worst size:
+  0.85 against our 0.96; at 1024 px 0.90 against 0.97, both q80), so bytes there compare unlike
+  quality; its peak RSS is bounded below by the
   56 MB file, which process-upload holds in memory as read from S3.
+- Progressive 16 MP JPEG is the worst class (0.83x in this run, 0.57x with the pure-Rust
+  decoder in the previous full run, 0.59x in a spot check earlier in this session: the machine
+  is noisy, see sharp's own time move). libjpeg-turbo's progressive Huffman decoding has no SIMD
+  and needs the whole coefficient buffer; at 3/8 (1836 px, the 1.5x floor) its decode took
+  111 ms against 91 ms at 1/4 in `profile-stages`. Not yet profiled against the old decoder on
+  the same run; what would close it is decoding progressive files at the 1x floor (1/4, SSIM
+  -0.005) or a faster progressive decoder.
+- 50 MP JPEG SSIM 0.933 against sharp's 0.944 (0.913 before the 1.5x floor).
 - Cold start: the SDK's default HTTPS client reads the system trust store at init (every file of
   `SSL_CERT_FILE` and `SSL_CERT_DIR`; this machine has Debian's bundle and a 290-entry
   directory): the `TLS_NATIVE_ROOTS=1` rows measure it, with and without that store. Ours trusts
