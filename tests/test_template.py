@@ -55,12 +55,20 @@ PROCESSING = {
 EXPECTED = {
     "UploadApiFunction": {
         "s3:PutObject": {INCOMING},
+        "s3:ListMultipartUploadParts": {INCOMING},
+        "s3:AbortMultipartUpload": {INCOMING},
+        "s3:DeleteObject": {INCOMING},
         "dynamodb:PutItem": {TABLE},
+        "dynamodb:GetItem": {TABLE},
+        "dynamodb:UpdateItem": {TABLE},
+        "dynamodb:DeleteItem": {TABLE},
         "dynamodb:Query": {"${MediaTable.Arn}/index/pending_by_owner"},
     },
     "ProcessUploadFunction": PROCESSING,
-    "CompleteUploadFunction": PROCESSING,
+    # Also assembles multipart uploads (CompleteMultipartUpload is PutObject on the key).
+    "CompleteUploadFunction": {**PROCESSING, "s3:PutObject": {INCOMING, PUBLIC, PRIVATE}, "s3:ListMultipartUploadParts": {INCOMING}},
     "MediaApiFunction": {
+        "s3:ListBucket": {BUCKET},
         "s3:GetObject": {PUBLIC, PRIVATE},
         "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
         "dynamodb:GetItem": {TABLE},
@@ -71,6 +79,7 @@ EXPECTED = {
     },
     "JanitorFunction": {
         "s3:ListBucket": {BUCKET},
+        "s3:AbortMultipartUpload": {INCOMING},
         "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
         "s3:GetObject": {INCOMING, PUBLIC, PRIVATE},
         "dynamodb:Query": {"${MediaTable.Arn}/index/gc_due"},
@@ -99,16 +108,17 @@ def test_no_wildcards_for_data_access(function):
         assert "*" not in resources, f"{function}: {action} on *"
 
 
+def test_listing_is_limited_to_known_prefixes():
+    for function, allowed in (("JanitorFunction", {"incoming/*", "incoming/", "public/*", "private/*"}), ("MediaApiFunction", {"public/*", "private/*"})):
+        for policy in RESOURCES[function]["Properties"]["Policies"]:
+            for st in policy["Statement"]:
+                if "s3:ListBucket" in as_list(st["Action"]):
+                    assert set(st["Condition"]["StringLike"]["s3:prefix"]) == allowed, function
+
+
 def test_upload_api_cannot_write_outside_incoming():
     assert grants("UploadApiFunction")["s3:PutObject"] == {INCOMING}
     assert "s3:PutObject" not in grants("MediaApiFunction"), "media-api cannot sign uploads"
-
-
-def test_the_janitor_lists_only_incoming():
-    for policy in RESOURCES["JanitorFunction"]["Properties"]["Policies"]:
-        for st in policy["Statement"]:
-            if "s3:ListBucket" in as_list(st["Action"]):
-                assert st["Condition"]["StringLike"]["s3:prefix"] == ["incoming/*", "incoming/"]
 
 
 def test_process_upload_is_notified_for_incoming_only():
@@ -139,7 +149,7 @@ def test_cors_and_lifecycle():
     assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "POST", "PUT"]
     assert rule["ExposedHeaders"] == ["ETag"]
     rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
-    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 2
     assert rules["incoming-backstop"]["Prefix"] == "incoming/" and rules["incoming-backstop"]["ExpirationInDays"] == 2
     assert "*" not in TEMPLATE["Parameters"]["AllowedOrigins"]["Default"]
 

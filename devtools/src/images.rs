@@ -23,6 +23,20 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A JPEG of pure noise at quality 100: about 4 bytes a pixel, so a few megapixels make a file
+/// large enough to need several multipart parts.
+pub fn noise_jpeg(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut state = seed;
+    let img = ImageBuffer::from_fn(w, h, |_, _| {
+        state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+        let b = state.to_le_bytes();
+        Rgb([b[1], b[2], b[3]])
+    });
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100).encode_image(&img).unwrap_or_default();
+    out.into_inner()
+}
+
 /// A PNG with a real alpha channel (transparent on the left, opaque on the right).
 pub fn png_rgba(w: u32, h: u32) -> Vec<u8> {
     let img = ImageBuffer::from_fn(w, h, |x, y| {

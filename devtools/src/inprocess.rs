@@ -119,12 +119,14 @@ impl UploadSigner for NoSigner {
 }
 
 /// The upload service over `repo`, as upload-api wires it, without S3.
-pub fn uploads(repo: MemoryRepository) -> UploadService<MemoryRepository, NoSigner, SystemClock> {
+pub fn uploads(repo: MemoryRepository) -> UploadService<MemoryRepository, NoSigner, MemoryObjects, SystemClock> {
     UploadService {
         records: repo,
         signer: NoSigner,
+        multipart: MemoryObjects::default(),
         clock: SystemClock,
         url_ttl: Duration::from_secs(300),
+        multipart_window: Duration::from_secs(86400),
         max_pending: 100,
         public_base: "https://media.example".into(),
     }

@@ -40,7 +40,7 @@ impl Isolated {
         Self { stack, store, objects, bucket, events: MemoryEvents::default() }
     }
 
-    pub fn uploads(&self, at: OffsetDateTime) -> UploadService<DynamoStore, S3UploadSigner, FixedClock> {
+    pub fn uploads(&self, at: OffsetDateTime) -> UploadService<DynamoStore, S3UploadSigner, S3Objects, FixedClock> {
         let s = &self.stack;
         let creds = Credentials::new(s.var("AWS_ACCESS_KEY_ID"), s.var("AWS_SECRET_ACCESS_KEY"), None, None, "test");
         UploadService {
@@ -52,8 +52,10 @@ impl Isolated {
                 &self.bucket,
                 format!("{}/{}", s.var("S3_ENDPOINT"), self.bucket),
             ),
+            multipart: self.objects.clone(),
             clock: FixedClock(at),
             url_ttl: Duration::from_secs(300),
+            multipart_window: Duration::from_secs(86400),
             max_pending: 200,
             public_base: format!("{}/{}", s.var("S3_ENDPOINT"), self.bucket),
         }

@@ -58,6 +58,9 @@ pub struct Config {
     /// Where `public/` objects are served from: a CDN or the bucket's own URL.
     pub public_base_url: Option<String>,
     pub upload_url_ttl: Duration,
+    /// How long a multipart upload may take from slot to completion. The bucket's lifecycle
+    /// rule aborts anything older than two days, so it stays within one.
+    pub multipart_window: Duration,
     pub max_pending_per_user: u32,
     pub auth: AuthConfig,
     pub scopes_claim: String,
@@ -151,6 +154,7 @@ impl Config {
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
             public_base_url: get("PUBLIC_BASE_URL").map(|s| s.trim_end_matches('/').to_string()),
             upload_url_ttl: Duration::from_secs(number("UPLOAD_URL_TTL_SECONDS", 300, 60..=3600)?),
+            multipart_window: Duration::from_secs(number("MULTIPART_WINDOW_SECONDS", 86400, 300..=86400)?),
             max_pending_per_user: number("MAX_PENDING_UPLOADS", 200, 1..=100_000)? as u32,
             auth,
             scopes_claim,

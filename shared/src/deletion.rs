@@ -29,6 +29,23 @@ pub async fn start(store: &impl MediaRepository, id: &str, owner: Option<&str>, 
 /// Steps 2 to 4 for a record in `deleting`. Returns how many objects were removed. Safe to
 /// repeat: a record already gone is success.
 pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, events: &dyn EventSink, r: &MediaRecord) -> Result<u64, DeleteError> {
+    let removed = remove_objects(objects, r).await?;
+    // `updated_at` is when the delete started: the same in every repetition of this step.
+    events.publish(&MediaEvent::new(EventType::Deleted, r, &r.updated_at)).await?;
+    forget(store, r).await?;
+    Ok(removed)
+}
+
+/// For an upload its owner gave up before it was decided (a `deleting` record that was
+/// pending): only the upload object can exist, since a verification that was running cannot
+/// publish any more and removes what it wrote. No event: there was never a media.
+pub async fn discard_upload(store: &impl MediaRepository, objects: &impl ObjectStore, r: &MediaRecord) -> Result<(), DeleteError> {
+    objects.delete(&r.incoming_key).await?;
+    forget(store, r).await?;
+    Ok(())
+}
+
+async fn remove_objects(objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, StorageError> {
     let mut present = Vec::new();
     for key in r.all_keys() {
         if objects.exists(&key).await? {
@@ -37,11 +54,12 @@ pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, ev
     }
     objects.delete_all(&present).await?;
     let rest = objects.delete_prefix(&r.object_prefix()).await?;
-    // `updated_at` is when the delete started: the same in every repetition of this step.
-    events.publish(&MediaEvent::new(EventType::Deleted, r, &r.updated_at)).await?;
-    match store.delete_if_unchanged(&r.id, Status::Deleting, r.gc_at.as_deref()).await {
-        Ok(()) | Err(StoreError::ConditionFailed) => {}
-        Err(e) => return Err(e.into()),
-    }
     Ok(present.len() as u64 + rest)
+}
+
+async fn forget(store: &impl MediaRepository, r: &MediaRecord) -> Result<(), StoreError> {
+    match store.delete_if_unchanged(&r.id, Status::Deleting, r.gc_at.as_deref()).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
 }

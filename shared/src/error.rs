@@ -133,9 +133,26 @@ impl From<crate::upload::UploadError> for ApiError {
         match e {
             UploadError::TooManyPending(_) => ApiError::new(429, "too_many_pending", e.to_string()),
             UploadError::SizeRequired => ApiError::invalid_request(e.to_string()),
+            UploadError::TooManyParts(_) => ApiError::new(413, "too_large", e.to_string()),
             UploadError::IdCollision => ApiError::internal(e),
             UploadError::Store(s) => s.into(),
             UploadError::Signing(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::multipart::MultipartError> for ApiError {
+    fn from(e: crate::multipart::MultipartError) -> Self {
+        use crate::multipart::MultipartError as M;
+        match e {
+            M::NotFound => ApiError::new(404, "not_found", "no such upload"),
+            M::NotMultipart => ApiError::conflict("not_multipart", e.to_string()),
+            M::NotPending => ApiError::conflict("not_pending", e.to_string()),
+            M::Expired => ApiError::new(410, "upload_expired", e.to_string()),
+            M::BadParts(m) => ApiError::invalid_request(m),
+            M::Incomplete(_) => ApiError::conflict("parts_incomplete", e.to_string()),
+            M::Store(s) => s.into(),
+            M::Storage(s) => s.into(),
         }
     }
 }

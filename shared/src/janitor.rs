@@ -8,7 +8,7 @@
 use crate::clock;
 use crate::kinds::Kinds;
 use crate::media::{MediaRecord, Status};
-use crate::ports::{MediaRepository, ObjectStore, StoreError};
+use crate::ports::{MediaRepository, MultipartStore, ObjectStore, StoreError};
 use serde::Serialize;
 use std::time::{Duration, Instant, SystemTime};
 use time::OffsetDateTime;
@@ -79,7 +79,7 @@ fn at(s: &str) -> Option<OffsetDateTime> {
     clock::parse(s)
 }
 
-impl<R: MediaRepository, O: ObjectStore> Janitor<R, O> {
+impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
     /// One run as of `now`, stopping before `deadline`. Each debris class has its own budget
     /// (records due through the index, then objects under incoming/), so a flood of one kind
     /// never starves the other; only items acted on count against it, and skipped ones are
@@ -209,6 +209,11 @@ impl<R: MediaRepository, O: ObjectStore> Janitor<R, O> {
     /// upload that lands in between finds no record and is deleted as a stray; the reverse
     /// order could delete the bytes of an upload that is just turning ready.
     async fn remove(&self, r: &MediaRecord, keys: &[String]) -> Result<Step, String> {
+        if let (Status::Pending, Some(m)) = (r.status, &r.multipart) {
+            // Its window has closed, so nothing can complete it any more; parts S3 still holds
+            // cost storage until aborted (the bucket's lifecycle rule is the backstop).
+            self.objects.abort_multipart(&r.incoming_key, &m.upload_id).await.map_err(|e| e.to_string())?;
+        }
         match self.store.delete_if_unchanged(&r.id, r.status, r.gc_at.as_deref()).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed) => return Ok(Step::Skipped),

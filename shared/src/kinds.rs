@@ -142,6 +142,8 @@ pub struct KindSpec {
     pub thumbnails: Vec<u32>,
     /// Ready media of this kind that is never attached is removed after this long.
     pub unattached_ttl: Option<Duration>,
+    /// The most parts a multipart upload of this kind may have (S3 allows 10,000).
+    pub max_parts: u32,
 }
 
 impl KindSpec {
@@ -168,6 +170,16 @@ struct KindJson {
     thumbnails: Vec<u32>,
     #[serde(default)]
     unattached_expire_seconds: Option<u64>,
+    #[serde(default = "default_max_parts")]
+    max_parts: u32,
+}
+
+/// S3's own ceiling on the number of parts of one multipart upload.
+pub const S3_MAX_PARTS: u32 = 10_000;
+const DEFAULT_MAX_PARTS: u32 = 1_000;
+
+fn default_max_parts() -> u32 {
+    DEFAULT_MAX_PARTS
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +196,7 @@ impl Kinds {
             visibility: vis,
             thumbnails: thumbs.to_vec(),
             unattached_ttl: ttl.map(Duration::from_secs),
+            max_parts: DEFAULT_MAX_PARTS,
         };
         Self::from_specs(vec![
             spec("avatar", 2, Visibility::Public, &[128, 512], None),
@@ -218,6 +231,9 @@ impl Kinds {
             for t in &k.types {
                 types.push(ContentType::parse(t).ok_or_else(|| bad(format!("unsupported type {t:?}")))?);
             }
+            if !(1..=S3_MAX_PARTS).contains(&k.max_parts) {
+                return Err(bad(format!("max_parts must be 1..={S3_MAX_PARTS}")));
+            }
             if types.is_empty() {
                 return Err(bad("types must not be empty".into()));
             }
@@ -234,6 +250,7 @@ impl Kinds {
                 visibility: k.visibility,
                 thumbnails,
                 unattached_ttl: k.unattached_expire_seconds.map(Duration::from_secs),
+                max_parts: k.max_parts,
             });
         }
         Ok(Self::from_specs(specs))
@@ -249,6 +266,34 @@ impl Kinds {
 
     pub fn names(&self) -> Vec<&str> {
         self.0.keys().map(KindName::as_str).collect()
+    }
+}
+
+/// `GET /v1/kinds`: what a client needs to check a file before asking for a slot.
+#[derive(Debug, Serialize)]
+pub struct KindsView {
+    pub kinds: BTreeMap<String, KindView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KindView {
+    pub content_types: Vec<&'static str>,
+    pub max_bytes: u64,
+    pub thumbnail_sizes: Vec<u32>,
+    pub visibility: Visibility,
+    pub max_parts: u32,
+}
+
+impl From<&Kinds> for KindsView {
+    fn from(kinds: &Kinds) -> Self {
+        let view = |k: &KindSpec| KindView {
+            content_types: k.types.iter().map(|t| t.mime()).collect(),
+            max_bytes: k.max_bytes,
+            thumbnail_sizes: k.thumbnails.clone(),
+            visibility: k.visibility,
+            max_parts: k.max_parts,
+        };
+        Self { kinds: kinds.iter().map(|k| (k.name.to_string(), view(k))).collect() }
     }
 }
 

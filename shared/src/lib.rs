@@ -21,6 +21,7 @@ pub mod kinds;
 pub mod media;
 pub mod media_service;
 pub mod memory;
+pub mod multipart;
 pub mod ports;
 pub mod processing;
 pub mod routes;

@@ -54,6 +54,19 @@ pub enum UploadMethod {
     Post,
     #[serde(rename = "PUT")]
     Put,
+    /// S3 multipart: the client uploads numbered parts to presigned UploadPart URLs and the
+    /// server assembles them (`multipart`).
+    #[serde(rename = "MULTIPART")]
+    Multipart,
+}
+
+/// The S3 multipart upload behind a `MULTIPART` slot: every part but the last is exactly
+/// `part_size` bytes, and there are `part_count` of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub upload_id: String,
+    pub part_size: u64,
+    pub part_count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +102,9 @@ pub struct MediaRecord {
     pub visibility: Visibility,
     pub incoming_key: String,
     pub upload_expires_at: String,
+    /// Present for `MULTIPART` uploads until the janitor or a delete has aborted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<MultipartUpload>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

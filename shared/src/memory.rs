@@ -300,7 +300,11 @@ pub struct StoredObject {
 #[derive(Default, Clone)]
 pub struct MemoryObjects {
     objects: Arc<Mutex<BTreeMap<String, StoredObject>>>,
+    /// Multipart uploads in progress: upload id → (key, content type, parts by number).
+    uploads: Arc<Mutex<BTreeMap<String, MemoryUpload>>>,
 }
+
+type MemoryUpload = (String, String, BTreeMap<u32, Vec<u8>>);
 
 fn storage_poisoned<T>(e: std::sync::PoisonError<T>) -> StorageError {
     StorageError::Other(e.to_string())
@@ -317,6 +321,23 @@ impl MemoryObjects {
 
     pub fn object(&self, key: &str) -> Option<StoredObject> {
         self.objects.lock().ok()?.get(key).cloned()
+    }
+
+    /// Stores one part as a client's UploadPart would (tests); false if there is no such upload.
+    pub fn upload_part(&self, upload_id: &str, part_number: u32, bytes: Vec<u8>) -> bool {
+        let Ok(mut uploads) = self.uploads.lock() else { return false };
+        match uploads.get_mut(upload_id) {
+            Some((_, _, parts)) => {
+                parts.insert(part_number, bytes);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Multipart uploads still open.
+    pub fn open_uploads(&self) -> usize {
+        self.uploads.lock().map(|u| u.len()).unwrap_or(0)
     }
 
     /// Puts an object as a client upload would (tests); `modified` ages it.
@@ -407,5 +428,52 @@ impl crate::events::EventSink for MemoryEvents {
             self.delivered.lock().map_err(|e| crate::events::EventError(e.to_string()))?.push(event.clone());
             Ok(())
         })
+    }
+}
+
+fn etag(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+impl crate::ports::MultipartStore for MemoryObjects {
+    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        self.uploads.lock().map_err(storage_poisoned)?.insert(id.clone(), (key.to_string(), content_type.to_string(), BTreeMap::new()));
+        Ok(id)
+    }
+
+    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, length: u64, _: SystemTime, _: Duration) -> Result<crate::ports::PresignedPart, StorageError> {
+        let headers = BTreeMap::from([("content-length".to_string(), length.to_string())]);
+        Ok(crate::ports::PresignedPart { part_number, url: format!("memory:///{key}?uploadId={upload_id}&partNumber={part_number}"), headers })
+    }
+
+    async fn list_parts(&self, _key: &str, upload_id: &str, max_parts: u32) -> Result<Option<Vec<crate::ports::StoredPart>>, StorageError> {
+        let uploads = self.uploads.lock().map_err(storage_poisoned)?;
+        Ok(uploads.get(upload_id).map(|(_, _, parts)| {
+            parts
+                .iter()
+                .take(max_parts as usize)
+                .map(|(n, b)| crate::ports::StoredPart { part_number: *n, size: b.len() as u64, etag: etag(b) })
+                .collect()
+        }))
+    }
+
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[crate::ports::StoredPart]) -> Result<(), StorageError> {
+        let (stored_key, content_type, held) =
+            self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id).ok_or_else(|| StorageError::Other("NoSuchUpload".into()))?;
+        let mut bytes = Vec::new();
+        for p in parts {
+            let part = held.get(&p.part_number).filter(|b| etag(b) == p.etag).ok_or_else(|| StorageError::Other("InvalidPart".into()))?;
+            bytes.extend_from_slice(part);
+        }
+        debug_assert_eq!(stored_key, key);
+        self.lock()?.insert(key.to_string(), StoredObject { bytes, content_type, cache_control: String::new(), modified: SystemTime::now() });
+        Ok(())
+    }
+
+    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<(), StorageError> {
+        self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id);
+        Ok(())
     }
 }

@@ -184,3 +184,42 @@ pub trait ObjectStore: Send + Sync {
         }
     }
 }
+
+/// One part S3 holds for a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredPart {
+    pub part_number: u32,
+    pub size: u64,
+    pub etag: String,
+}
+
+/// A presigned UploadPart request: the URL and the exact headers to send with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedPart {
+    pub part_number: u32,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// S3 multipart uploads on one key: the only calls the `multipart` domain makes.
+pub trait MultipartStore: Send + Sync {
+    /// Starts an upload whose object will have this Content-Type; returns its upload id.
+    fn create_multipart(&self, key: &str, content_type: &str) -> impl Future<Output = Result<String, StorageError>> + Send;
+    /// An UploadPart URL with the part's exact Content-Length signed.
+    fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        length: u64,
+        now: SystemTime,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<PresignedPart, StorageError>> + Send;
+    /// The parts S3 holds, in part order, reading at most `max_parts`; `None` when the upload
+    /// no longer exists (completed or aborted).
+    fn list_parts(&self, key: &str, upload_id: &str, max_parts: u32) -> impl Future<Output = Result<Option<Vec<StoredPart>>, StorageError>> + Send;
+    /// Assembles the object from exactly these parts.
+    fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// Discards the upload and its parts; an upload that no longer exists is not an error.
+    fn abort_multipart(&self, key: &str, upload_id: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+}

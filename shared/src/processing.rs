@@ -218,7 +218,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
 
     /// Judges the bytes. Infallible by design: whatever the file does, the answer is a verdict.
     async fn verify(&self, record: &MediaRecord, kind: &KindSpec, bytes: Vec<u8>) -> Verdict {
-        if record.method == UploadMethod::Put {
+        if matches!(record.method, UploadMethod::Put | UploadMethod::Multipart) {
             if let Some(declared) = record.declared_size {
                 if bytes.len() as u64 != declared {
                     return reject("size_mismatch", format!("{} bytes arrived, {declared} were declared", bytes.len()));

@@ -18,7 +18,12 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 
 pub const ROUTES: &[Route] = &[
     route("GET", "/v1/health", "upload-api"),
+    route("GET", "/v1/kinds", "upload-api"),
     route("POST", "/v1/uploads", "upload-api"),
+    route("DELETE", "/v1/uploads/{id}", "upload-api"),
+    route("POST", "/v1/uploads/{id}/parts", "upload-api"),
+    route("GET", "/v1/uploads/{id}/parts", "upload-api"),
+    route("POST", "/v1/uploads/{id}/complete", "complete-upload"),
     route("POST", "/api/v1/organizations/{org_id}/temp-image-upload", "upload-api"),
     route("GET", "/v1/media", "media-api"),
     route("GET", "/v1/media/{id}", "media-api"),

@@ -1,4 +1,5 @@
-//! complete-upload: `POST /v1/media/{id}/complete` and `POST /v1/media/complete` run the same
+//! complete-upload: `POST /v1/media/{id}/complete` (also `/v1/uploads/{id}/complete`, which first
+//! assembles a multipart upload) and `POST /v1/media/complete` run the same
 //! verification as the S3-event function, synchronously. A function of its own because it needs
 //! process-upload's permissions (read incoming/, write public/ and private/), which media-api
 //! must not have.
@@ -8,6 +9,8 @@ mod routes;
 use lambda_http::Error;
 use shared::clock::SystemClock;
 use shared::config::Config;
+use shared::dynamodb::DynamoStore;
+use shared::multipart::MultipartService;
 use shared::processing::Processor;
 use shared::runtime::{authenticator, Clients};
 use shared::s3::S3Objects;
@@ -22,6 +25,12 @@ async fn main() -> Result<(), Error> {
     let api = routes::api(routes::App {
         auth: authenticator(&config),
         processor: Processor::from_config(&config, &clients),
+        multipart: MultipartService {
+            records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            store: objects.clone(),
+            clock: SystemClock,
+            url_ttl: config.upload_url_ttl,
+        },
         urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
     });
     lambda_http::run(shared::http::edge(api)).await

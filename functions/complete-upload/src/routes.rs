@@ -13,7 +13,8 @@ use shared::clock::Clock;
 use shared::error::ApiError;
 use shared::http::{self, Authenticates, JsonBody};
 use shared::media::MediaId;
-use shared::ports::{MediaRepository, ObjectStore};
+use shared::multipart::MultipartService;
+use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
 use shared::processing::Processor;
 use shared::view::{MediaView, UrlSigner};
 use std::sync::Arc;
@@ -24,6 +25,8 @@ const BATCH_CONCURRENCY: usize = 4;
 pub struct App<R, O, C> {
     pub auth: Authenticator,
     pub processor: Processor<R, O, C>,
+    /// Assembles a multipart upload from S3's part list before it is verified.
+    pub multipart: MultipartService<R, O, C>,
     pub urls: UrlSigner<O, C>,
 }
 
@@ -38,16 +41,17 @@ type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
 pub fn api<R, O, C>(app: App<R, O, C>) -> Router
 where
     R: MediaRepository + Send + Sync + 'static,
-    O: ObjectStore + Send + Sync + 'static,
+    O: MultipartStore + ObjectStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
     let routes = Router::new()
         .route("/v1/media/complete", post(complete_batch::<R, O, C>))
-        .route("/v1/media/{id}/complete", post(complete_one::<R, O, C>));
+        .route("/v1/media/{id}/complete", post(complete_one::<R, O, C>))
+        .route("/v1/uploads/{id}/complete", post(complete_one::<R, O, C>));
     http::api("complete-upload", routes, Arc::new(app))
 }
 
-async fn complete_one<R: MediaRepository, O: ObjectStore, C: Clock>(
+async fn complete_one<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock>(
     State(app): Shared<R, O, C>,
     caller: Caller,
     id: MediaId,
@@ -56,7 +60,7 @@ async fn complete_one<R: MediaRepository, O: ObjectStore, C: Clock>(
     Ok(http::json(200, &view))
 }
 
-async fn complete_batch<R: MediaRepository, O: ObjectStore, C: Clock>(
+async fn complete_batch<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock>(
     State(app): Shared<R, O, C>,
     caller: Caller,
     JsonBody(body): JsonBody<CompleteBatch>,
@@ -85,9 +89,10 @@ async fn complete_batch<R: MediaRepository, O: ObjectStore, C: Clock>(
     Ok(http::json(200, &json!({"results": results, "updated_count": updated, "total_requested": total})))
 }
 
-impl<R: MediaRepository, O: ObjectStore, C: Clock> App<R, O, C> {
+impl<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock> App<R, O, C> {
     /// Verifies one upload now. Returns whether this call decided it, and the media object.
     async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, MediaView), ApiError> {
+        self.multipart.assemble(caller, id).await?;
         let (decided, record) = self.processor.complete(caller, id).await?;
         Ok((decided, self.urls.render(&record).await?))
     }
@@ -103,7 +108,8 @@ mod tests {
 
     fn edge(repo: MemoryRepository, objects: MemoryObjects) -> http::Edge {
         let urls = UrlSigner { objects: objects.clone(), public_base: "https://media.example".into(), clock: SystemClock };
-        http::edge(api(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls }))
+        let multipart = MultipartService { records: repo.clone(), store: objects.clone(), clock: SystemClock, url_ttl: std::time::Duration::from_secs(300) };
+        http::edge(api(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls, multipart }))
     }
 
     #[tokio::test]

@@ -8,6 +8,8 @@ use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::runtime::{authenticator, Clients};
 use shared::dynamodb::DynamoStore;
+use shared::s3::S3Objects;
+use shared::multipart::MultipartService;
 use shared::upload::{S3UploadSigner, UploadService};
 
 #[tokio::main]
@@ -20,17 +22,22 @@ async fn main() -> Result<(), Error> {
         .credentials_provider()
         .ok_or("no AWS credentials provider configured")?;
     let region = clients.sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let records = DynamoStore::new(clients.dynamodb.clone(), &config.table);
+    let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
     let api = routes::api(routes::App {
         auth: authenticator(&config),
         kinds: config.kinds.clone(),
         uploads: UploadService {
-            records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            records: records.clone(),
             signer: S3UploadSigner::new(clients.s3.clone(), credentials, region, &config.bucket, config.post_url()),
+            multipart: objects.clone(),
             clock: SystemClock,
             url_ttl: config.upload_url_ttl,
+            multipart_window: config.multipart_window,
             max_pending: config.max_pending_per_user,
             public_base: config.public_base(),
         },
+        multipart: MultipartService { records, store: objects, clock: SystemClock, url_ttl: config.upload_url_ttl },
     });
     lambda_http::run(shared::http::edge(api)).await
 }

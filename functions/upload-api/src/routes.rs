@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use serde::Serialize;
 use serde_json::json;
@@ -13,15 +13,18 @@ use shared::clock::Clock;
 use shared::error::ApiError;
 use shared::http::{self, Authenticates, JsonBody, PathParam};
 use shared::kinds::Kinds;
-use shared::ports::UploadRecords;
+use shared::media::MediaId;
+use shared::multipart::{MultipartService, PartsRequest};
+use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
 use shared::upload::{UploadRequest, UploadService, UploadSigner};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub struct App<R, S, C> {
+pub struct App<R, S, M, C> {
     pub auth: Authenticator,
     pub kinds: Kinds,
-    pub uploads: UploadService<R, S, C>,
+    pub uploads: UploadService<R, S, M, C>,
+    pub multipart: MultipartService<R, M, C>,
 }
 
 #[derive(Debug, Serialize)]
@@ -32,30 +35,70 @@ struct TempImageResponse {
     public_url: Option<String>,
 }
 
-impl<R, S, C> Authenticates for App<R, S, C> {
+impl<R, S, M, C> Authenticates for App<R, S, M, C> {
     fn authenticator(&self) -> &Authenticator {
         &self.auth
     }
 }
 
-type Shared<R, S, C> = State<Arc<App<R, S, C>>>;
+type Shared<R, S, M, C> = State<Arc<App<R, S, M, C>>>;
 type Answer = Result<Response, ApiError>;
 
-pub fn api<R, S, C>(app: App<R, S, C>) -> Router
+pub fn api<R, S, M, C>(app: App<R, S, M, C>) -> Router
 where
-    R: UploadRecords + Send + Sync + 'static,
+    R: MediaRepository + Send + Sync + 'static,
     S: UploadSigner + Send + Sync + 'static,
+    M: MultipartStore + ObjectStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
     let routes = Router::new()
         .route("/v1/health", get(|| async { http::json(200, &json!({"status": "ok"})) }))
-        .route("/v1/uploads", post(create_uploads::<R, S, C>))
-        .route("/api/v1/organizations/{org_id}/temp-image-upload", post(temp_image_upload::<R, S, C>));
+        .route("/v1/kinds", get(kinds::<R, S, M, C>))
+        .route("/v1/uploads", post(create_uploads::<R, S, M, C>))
+        .route("/v1/uploads/{id}", delete(abort_upload::<R, S, M, C>))
+        .route("/v1/uploads/{id}/parts", post(sign_parts::<R, S, M, C>).get(list_parts::<R, S, M, C>))
+        .route("/api/v1/organizations/{org_id}/temp-image-upload", post(temp_image_upload::<R, S, M, C>));
     http::api("upload-api", routes, Arc::new(app))
 }
 
-async fn create_uploads<R: UploadRecords, S: UploadSigner, C: Clock>(
-    State(app): Shared<R, S, C>,
+/// Public and cacheable: what a client checks files against before asking for slots.
+async fn kinds<R, S, M, C>(State(app): Shared<R, S, M, C>) -> Answer {
+    let mut response = http::json(200, &shared::kinds::KindsView::from(&app.kinds));
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
+}
+
+async fn sign_parts<R: MediaRepository, S, M: MultipartStore + ObjectStore, C: Clock>(
+    State(app): Shared<R, S, M, C>,
+    caller: Caller,
+    id: MediaId,
+    JsonBody(body): JsonBody<PartsRequest>,
+) -> Answer {
+    let parts = app.multipart.sign_parts(&caller, id, body).await?;
+    tracing::info!(user = %caller.user_id, media_id = %id, count = parts.len(), "part urls signed");
+    Ok(http::json(200, &json!({ "parts": parts })))
+}
+
+async fn list_parts<R: MediaRepository, S, M: MultipartStore + ObjectStore, C: Clock>(
+    State(app): Shared<R, S, M, C>,
+    caller: Caller,
+    id: MediaId,
+) -> Answer {
+    let parts = app.multipart.parts(&caller, id).await?;
+    Ok(http::json(200, &json!({ "parts": parts })))
+}
+
+async fn abort_upload<R: MediaRepository, S, M: MultipartStore + ObjectStore, C: Clock>(
+    State(app): Shared<R, S, M, C>,
+    caller: Caller,
+    id: MediaId,
+) -> Answer {
+    app.multipart.abort(&caller, id).await?;
+    Ok(http::no_content())
+}
+
+async fn create_uploads<R: MediaRepository, S: UploadSigner, M: MultipartStore, C: Clock>(
+    State(app): Shared<R, S, M, C>,
     caller: Caller,
     JsonBody(body): JsonBody<UploadRequest>,
 ) -> Answer {
@@ -66,8 +109,8 @@ async fn create_uploads<R: UploadRecords, S: UploadSigner, C: Clock>(
     Ok(http::json(201, &json!({ "uploads": slots })))
 }
 
-async fn temp_image_upload<R: UploadRecords, S: UploadSigner, C: Clock>(
-    State(app): Shared<R, S, C>,
+async fn temp_image_upload<R: MediaRepository, S: UploadSigner, M: MultipartStore, C: Clock>(
+    State(app): Shared<R, S, M, C>,
     PathParam(org_id): PathParam,
     caller: Caller,
     JsonBody(body): JsonBody<TempImageRequest>,
@@ -82,9 +125,12 @@ mod tests {
     use super::*;
     use devtools::inprocess::{self, call, token};
     use shared::memory::MemoryRepository;
+    use std::time::Duration;
 
     fn edge(repo: MemoryRepository) -> http::Edge {
-        http::edge(api(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads: inprocess::uploads(repo) }))
+        let uploads = inprocess::uploads(repo.clone());
+        let multipart = MultipartService { records: repo, store: uploads.multipart.clone(), clock: shared::clock::SystemClock, url_ttl: Duration::from_secs(300) };
+        http::edge(api(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads, multipart }))
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! S3 objects: the `ObjectStore` adapter. This module (with `upload::signer`) is the only place
 //! that speaks S3.
 
+mod multipart;
 mod objects;
 pub mod bucket;
 

@@ -6,7 +6,7 @@ use aws_sdk_s3::Client;
 use crate::ports::{Fetched, ObjectStore, StorageError};
 use std::time::{Duration, SystemTime};
 
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StorageError {
+pub(super) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StorageError {
     let code = e.code().unwrap_or_default().to_string();
     match &e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
@@ -33,6 +33,10 @@ impl S3Objects {
 
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
     }
 
 }

@@ -129,7 +129,8 @@ impl UploadRequest {
         let method = match self.method.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("post") => UploadMethod::Post,
             Some("put") => UploadMethod::Put,
-            Some(_) => return Err(ApiError::invalid_request("method must be \"post\" or \"put\"")),
+            Some("multipart") => UploadMethod::Multipart,
+            Some(_) => return Err(ApiError::invalid_request("method must be \"post\", \"put\" or \"multipart\"")),
         };
         let scope = self.scope.as_deref().map(parse_scope).transpose()?;
         let mut files = Vec::with_capacity(self.files.len());

@@ -4,8 +4,8 @@ use super::request::{ValidFile, ValidUpload};
 use super::signer::UploadSigner;
 use crate::clock::{self, Clock};
 use crate::kinds::Visibility;
-use crate::media::{MediaId, MediaRecord, Status, UploadMethod, GC_SHARD};
-use crate::ports::{StorageError, StoreError, UploadRecords};
+use crate::media::{MediaId, MediaRecord, MultipartUpload, Status, UploadMethod, GC_SHARD};
+use crate::ports::{MultipartStore, StorageError, StoreError, UploadRecords};
 use crate::auth::Caller;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,6 +29,14 @@ pub struct UploadSlot {
     pub expires_in: u64,
     pub max_bytes: u64,
     pub public_url: Option<String>,
+    /// MULTIPART: the S3 upload, and how the file is cut into parts (every part but the last
+    /// is exactly `part_size` bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_count: Option<u32>,
 }
 
 /// Why slots could not be created.
@@ -38,6 +46,8 @@ pub enum UploadError {
     TooManyPending(u32),
     #[error("size_bytes is required for PUT")]
     SizeRequired,
+    #[error("{0}")]
+    TooManyParts(String),
     #[error("media id collision")]
     IdCollision,
     #[error(transparent)]
@@ -46,35 +56,56 @@ pub enum UploadError {
     Signing(#[from] StorageError),
 }
 
-pub struct UploadService<R, S, C> {
+pub struct UploadService<R, S, M, C> {
     pub records: R,
     pub signer: S,
+    /// Starts the S3 multipart uploads of MULTIPART slots.
+    pub multipart: M,
     pub clock: C,
     pub url_ttl: Duration,
+    /// How long a MULTIPART upload may take, from slot to completion.
+    pub multipart_window: Duration,
     pub max_pending: u32,
     pub public_base: String,
 }
 
-impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
+impl<R: UploadRecords, S: UploadSigner, M: MultipartStore, C: Clock> UploadService<R, S, M, C> {
     pub async fn create(&self, caller: &Caller, upload: ValidUpload) -> Result<Vec<UploadSlot>, UploadError> {
         let pending = self.records.count_pending(&caller.user_id, self.max_pending).await?;
         if pending as usize + upload.files.len() > self.max_pending as usize {
             return Err(UploadError::TooManyPending(self.max_pending));
         }
         let now = self.clock.now();
-        let expires = now + self.url_ttl;
+        let window = match upload.method {
+            UploadMethod::Multipart => self.multipart_window,
+            UploadMethod::Post | UploadMethod::Put => self.url_ttl,
+        };
+        let expires = now + window;
         let mut slots = Vec::with_capacity(upload.files.len());
         for file in &upload.files {
-            let record = pending_record(caller, &upload, file, now, expires);
+            let mut record = pending_record(caller, &upload, file, now, expires);
+            if upload.method == UploadMethod::Multipart {
+                record.multipart = Some(self.begin_multipart(&upload, file, &record.incoming_key).await?);
+            }
             // The record exists before any URL is handed out: nothing can be uploaded untracked.
-            self.records.put_new(&record).await.map_err(|e| match e {
-                StoreError::ConditionFailed => UploadError::IdCollision,
-                other => other.into(),
-            })?;
-            let (url, fields, headers) = self.sign(&upload, file, &record.incoming_key, now).await?;
+            if let Err(e) = self.records.put_new(&record).await {
+                if let Some(m) = &record.multipart {
+                    // Best effort: the bucket's lifecycle rule aborts it otherwise.
+                    let _ = self.multipart.abort_multipart(&record.incoming_key, &m.upload_id).await;
+                }
+                return Err(match e {
+                    StoreError::ConditionFailed => UploadError::IdCollision,
+                    other => other.into(),
+                });
+            }
+            let (url, fields, headers) = match upload.method {
+                UploadMethod::Multipart => (format!("/v1/uploads/{}/parts", record.id), BTreeMap::new(), BTreeMap::new()),
+                _ => self.sign(&upload, file, &record.incoming_key, now).await?,
+            };
             let public_url = (upload.kind.visibility == Visibility::Public).then(|| {
                 format!("{}/{}", self.public_base, crate::keys::original(upload.kind.visibility, &upload.kind.name, &record.id, file.content_type))
             });
+            let multipart = record.multipart.clone();
             slots.push(UploadSlot {
                 media_id: record.id,
                 method: upload.method,
@@ -83,15 +114,27 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
                 headers,
                 key: record.incoming_key,
                 expires_at: clock::format(expires),
-                expires_in: self.url_ttl.as_secs(),
+                expires_in: window.as_secs(),
                 max_bytes: match upload.method {
                     UploadMethod::Post => upload.kind.max_bytes,
-                    UploadMethod::Put => file.size_bytes.unwrap_or(upload.kind.max_bytes),
+                    UploadMethod::Put | UploadMethod::Multipart => file.size_bytes.unwrap_or(upload.kind.max_bytes),
                 },
                 public_url,
+                upload_id: multipart.as_ref().map(|m| m.upload_id.clone()),
+                part_size: multipart.as_ref().map(|m| m.part_size),
+                part_count: multipart.as_ref().map(|m| m.part_count),
             });
         }
         Ok(slots)
+    }
+
+    /// Starts the S3 multipart upload of one file, with the part plan its size needs.
+    async fn begin_multipart(&self, upload: &ValidUpload, file: &ValidFile, key: &str) -> Result<MultipartUpload, UploadError> {
+        let size = file.size_bytes.ok_or(UploadError::SizeRequired)?;
+        let (part_size, part_count) = crate::multipart::plan(size, upload.kind.max_parts)
+            .ok_or_else(|| UploadError::TooManyParts(format!("{size} bytes do not fit {} parts", upload.kind.max_parts)))?;
+        let upload_id = self.multipart.create_multipart(key, file.content_type.mime()).await?;
+        Ok(MultipartUpload { upload_id, part_size, part_count })
     }
 
     /// The presigned POST form or PUT URL for one file's upload key.
@@ -107,6 +150,7 @@ impl<R: UploadRecords, S: UploadSigner, C: Clock> UploadService<R, S, C> {
                 let p = self.signer.presign_put(key, file.content_type, len, now, self.url_ttl).await?;
                 (p.url, BTreeMap::new(), p.headers.into_iter().collect())
             }
+            UploadMethod::Multipart => (String::new(), BTreeMap::new(), BTreeMap::new()),
         })
     }
 }
@@ -131,6 +175,7 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         visibility: upload.kind.visibility,
         incoming_key: crate::keys::incoming(&id),
         upload_expires_at: clock::format(expires),
+        multipart: None,
         created_sk: format!("{created_at}#{id}"),
         created_at: created_at.clone(),
         updated_at: created_at,

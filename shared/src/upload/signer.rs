@@ -109,18 +109,22 @@ impl UploadSigner for S3UploadSigner {
             .presigned(cfg)
             .await
             .map_err(|e| StorageError::Other(format!("signing: {e}")))?;
-        // Return exactly the signed headers: anything else (a trace id the SDK adds) would only
-        // widen the browser's CORS preflight.
-        let signed: Vec<String> = url_query_param(presigned.uri(), "X-Amz-SignedHeaders")
-            .map(|v| v.split(';').map(str::to_string).collect())
-            .unwrap_or_default();
-        let headers = presigned
-            .headers()
-            .filter(|(k, _)| signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let headers = signed_headers(&presigned).into_iter().collect();
         Ok(PresignedPut { url: presigned.uri().to_string(), headers })
     }
+}
+
+/// Exactly the headers a presigned request signed: anything else (a trace id the SDK adds)
+/// would only widen the browser's CORS preflight.
+pub(crate) fn signed_headers(presigned: &aws_sdk_s3::presigning::PresignedRequest) -> std::collections::BTreeMap<String, String> {
+    let signed: Vec<String> = url_query_param(presigned.uri(), "X-Amz-SignedHeaders")
+        .map(|v| v.split(';').map(str::to_string).collect())
+        .unwrap_or_default();
+    presigned
+        .headers()
+        .filter(|(k, _)| signed.iter().any(|s| s.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn url_query_param(uri: &str, name: &str) -> Option<String> {

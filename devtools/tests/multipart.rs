@@ -1,0 +1,161 @@
+//! Multipart uploads against the real emulators: S3 itself enforces each part's signed length,
+//! completion reads S3's own part list, and an abort leaves nothing behind.
+//! Needs the local stack (`scripts/local up`); README's test command starts it.
+
+use devtools::images;
+use devtools::stack::{user, Reply, Stack};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+const MIB: usize = 1024 * 1024;
+
+/// Signs `numbers` and returns the `parts` array.
+async fn sign(s: &Stack, t: &str, id: &str, numbers: &[u32]) -> Reply {
+    s.call("POST", &format!("/v1/uploads/{id}/parts"), Some(t), Some(&json!({ "part_numbers": numbers }))).await
+}
+
+/// PUTs `bytes` to one signed part with exactly its headers (reqwest sets Content-Length from
+/// the body, which is what S3 checks against the signed one).
+async fn put_part(s: &Stack, part: &Value, bytes: Vec<u8>) -> (u16, String) {
+    let headers: Vec<(&str, String)> = part["headers"]
+        .as_object()
+        .expect("headers")
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-length"))
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    s.put(part["url"].as_str().expect("url"), bytes, &headers).await
+}
+
+async fn open_uploads(s: &Stack, key: &str) -> usize {
+    let out = s.s3.list_multipart_uploads().bucket(&s.bucket).prefix(key).send().await.expect("list uploads");
+    out.uploads().iter().filter(|u| u.key() == Some(key)).count()
+}
+
+#[tokio::test]
+async fn parts_are_length_checked_by_s3_listed_for_resume_and_assembled_into_the_exact_file() {
+    let s = Stack::connect().await;
+    let t = s.token(&user("mona"), &[]);
+    let bytes = images::noise_jpeg(1700, 1300, 7);
+    assert!(bytes.len() > 8 * MIB && bytes.len() < 10 * MIB, "{}", bytes.len());
+    let slot = s.slot(&t, "image", "multipart", "big.jpg", "image/jpeg", bytes.len()).await;
+    assert_eq!((slot["method"].as_str(), slot["part_size"].as_u64(), slot["part_count"].as_u64()), (Some("MULTIPART"), Some(8 * MIB as u64), Some(2)), "{slot}");
+    assert!(slot["upload_id"].as_str().is_some_and(|u| !u.is_empty()));
+    let id = slot["media_id"].as_str().unwrap();
+    let key = slot["key"].as_str().unwrap();
+
+    let r = sign(&s, &t, id, &[1, 2]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let parts = r.body["parts"].as_array().unwrap().clone();
+    assert_eq!(parts[0]["headers"]["content-length"], (8 * MIB).to_string());
+    let (first, second) = bytes.split_at(8 * MIB);
+
+    let (status, body) = put_part(&s, &parts[0], first.to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    // What a client resumes from: S3's own list.
+    let r = s.call("GET", &format!("/v1/uploads/{id}/parts"), Some(&t), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["parts"].as_array().map(Vec::len), Some(1));
+    assert_eq!((r.body["parts"][0]["part_number"].as_u64(), r.body["parts"][0]["size"].as_u64()), (Some(1), Some(8 * MIB as u64)));
+
+    // Completing with a part missing is refused, and changes nothing.
+    let r = s.call("POST", &format!("/v1/uploads/{id}/complete"), Some(&t), None).await;
+    assert_eq!((r.status, r.code()), (409, "parts_incomplete"), "{}", r.body);
+    assert!(r.body["error"]["message"].as_str().unwrap_or("").contains("parts 2 are missing"), "{}", r.body);
+
+    // A part of another size than the signed one is refused by S3 itself.
+    let (status, body) = put_part(&s, &parts[1], second[1..].to_vec()).await;
+    assert!((400..500).contains(&status), "S3 must refuse a part of the wrong length: {status} {body}");
+    let (status, body) = put_part(&s, &parts[1], [second, b"x"].concat()).await;
+    assert!((400..500).contains(&status), "S3 must refuse a part of the wrong length: {status} {body}");
+
+    let (status, body) = put_part(&s, &parts[1], second.to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    let r = s.call("POST", &format!("/v1/uploads/{id}/complete"), Some(&t), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "ready", "{}", r.body);
+    assert_eq!(r.body["size_bytes"].as_u64(), Some(bytes.len() as u64));
+    let local = hex::encode(Sha256::digest(&bytes));
+    assert_eq!(r.body["sha256"].as_str(), Some(local.as_str()), "{}", r.body);
+    // The stored original is the uploaded file, byte for byte (a private kind is not stripped).
+    let r = s.call("GET", &format!("/v1/media/{id}/content"), Some(&t), None).await;
+    assert_eq!(r.status, 302);
+    let content = s.http.get(r.headers["location"].to_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&content)), local);
+    assert_eq!(open_uploads(&s, key).await, 0);
+    assert!(s.wait_absent(key, Duration::from_secs(10)).await, "the upload object is removed once verified");
+
+    // The upload is over: its parts routes say so.
+    let r = sign(&s, &t, id, &[1]).await;
+    assert_eq!((r.status, r.code()), (409, "not_pending"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn an_aborted_upload_leaves_no_parts_no_object_and_no_record() {
+    let s = Stack::connect().await;
+    let (t, stranger) = (s.token(&user("abe"), &[]), s.token(&user("eve"), &[]));
+    let slot = s.slot(&t, "image", "multipart", "big.jpg", "image/jpeg", 9 * MIB).await;
+    let (id, key) = (slot["media_id"].as_str().unwrap(), slot["key"].as_str().unwrap());
+    let r = sign(&s, &t, id, &[1]).await;
+    let (status, body) = put_part(&s, &r.body["parts"][0], vec![7u8; 8 * MIB]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(open_uploads(&s, key).await, 1);
+
+    for (method, path) in [("DELETE", format!("/v1/uploads/{id}")), ("GET", format!("/v1/uploads/{id}/parts"))] {
+        let r = s.call(method, &path, Some(&stranger), None).await;
+        assert_eq!((r.status, r.code()), (404, "not_found"), "another user's upload does not exist: {method} {path}");
+    }
+    let r = sign(&s, &stranger, id, &[1]).await;
+    assert_eq!(r.status, 404);
+
+    let r = s.call("DELETE", &format!("/v1/uploads/{id}"), Some(&t), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(open_uploads(&s, key).await, 0, "S3 no longer holds the parts");
+    assert!(s.head(key).await.is_none());
+    assert!(s.record(id).await.is_none(), "the record is gone (and no longer counts as pending)");
+    let r = s.call("DELETE", &format!("/v1/uploads/{id}"), Some(&t), None).await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn part_requests_are_bounded_and_other_uploads_are_not_multipart() {
+    let s = Stack::connect().await;
+    let t = s.token(&user("bea"), &[]);
+    let slot = s.slot(&t, "image", "multipart", "big.jpg", "image/jpeg", 9 * MIB).await;
+    let id = slot["media_id"].as_str().unwrap();
+    for bad in [json!({"part_numbers": []}), json!({"part_numbers": [3]}), json!({"part_numbers": [0]}), json!({"part_numbers": (1..=101).collect::<Vec<u32>>()}), json!({"parts": [1]}), json!({"part_numbers": "1"})] {
+        let r = s.call("POST", &format!("/v1/uploads/{id}/parts"), Some(&t), Some(&bad)).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_request"), "{bad}: {}", r.body);
+    }
+    let r = s.call("POST", "/v1/uploads/not-an-id/parts", Some(&t), Some(&json!({"part_numbers": [1]}))).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = s.call("GET", &format!("/v1/uploads/{id}/parts"), None, None).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+
+    let put = s.slot(&t, "image", "put", "a.jpg", "image/jpeg", 1000).await;
+    let r = sign(&s, &t, put["media_id"].as_str().unwrap(), &[1]).await;
+    assert_eq!((r.status, r.code()), (409, "not_multipart"), "{}", r.body);
+    // Any pending upload can be given up, not only multipart ones.
+    let r = s.call("DELETE", &format!("/v1/uploads/{}", put["media_id"].as_str().unwrap()), Some(&t), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+
+    // A file too large for the kind is refused before any S3 upload starts.
+    let r = s
+        .call("POST", "/v1/uploads", Some(&t), Some(&json!({"kind": "image", "method": "multipart", "files": [{"filename": "x.jpg", "content_type": "image/jpeg", "size_bytes": 10 * MIB + 1}]})))
+        .await;
+    assert_eq!((r.status, r.code()), (413, "too_large"));
+}
+
+#[tokio::test]
+async fn kinds_are_public_and_cacheable() {
+    let s = Stack::connect().await;
+    let r = s.call("GET", "/v1/kinds", None, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let image = &r.body["kinds"]["image"];
+    assert_eq!(image["max_bytes"].as_u64(), Some(10 * MIB as u64));
+    assert_eq!(image["visibility"], "private");
+    assert_eq!(image["content_types"], json!(["image/jpeg", "image/png", "image/webp"]));
+    assert_eq!(image["thumbnail_sizes"], json!([128, 512, 1024]));
+    assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("public, max-age=300"));
+}
