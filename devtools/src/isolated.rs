@@ -2,7 +2,7 @@
 //! janitor's) and must not touch what other tests are doing. Uses the production code paths
 //! in-process: the same upload service, signer, processor and janitor as the functions.
 
-use shared::ports::ObjectStore;
+use shared::ports::{Fetched, ObjectStore, Ranged, StorageError};
 use crate::stack::Stack;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -15,7 +15,7 @@ use shared::s3::S3Objects;
 use shared::dynamodb::DynamoStore;
 use shared::upload::{S3UploadSigner, UploadService};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 
 pub struct Isolated {
@@ -62,9 +62,14 @@ impl Isolated {
     }
 
     pub fn processor(&self, at: OffsetDateTime) -> Processor<DynamoStore, S3Objects, FixedClock> {
+        self.processor_over(self.objects.clone(), at)
+    }
+
+    /// The processor over another view of this bucket (`CountingObjects`).
+    pub fn processor_over<O: ObjectStore>(&self, objects: O, at: OffsetDateTime) -> Processor<DynamoStore, O, FixedClock> {
         Processor {
             store: self.store.clone(),
-            objects: self.objects.clone(),
+            objects,
             kinds: Kinds::defaults(),
             limits: shared::imaging::DecodeLimits {
                 max_pixels: 50_000_000,
@@ -99,5 +104,64 @@ impl Isolated {
 
     pub async fn key_exists(&self, key: &str) -> bool {
         self.objects.exists(key).await.expect("head")
+    }
+}
+
+/// The bucket, counting the bytes that reads return: what verifying an upload cost.
+#[derive(Clone)]
+pub struct CountingObjects {
+    pub inner: S3Objects,
+    pub bytes_read: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CountingObjects {
+    pub fn new(inner: S3Objects) -> Self {
+        Self { inner, bytes_read: Arc::default() }
+    }
+
+    pub fn read(&self) -> u64 {
+        self.bytes_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self, n: usize) {
+        self.bytes_read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl ObjectStore for CountingObjects {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+        let got = self.inner.get_bounded(key, max_bytes).await?;
+        if let Fetched::Bytes(b) = &got {
+            self.count(b.len());
+        }
+        Ok(got)
+    }
+    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        self.inner.exists(key).await
+    }
+    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, StorageError> {
+        let got = self.inner.read_range(key, offset, len).await?;
+        if let Ranged::Bytes { bytes, .. } = &got {
+            self.count(bytes.len());
+        }
+        Ok(got)
+    }
+    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+        self.inner.copy(from, to, content_type, cache_control).await
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+        self.inner.put(key, bytes, content_type, cache_control).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.inner.delete(key).await
+    }
+    async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+        self.inner.delete_all(keys).await
+    }
+    async fn list_page(&self, prefix: &str, continuation: Option<String>, max_keys: i32) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError> {
+        self.inner.list_page(prefix, continuation, max_keys).await
+    }
+    async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
+        self.inner.presign_get(key, ttl, now, disposition).await
     }
 }

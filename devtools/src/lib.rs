@@ -8,3 +8,4 @@ pub mod inprocess;
 pub mod isolated;
 pub mod stack;
 pub mod token;
+pub mod videos;

@@ -54,6 +54,7 @@ fn assert_clean(name: &str, uploaded: &[u8], stored: &[u8], ct: ContentType) {
         ContentType::Jpeg => image::ImageFormat::Jpeg,
         ContentType::Png => image::ImageFormat::Png,
         ContentType::Webp => image::ImageFormat::WebP,
+        other => panic!("{other} is not an image type"),
     };
     let before = image::load_from_memory_with_format(uploaded, format).expect("the upload decodes");
     let after = image::load_from_memory_with_format(stored, format).expect("the public original decodes");

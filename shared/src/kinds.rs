@@ -9,23 +9,33 @@ const MIB: u64 = 1024 * 1024;
 /// S3 refuses single PUT/POST uploads above 5 GiB; no kind may promise more.
 const MAX_KIND_BYTES: u64 = 5 * 1024 * MIB;
 
-/// The image types the service accepts. Parsing a MIME string is the only way to get one.
+/// The image and video types the service accepts. Parsing a MIME string is the only way to
+/// get one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum ContentType {
     Jpeg,
     Png,
     Webp,
+    Mp4,
+    Quicktime,
+    Webm,
 }
 
 impl ContentType {
-    pub const ALL: [ContentType; 3] = [ContentType::Jpeg, ContentType::Png, ContentType::Webp];
+    /// Decoded, thumbnailed and (for public kinds) stripped by `imaging`.
+    pub const IMAGES: [ContentType; 3] = [ContentType::Jpeg, ContentType::Png, ContentType::Webp];
+    /// Verified from their container structure by `video`, never decoded.
+    pub const VIDEOS: [ContentType; 3] = [ContentType::Mp4, ContentType::Quicktime, ContentType::Webm];
 
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "image/jpeg" | "image/jpg" => Some(Self::Jpeg),
             "image/png" => Some(Self::Png),
             "image/webp" => Some(Self::Webp),
+            "video/mp4" => Some(Self::Mp4),
+            "video/quicktime" => Some(Self::Quicktime),
+            "video/webm" => Some(Self::Webm),
             _ => None,
         }
     }
@@ -35,6 +45,9 @@ impl ContentType {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",
             Self::Webp => "image/webp",
+            Self::Mp4 => "video/mp4",
+            Self::Quicktime => "video/quicktime",
+            Self::Webm => "video/webm",
         }
     }
 
@@ -43,7 +56,14 @@ impl ContentType {
             Self::Jpeg => "jpg",
             Self::Png => "png",
             Self::Webp => "webp",
+            Self::Mp4 => "mp4",
+            Self::Quicktime => "mov",
+            Self::Webm => "webm",
         }
+    }
+
+    pub fn is_video(self) -> bool {
+        Self::VIDEOS.contains(&self)
     }
 }
 
@@ -188,11 +208,10 @@ pub struct KindsError(String);
 
 impl Kinds {
     pub fn defaults() -> Self {
-        let all = ContentType::ALL.to_vec();
         let spec = |name: &'static str, mib: u64, vis, thumbs: &[u32], ttl: Option<u64>| KindSpec {
             name: KindName(name.to_string()),
             max_bytes: mib * MIB,
-            types: all.clone(),
+            types: ContentType::IMAGES.to_vec(),
             visibility: vis,
             thumbnails: thumbs.to_vec(),
             unattached_ttl: ttl.map(Duration::from_secs),
@@ -203,6 +222,7 @@ impl Kinds {
             spec("post_image", 5, Visibility::Public, &[128, 512, 1024], None),
             spec("temp_image", 10, Visibility::Public, &[128, 512, 1024], Some(24 * 3600)),
             spec("image", 10, Visibility::Private, &[128, 512, 1024], None),
+            KindSpec { types: ContentType::VIDEOS.to_vec(), ..spec("video", MAX_KIND_BYTES / MIB, Visibility::Private, &[], None) },
         ])
     }
 
@@ -308,7 +328,8 @@ mod tests {
         assert_eq!(k.get("post_image").unwrap().thumbnails, vec![128, 512, 1024]);
         assert_eq!(k.get("temp_image").unwrap().unattached_ttl, Some(Duration::from_secs(86400)));
         assert_eq!(k.get("image").unwrap().visibility, Visibility::Private);
-        assert!(k.get("video").is_none());
+        let video = k.get("video").unwrap();
+        assert_eq!((video.max_bytes, video.visibility, video.types.as_slice()), (5 << 30, Visibility::Private, ContentType::VIDEOS.as_slice()));
     }
 
     #[test]

@@ -29,4 +29,5 @@ pub mod runtime;
 pub mod s3;
 pub mod telemetry;
 pub mod upload;
+pub mod video;
 pub mod view;

@@ -65,12 +65,19 @@ pub struct ReadyFields {
     pub size_bytes: u64,
     pub width: u32,
     pub height: u32,
-    pub sha256: String,
+    /// Images: the hash of the stored bytes. Videos are verified without reading them whole,
+    /// so they have none.
+    pub sha256: Option<String>,
     pub final_key: String,
     pub variants: BTreeMap<String, Variant>,
     /// When the janitor should next look at it (kinds whose unattached media expire).
     pub gc_at: Option<String>,
-    pub placeholder: crate::imaging::Placeholder,
+    /// Images only (videos get one with a poster frame).
+    pub placeholder: Option<crate::imaging::Placeholder>,
+    /// Videos: the container's duration, when it states one.
+    pub duration_ms: Option<u64>,
+    /// Videos: the codec of each track, as sample-entry four-character codes or WebM codec ids.
+    pub codecs: Vec<String>,
 }
 
 /// What creating upload slots needs from the table.
@@ -139,6 +146,12 @@ pub trait MediaRepository: UploadRecords {
     fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// A byte range of an object, and the object's whole length.
+pub enum Ranged {
+    Missing,
+    Bytes { bytes: Vec<u8>, total: u64 },
+}
+
 pub enum Fetched {
     Missing,
     /// Larger than the caller's bound: not read.
@@ -152,6 +165,11 @@ pub trait ObjectStore: Send + Sync {
     /// Reads an object if it is at most `max_bytes` long (checked before the body is read).
     fn get_bounded(&self, key: &str, max_bytes: u64) -> impl Future<Output = Result<Fetched, StorageError>> + Send;
     fn exists(&self, key: &str) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    /// Up to `len` bytes from `offset` (fewer at the end of the object), without reading the
+    /// rest: how large videos are verified.
+    fn read_range(&self, key: &str, offset: u64, len: u64) -> impl Future<Output = Result<Ranged, StorageError>> + Send;
+    /// A server-side copy, with a new Content-Type and Cache-Control.
+    fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
     fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
     /// Fails if any one of them could not be deleted.

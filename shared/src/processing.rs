@@ -15,7 +15,7 @@ use crate::imaging::{self, DecodeLimits, ImageError, Inspection, ThumbnailSpec};
 use crate::kinds::{ContentType, KindSpec, Kinds};
 use crate::media::{MediaId, MediaRecord, Rejection, Status, UploadMethod, Variant};
 use crate::view::is_owner;
-use crate::ports::{Fetched, MediaRepository, ObjectStore, ReadyFields, StorageError, StoreError};
+use crate::ports::{Fetched, MediaRepository, ObjectStore, Ranged, ReadyFields, StorageError, StoreError};
 use crate::s3::S3Objects;
 use crate::dynamodb::DynamoStore;
 use sha2::{Digest, Sha256};
@@ -87,7 +87,35 @@ pub struct Processor<R, O, C> {
 
 enum Verdict {
     Rejected(Rejection),
-    Ready { fields: ReadyFields, original: Vec<u8>, thumbs: Vec<(String, Vec<u8>)> },
+    Ready { fields: ReadyFields, original: Original, thumbs: Vec<(String, Vec<u8>)> },
+}
+
+/// Where the published original comes from.
+enum Original {
+    /// The verified (and, for public kinds, stripped) image bytes.
+    Bytes(Vec<u8>),
+    /// A server-side copy of the upload: videos are never read whole.
+    CopyOfUpload,
+}
+
+/// A video upload read through ranged GETs.
+struct UploadRanges<'a, O> {
+    objects: &'a O,
+    key: &'a str,
+    total: u64,
+}
+
+impl<O: ObjectStore> crate::video::RangeSource for UploadRanges<'_, O> {
+    fn len(&self) -> u64 {
+        self.total
+    }
+    async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+        match self.objects.read_range(self.key, offset, len).await? {
+            Ranged::Bytes { bytes, .. } => Ok(bytes),
+            // Removed while being read: a later run (or the complete call) decides.
+            Ranged::Missing => Err(StorageError::Transient(format!("{} disappeared while being verified", self.key))),
+        }
+    }
 }
 
 fn reject(code: &str, message: impl Into<String>) -> Verdict {
@@ -183,15 +211,16 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         let Some(kind) = self.kinds.get(&record.kind).cloned() else {
             return self.finish(record, reject("kind_not_configured", "the media kind is no longer configured")).await;
         };
+        if record.declared_type.is_video() {
+            let verdict = match self.verify_video(&record, &kind).await? {
+                Some(v) => v,
+                None => return self.missing(id).await,
+            };
+            return self.finish(record, verdict).await;
+        }
         let bytes = match self.objects.get_bounded(&incoming, kind.max_bytes).await? {
             // Another run may have decided and removed the upload since the record was read.
-            Fetched::Missing => {
-                return Ok(match self.store.get(id).await? {
-                    Some(current) if current.status != Status::Pending => Outcome::AlreadyDone(current),
-                    Some(current) => Outcome::Missing(current),
-                    None => Outcome::Stray,
-                })
-            }
+            Fetched::Missing => return self.missing(id).await,
             Fetched::TooLarge(n) => {
                 return self.finish(record, reject("too_large", format!("{n} bytes exceeds the kind's limit of {}", kind.max_bytes))).await
             }
@@ -199,6 +228,58 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         };
         let verdict = self.verify(&record, &kind, bytes).await;
         self.finish(record, verdict).await
+    }
+
+    /// No upload object: nothing uploaded yet, or another run decided and removed it since the
+    /// record was read.
+    async fn missing(&self, id: &str) -> Result<Outcome, ProcessError> {
+        Ok(match self.store.get(id).await? {
+            Some(current) if current.status != Status::Pending => Outcome::AlreadyDone(current),
+            Some(current) => Outcome::Missing(current),
+            None => Outcome::Stray,
+        })
+    }
+
+    /// Judges a video from its container structure (`video`), reading a few ranges of it.
+    /// `None`: nothing has been uploaded.
+    async fn verify_video(&self, record: &MediaRecord, kind: &KindSpec) -> Result<Option<Verdict>, ProcessError> {
+        let key = &record.incoming_key;
+        let total = match self.objects.read_range(key, 0, 0).await? {
+            Ranged::Missing => return Ok(None),
+            Ranged::Bytes { total, .. } => total,
+        };
+        if total > kind.max_bytes {
+            return Ok(Some(reject("too_large", format!("{total} bytes exceeds the kind's limit of {}", kind.max_bytes))));
+        }
+        if let Some(declared) = record.declared_size.filter(|d| *d != total) {
+            return Ok(Some(reject("size_mismatch", format!("{total} bytes arrived, {declared} were declared"))));
+        }
+        let source = UploadRanges { objects: &self.objects, key, total };
+        let info = match crate::video::inspect(&source, record.declared_type, self.limits.max_side).await {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => return Ok(Some(reject(e.code(), e.to_string()))),
+            // A concurrent run decided and removed the upload while this one read it.
+            Err(_) if !self.objects.exists(key).await? => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if !kind.allows(info.content_type) {
+            return Ok(Some(reject("type_mismatch", format!("kind {} does not accept {}", kind.name, info.content_type))));
+        }
+        let now = self.clock.now();
+        let fields = ReadyFields {
+            content_type: info.content_type,
+            size_bytes: total,
+            width: info.width,
+            height: info.height,
+            sha256: None,
+            final_key: crate::keys::original(kind.visibility, &kind.name, &record.id, info.content_type),
+            variants: BTreeMap::new(),
+            gc_at: kind.unattached_ttl.filter(|_| record.attached_to.is_none()).map(|ttl| clock::format(now + ttl)),
+            placeholder: None,
+            duration_ms: info.duration_ms,
+            codecs: info.codecs,
+        };
+        Ok(Some(Verdict::Ready { fields, original: Original::CopyOfUpload, thumbs: Vec::new() }))
     }
 
     /// `POST /v1/media/{id}/complete`: the owner asks for the verdict now. Returns whether this
@@ -227,7 +308,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         }
         let request = imaging::Request {
             declared: record.declared_type,
-            allowed: ContentType::ALL.into_iter().filter(|t| kind.allows(*t)).collect(),
+            allowed: ContentType::IMAGES.into_iter().filter(|t| kind.allows(*t)).collect(),
             thumbnails: ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method },
             strip: kind.is_public(),
             limits: self.limits,
@@ -272,13 +353,15 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             size_bytes: stored.len() as u64,
             width,
             height,
-            sha256: hex::encode(Sha256::digest(&stored)),
+            sha256: Some(hex::encode(Sha256::digest(&stored))),
             final_key,
             variants,
             gc_at: kind.unattached_ttl.filter(|_| record.attached_to.is_none()).map(|ttl| clock::format(now + ttl)),
-            placeholder,
+            placeholder: Some(placeholder),
+            duration_ms: None,
+            codecs: Vec::new(),
         };
-        Verdict::Ready { fields, original: stored, thumbs: thumb_objects }
+        Verdict::Ready { fields, original: Original::Bytes(stored), thumbs: thumb_objects }
     }
 
     async fn finish(&self, record: MediaRecord, verdict: Verdict) -> Result<Outcome, ProcessError> {
@@ -327,7 +410,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         &self,
         record: &MediaRecord,
         fields: &ReadyFields,
-        original: Vec<u8>,
+        original: Original,
         thumbs: Vec<(String, Vec<u8>)>,
         attempt: &str,
         now: &str,
@@ -339,7 +422,11 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         for (key, bytes) in thumbs {
             self.objects.put(&key, bytes, "image/webp", IMMUTABLE).await.map_err(ProcessError::from)?;
         }
-        self.objects.put(&fields.final_key, original, fields.content_type.mime(), IMMUTABLE).await.map_err(ProcessError::from)?;
+        match original {
+            Original::Bytes(bytes) => self.objects.put(&fields.final_key, bytes, fields.content_type.mime(), IMMUTABLE).await,
+            Original::CopyOfUpload => self.objects.copy(&record.incoming_key, &fields.final_key, fields.content_type.mime(), IMMUTABLE).await,
+        }
+        .map_err(ProcessError::from)?;
         match self.store.mark_ready(&record.id, fields, now, attempt).await {
             Ok(()) => Ok(()),
             Err(StoreError::ConditionFailed) => Err(PublishError::LostClaim),

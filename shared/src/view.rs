@@ -32,6 +32,11 @@ pub struct MediaView {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub sha256: Option<String>,
+    /// Videos only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codecs: Vec<String>,
     pub title: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
@@ -111,6 +116,8 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
             width: r.width,
             height: r.height,
             sha256: r.sha256.clone(),
+            duration_ms: r.duration_ms,
+            codecs: r.codecs.clone(),
             title: r.title.clone(),
             description: r.description.clone(),
             tags: r.tags.clone(),

@@ -89,11 +89,27 @@ impl MediaRepository for DynamoStore {
     /// a run that verified other bytes, changes nothing.
     async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), StoreError> {
         let variants = serde_dynamo::to_attribute_value(&f.variants).map_err(|e| StoreError::Other(e.to_string()))?;
-        let placeholder = serde_dynamo::to_attribute_value(&f.placeholder).map_err(|e| StoreError::Other(e.to_string()))?;
         let mut update = String::from(
-            "SET #status = :ready, content_type = :ct, size_bytes = :size, width = :w, height = :h, sha256 = :sha, \
-             final_key = :fk, variants = :variants, placeholder = :ph, updated_at = :now, decided_at = :now",
+            "SET #status = :ready, content_type = :ct, size_bytes = :size, width = :w, height = :h, \
+             final_key = :fk, variants = :variants, updated_at = :now, decided_at = :now",
         );
+        // Attributes only some media have (images: hash, placeholder; videos: duration, codecs).
+        let mut optional: Vec<(&str, AttributeValue)> = Vec::new();
+        if let Some(sha) = &f.sha256 {
+            optional.push(("sha256", AttributeValue::S(sha.clone())));
+        }
+        if let Some(ph) = &f.placeholder {
+            optional.push(("placeholder", serde_dynamo::to_attribute_value(ph).map_err(|e| StoreError::Other(e.to_string()))?));
+        }
+        if let Some(ms) = f.duration_ms {
+            optional.push(("duration_ms", AttributeValue::N(ms.to_string())));
+        }
+        if !f.codecs.is_empty() {
+            optional.push(("codecs", AttributeValue::L(f.codecs.iter().map(|c| AttributeValue::S(c.clone())).collect())));
+        }
+        for (name, _) in &optional {
+            update.push_str(&format!(", {name} = :{name}"));
+        }
         let mut req = self
             .client
             .update_item()
@@ -108,11 +124,12 @@ impl MediaRepository for DynamoStore {
             .expression_attribute_values(":size", AttributeValue::N(f.size_bytes.to_string()))
             .expression_attribute_values(":w", AttributeValue::N(f.width.to_string()))
             .expression_attribute_values(":h", AttributeValue::N(f.height.to_string()))
-            .expression_attribute_values(":sha", AttributeValue::S(f.sha256.clone()))
             .expression_attribute_values(":fk", AttributeValue::S(f.final_key.clone()))
             .expression_attribute_values(":variants", variants)
-            .expression_attribute_values(":ph", placeholder)
             .expression_attribute_values(":now", AttributeValue::S(now.to_string()));
+        for (name, value) in optional {
+            req = req.expression_attribute_values(format!(":{name}"), value);
+        }
         match &f.gc_at {
             Some(at) => {
                 update.push_str(", gc_shard = :gc, gc_at = :gcat REMOVE pending_owner, publish_claim, publish_claim_until");

@@ -34,6 +34,7 @@ pub fn metadata_findings(bytes: &[u8], content_type: ContentType) -> Vec<String>
             b"VP8X" | b"ICCP" | b"ANIM" | b"ANMF" | b"ALPH" | b"VP8 " | b"VP8L" => {}
             k => found.push(format!("WebP chunk {}", String::from_utf8_lossy(k))),
         }),
+        ContentType::Mp4 | ContentType::Quicktime | ContentType::Webm => None,
     };
     match end {
         None => found.push("structure cannot be followed".into()),

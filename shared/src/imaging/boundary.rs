@@ -102,7 +102,7 @@ mod tests {
     fn request(declared: ContentType) -> Request {
         Request {
             declared,
-            allowed: ContentType::ALL.to_vec(),
+            allowed: ContentType::IMAGES.to_vec(),
             thumbnails: ThumbnailSpec { sizes: vec![64], quality: 50.0, method: 0 },
             strip: true,
             limits: DecodeLimits { max_pixels: 1_000_000, max_side: 2000, max_jpeg_scans: 8, max_memory_mb: 384, time_budget: Duration::from_secs(5) },

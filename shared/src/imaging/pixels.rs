@@ -43,11 +43,12 @@ pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: D
         ContentType::Jpeg => decode_jpeg_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side, limits)?,
         ContentType::Webp => super::webp::decode_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
         ContentType::Png => super::png::decode_reduced(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
+        ContentType::Mp4 | ContentType::Quicktime | ContentType::Webm => return Err(ImageError::NotAnImage),
     };
     if let Some(p) = scaled {
         return Ok(p);
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(probe.content_type));
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(probe.content_type)?);
     reader.limits(limits.image_limits());
     let img = reader.decode().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     Ok(from_dynamic(img))

@@ -25,18 +25,20 @@ impl Probe {
     }
 }
 
-pub(super) fn format_of(t: ContentType) -> ImageFormat {
+/// The decoder for an image type; `None` for videos, which are never decoded.
+pub(super) fn format_of(t: ContentType) -> Result<ImageFormat, ImageError> {
     match t {
-        ContentType::Jpeg => ImageFormat::Jpeg,
-        ContentType::Png => ImageFormat::Png,
-        ContentType::Webp => ImageFormat::WebP,
+        ContentType::Jpeg => Ok(ImageFormat::Jpeg),
+        ContentType::Png => Ok(ImageFormat::Png),
+        ContentType::Webp => Ok(ImageFormat::WebP),
+        ContentType::Mp4 | ContentType::Quicktime | ContentType::Webm => Err(ImageError::NotAnImage),
     }
 }
 
 /// Reads dimensions and orientation from the header and checks them against the limits before
 /// anything is allocated for pixels.
 pub fn probe(bytes: &[u8], content_type: ContentType, limits: DecodeLimits) -> Result<Probe, ImageError> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(content_type));
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(content_type)?);
     reader.no_limits();
     let (w, h) = reader.into_dimensions().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     if !limits.allows(w, h) {
@@ -45,7 +47,7 @@ pub fn probe(bytes: &[u8], content_type: ContentType, limits: DecodeLimits) -> R
     if w == 0 || h == 0 {
         return Err(ImageError::Corrupt("zero-sized image".into()));
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(content_type));
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format_of(content_type)?);
     reader.limits(limits.image_limits());
     let mut decoder = reader.into_decoder().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     let orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);

@@ -3,7 +3,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
-use crate::ports::{Fetched, ObjectStore, StorageError};
+use crate::ports::{Fetched, ObjectStore, Ranged, StorageError};
 use std::time::{Duration, SystemTime};
 
 pub(super) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StorageError {
@@ -19,6 +19,10 @@ pub(super) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E,
         _ => StorageError::Other(format!("{code}: {}", e.message().unwrap_or(&format!("{e:?}")))),
     }
 }
+
+/// CopySource is `bucket/key` with the key URL-encoded, `/` kept.
+const COPY_SOURCE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 #[derive(Clone)]
 pub struct S3Objects {
@@ -69,6 +73,57 @@ impl ObjectStore for S3Objects {
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
             Err(e) => Err(classify(e)),
         }
+    }
+
+    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, StorageError> {
+        if len == 0 {
+            // Only the length: a HEAD.
+            return match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+                Ok(h) => Ok(Ranged::Bytes { bytes: Vec::new(), total: h.content_length.unwrap_or(0).max(0) as u64 }),
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(Ranged::Missing),
+                Err(e) => Err(classify(e)),
+            };
+        }
+        let range = format!("bytes={}-{}", offset, offset.saturating_add(len - 1));
+        let out = match self.client.get_object().bucket(&self.bucket).key(key).range(range).send().await {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("NoSuchKey") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return Ok(Ranged::Missing),
+            // A range starting at or past the end (an empty object): nothing to read.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                let total = match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+                    Ok(h) => h.content_length.unwrap_or(0).max(0) as u64,
+                    Err(e) => return Err(classify(e)),
+                };
+                return Ok(Ranged::Bytes { bytes: Vec::new(), total });
+            }
+            Err(e) => return Err(classify(e)),
+        };
+        // `Content-Range: bytes 0-99/12345`; without it the whole object came back.
+        let total = out
+            .content_range()
+            .and_then(|r| r.rsplit_once('/'))
+            .and_then(|(_, t)| t.parse::<u64>().ok())
+            .unwrap_or_else(|| out.content_length.unwrap_or(0).max(0) as u64);
+        let bytes = out.body.collect().await.map_err(|e| StorageError::Transient(e.to_string()))?.into_bytes();
+        // Bounded even if a server ignored the range.
+        let keep = bytes.len().min(usize::try_from(len).unwrap_or(usize::MAX));
+        Ok(Ranged::Bytes { bytes: bytes[..keep].to_vec(), total })
+    }
+
+    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+        let source = format!("{}/{}", self.bucket, percent_encoding::utf8_percent_encode(from, COPY_SOURCE));
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to)
+            .copy_source(source)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .content_type(content_type)
+            .cache_control(cache_control)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {

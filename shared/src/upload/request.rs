@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn each_invalid_input_has_its_code() {
         let file = r#"{"filename":"a.jpg","content_type":"image/jpeg","size_bytes":10}"#;
-        assert_eq!(code(&format!(r#"{{"kind":"video","files":[{file}]}}"#)), "unknown_kind");
+        assert_eq!(code(&format!(r#"{{"kind":"movie","files":[{file}]}}"#)), "unknown_kind");
         assert_eq!(code(r#"{"kind":"avatar","files":[{"filename":"a.gif","content_type":"image/gif","size_bytes":10}]}"#), "unsupported_content_type");
         assert_eq!(code(r#"{"kind":"avatar","files":[{"filename":"a.jpg","content_type":"image/jpeg","size_bytes":2097153}]}"#), "too_large");
         assert_eq!(code(r#"{"kind":"avatar","files":[{"filename":"a.jpg","content_type":"image/jpeg","size_bytes":0}]}"#), "invalid_request");

@@ -185,6 +185,8 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         width: None,
         height: None,
         sha256: None,
+        duration_ms: None,
+        codecs: Vec::new(),
         title: None,
         description: None,
         tags: Vec::new(),

@@ -1,0 +1,217 @@
+//! MP4 and QuickTime: walk the top-level boxes by their headers, read `ftyp` and `moov`, and
+//! let Mozilla's `mp4parse` (Firefox's parser, fuzzed upstream) read the movie's tracks.
+
+use super::{RangeSource, VideoError, VideoInfo, HEAD_BYTES, MAX_MOOV_BYTES, MAX_TOP_BOXES};
+use crate::kinds::ContentType;
+use crate::ports::StorageError;
+
+/// Top-level box headers checked after the moov.
+const BOXES_AFTER_MOOV: u32 = 16;
+
+/// The boxes verification needs, as they are in the file.
+pub struct Boxes {
+    pub ftyp: Vec<u8>,
+    pub moov: Vec<u8>,
+}
+
+/// A box header: its type, where its content starts and where the box ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    kind: [u8; 4],
+    start: u64,
+    end: u64,
+}
+
+/// Parses the header of the box at `offset` from the bytes read there. `Err` names what is
+/// wrong; `Ok(None)` means more bytes are needed than were given.
+fn header(bytes: &[u8], offset: u64, total: u64) -> Result<Option<Header>, VideoError> {
+    let Some(head) = bytes.get(..8) else { return Ok(None) };
+    let size32 = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let kind = [head[4], head[5], head[6], head[7]];
+    let (size, header_len) = match size32 {
+        // Extends to the end of the file.
+        0 => (total - offset, 8),
+        1 => {
+            let Some(large) = bytes.get(8..16) else { return Ok(None) };
+            (u64::from_be_bytes([large[0], large[1], large[2], large[3], large[4], large[5], large[6], large[7]]), 16)
+        }
+        n => (u64::from(n), 8),
+    };
+    if size < header_len {
+        return Err(VideoError::Corrupt(format!("box {} at {offset} is {size} bytes, shorter than its header", fourcc(kind))));
+    }
+    let end = offset.checked_add(size).ok_or_else(|| VideoError::Corrupt(format!("box {} at {offset} overflows", fourcc(kind))))?;
+    if end > total {
+        return Err(VideoError::Truncated(format!("box {} at {offset} needs {end} bytes, the file has {total}", fourcc(kind))));
+    }
+    Ok(Some(Header { kind, start: offset + header_len, end }))
+}
+
+fn fourcc(kind: [u8; 4]) -> String {
+    kind.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' }).collect()
+}
+
+/// Walks the top-level boxes, reading only headers except for `ftyp` and `moov`. `head` is the
+/// file's first bytes (already read).
+pub async fn structure<S: RangeSource>(src: &S, head: &[u8]) -> Result<Result<Boxes, VideoError>, StorageError> {
+    let total = src.len();
+    let (mut offset, mut ftyp, mut moov) = (0u64, Vec::new(), None);
+    // After the moov, the remaining boxes' headers are still checked against the file's length
+    // (a faststart file cut inside its mdat has a whole moov), a bounded number of them:
+    // fragmented files have thousands of moof/mdat pairs.
+    let mut after_moov = 0;
+    for _ in 0..MAX_TOP_BOXES {
+        if offset >= total || after_moov > BOXES_AFTER_MOOV {
+            break;
+        }
+        if moov.is_some() {
+            after_moov += 1;
+        }
+        let local = usize::try_from(offset).ok().and_then(|o| head.get(o..)).filter(|b| b.len() >= 16);
+        let bytes = match local {
+            Some(b) => b.to_vec(),
+            None => src.read(offset, 16.min(total - offset)).await?,
+        };
+        let h = match header(&bytes, offset, total) {
+            Ok(Some(h)) => h,
+            Ok(None) => return Ok(Err(VideoError::Truncated(format!("a box header at {offset} is cut off")))),
+            Err(e) => return Ok(Err(e)),
+        };
+        match &h.kind {
+            b"ftyp" | b"moov" => {
+                let whole = h.end - offset;
+                let bound = if &h.kind == b"ftyp" { HEAD_BYTES } else { MAX_MOOV_BYTES };
+                if whole > bound {
+                    return Ok(Err(VideoError::LimitExceeded(format!("the {} box is {whole} bytes; at most {bound} are read", fourcc(h.kind)))));
+                }
+                let data = src.read(offset, whole).await?;
+                if data.len() as u64 != whole {
+                    return Ok(Err(VideoError::Truncated(format!("the {} box is cut off", fourcc(h.kind)))));
+                }
+                if &h.kind == b"ftyp" {
+                    ftyp = data;
+                } else if moov.replace(data).is_some() {
+                    return Ok(Err(VideoError::Corrupt("two moov boxes".into())));
+                }
+            }
+            _ => {}
+        }
+        offset = h.end;
+    }
+    Ok(match moov {
+        Some(moov) => Ok(Boxes { ftyp, moov }),
+        None if offset < total => Err(VideoError::LimitExceeded(format!("no moov box within the first {MAX_TOP_BOXES} boxes"))),
+        None => Err(VideoError::Corrupt("no moov box".into())),
+    })
+}
+
+/// Reads the movie's tracks from its `ftyp` and `moov`.
+pub fn inspect(boxes: &Boxes, total: u64, content_type: ContentType) -> Result<VideoInfo, VideoError> {
+    let mut file = Vec::with_capacity(boxes.ftyp.len() + boxes.moov.len());
+    file.extend_from_slice(&boxes.ftyp);
+    file.extend_from_slice(&boxes.moov);
+    let ctx = mp4parse::read_mp4(&mut std::io::Cursor::new(file)).map_err(|e| VideoError::Corrupt(format!("{e:?}")))?;
+    let fragmented = ctx.mvex.is_some();
+    let mut info = VideoInfo { content_type, width: 0, height: 0, duration_ms: None, codecs: Vec::new() };
+    for track in ctx.tracks.iter() {
+        // Sample data must lie within the file: a file cut inside its mdat (whose header may
+        // say "to the end") is truncated even when the moov before it is whole.
+        if let Some(stco) = &track.stco {
+            if let Some(max) = stco.offsets.iter().max() {
+                if *max >= total {
+                    return Err(VideoError::Truncated(format!("track {} has a chunk at {max}, the file has {total} bytes", track.id)));
+                }
+            }
+        }
+        if let (Some(d), Some(scale)) = (track.duration, track.timescale) {
+            if scale.0 > 0 {
+                let ms = u64::try_from(u128::from(d.0) * 1000 / u128::from(scale.0)).unwrap_or(u64::MAX);
+                info.duration_ms = Some(info.duration_ms.map_or(ms, |m| m.max(ms)));
+            }
+        }
+        for entry in track.stsd.iter().flat_map(|s| s.descriptions.iter()) {
+            let codec = match entry {
+                mp4parse::SampleEntry::Video(v) => Some(codec_name(v.codec_type)),
+                mp4parse::SampleEntry::Audio(a) => Some(codec_name(a.codec_type)),
+                mp4parse::SampleEntry::Unknown => None,
+            };
+            if let Some(c) = codec.filter(|c| !info.codecs.iter().any(|x| x == c)) {
+                info.codecs.push(c.to_string());
+            }
+        }
+        if track.track_type == mp4parse::TrackType::Video && info.width == 0 {
+            let (w, h) = display_size(track);
+            info.width = w;
+            info.height = h;
+        }
+    }
+    if info.width == 0 {
+        return Err(VideoError::NoVideoTrack);
+    }
+    if info.duration_ms.unwrap_or(0) == 0 && !fragmented {
+        return Err(VideoError::Corrupt("the movie states no duration".into()));
+    }
+    Ok(info)
+}
+
+/// The track's display size: the track header's (16.16 fixed point, the size the player shows),
+/// turned for a 90° or 270° rotation matrix; else the sample entry's coded size.
+fn display_size(track: &mp4parse::Track) -> (u32, u32) {
+    let coded = track.stsd.iter().flat_map(|s| s.descriptions.iter()).find_map(|e| match e {
+        mp4parse::SampleEntry::Video(v) => Some((u32::from(v.width), u32::from(v.height))),
+        _ => None,
+    });
+    match &track.tkhd {
+        Some(t) if t.width >> 16 > 0 && t.height >> 16 > 0 => {
+            let (w, h) = (t.width >> 16, t.height >> 16);
+            // A rotation by 90° or 270° has zero a and d entries in the matrix.
+            if t.matrix.a == 0 && t.matrix.d == 0 && t.matrix.b != 0 {
+                (h, w)
+            } else {
+                (w, h)
+            }
+        }
+        _ => coded.unwrap_or((0, 0)),
+    }
+}
+
+/// The usual name of a codec (the sample entry's four-character code where there is one).
+fn codec_name(c: mp4parse::CodecType) -> &'static str {
+    use mp4parse::CodecType as C;
+    match c {
+        C::H264 => "avc1",
+        C::MP4V => "mp4v",
+        C::AV1 => "av01",
+        C::VP9 => "vp09",
+        C::VP8 => "vp08",
+        C::H263 => "s263",
+        C::AAC => "mp4a",
+        C::MP3 => "mp3",
+        C::FLAC => "flac",
+        C::Opus => "opus",
+        C::ALAC => "alac",
+        C::LPCM => "lpcm",
+        C::EncryptedVideo => "encv",
+        C::EncryptedAudio => "enca",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_headers_are_checked_against_the_file() {
+        let h = header(b"\0\0\0\x10moovxxxxxxxx", 0, 100).unwrap().unwrap();
+        assert_eq!((h.kind, h.start, h.end), (*b"moov", 8, 16));
+        assert_eq!(header(b"\0\0\0\0mdat", 10, 100).unwrap().unwrap().end, 100, "size 0 runs to the end");
+        let large = [&[0, 0, 0, 1][..], b"mdat", &40u64.to_be_bytes()].concat();
+        assert_eq!(header(&large, 0, 100).unwrap().unwrap(), Header { kind: *b"mdat", start: 16, end: 40 });
+        assert!(header(&large[..12], 0, 100).unwrap().is_none(), "a cut large size needs more bytes");
+        assert!(matches!(header(b"\0\0\0\x04free", 0, 100), Err(VideoError::Corrupt(_))));
+        assert!(matches!(header(b"\0\0\x01\0mdat", 0, 100), Err(VideoError::Truncated(_))));
+        let huge = [&[0, 0, 0, 1][..], b"mdat", &u64::MAX.to_be_bytes()].concat();
+        assert!(header(&huge, 8, u64::MAX).is_err(), "offset + size overflows");
+    }
+}
