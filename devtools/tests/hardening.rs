@@ -152,6 +152,26 @@ async fn the_42_byte_webp_ends_rejected_not_pending_on_the_avatar_route() {
     assert_eq!(again["status"], "rejected");
 }
 
+/// Found by `scripts/fuzz` (upload_bytes), each a JPEG that decoders read differently:
+/// - a first scan followed, without EOI, by an APP0 and a second frame: `image` stops at the
+///   APP0 and calls it decodable; without the APP0 it refuses the second frame, so stripping
+///   made a "decodable" upload undecodable;
+/// - a progressive JPEG with a reserved marker (FF 3A) between its scans: `image` reads the
+///   file differently with and without it, so stripping changed the pixels.
+/// Neither structure is followed any more: the upload is rejected, nothing half-stripped.
+#[tokio::test]
+async fn jpegs_that_decoders_disagree_on_are_rejected_not_half_stripped() {
+    let s = Stack::connect().await;
+    let t = s.token(&user("frames"), &[]);
+    for name in ["jpeg-second-frame-after-scan.jpg", "jpeg-reserved-marker-in-scans.jpg"] {
+        let bytes = std::fs::read(devtools::env::repo_root().join("devtools/tests/regressions").join(name)).unwrap();
+        assert_eq!(shared::imaging::container::walk_jpeg(&bytes, |_| {}), None, "{name}");
+        assert!(!metadata_findings(&bytes, ContentType::Jpeg).is_empty(), "{name}");
+        let m = upload_and_complete(&s, &t, "avatar", "a.jpg", "image/jpeg", bytes).await;
+        assert_eq!((m["status"].as_str(), m["rejection"]["code"].as_str()), (Some("rejected"), Some("corrupt_image")), "{name}: {m}");
+    }
+}
+
 #[tokio::test]
 async fn racing_uploads_on_one_policy_publish_exactly_the_bytes_the_record_describes() {
     let s = Stack::connect().await;

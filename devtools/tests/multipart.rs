@@ -159,3 +159,68 @@ async fn kinds_are_public_and_cacheable() {
     assert_eq!(image["thumbnail_sizes"], json!([128, 512, 1024]));
     assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("public, max-age=300"));
 }
+
+/// Sends the request line, the signed headers and only `send` of the part's bytes, then closes
+/// the connection: what a phone losing its network mid-part does.
+fn cut_connection(url: &str, headers: &serde_json::Map<String, Value>, part: &[u8], send: usize) {
+    use std::io::Write;
+    let rest = url.strip_prefix("http://").expect("local S3 is plain http");
+    let (host, path) = rest.split_once('/').expect("path");
+    let mut conn = std::net::TcpStream::connect(host).expect("connect to S3");
+    let mut head = format!("PUT /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n", part.len());
+    for (k, v) in headers {
+        if !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("host") {
+            head.push_str(&format!("{k}: {}\r\n", v.as_str().unwrap_or_default()));
+        }
+    }
+    head.push_str("\r\n");
+    conn.write_all(head.as_bytes()).expect("headers");
+    conn.write_all(&part[..send]).expect("some of the body");
+    conn.shutdown(std::net::Shutdown::Both).ok();
+}
+
+#[tokio::test]
+async fn a_60_mb_video_cut_off_during_part_3_resumes_with_only_the_missing_parts() {
+    let s = Stack::connect().await;
+    let t = s.token(&user("rhea"), &[]);
+    let clip = devtools::videos::fixture("clip.mp4");
+    let bytes = devtools::videos::with_large_mdat(60 * MIB - clip.len());
+    assert_eq!(bytes.len(), 60 * MIB);
+    let slot = s.slot(&t, "video", "multipart", "trip.mp4", "video/mp4", bytes.len()).await;
+    let (id, part_size, count) = (slot["media_id"].as_str().unwrap(), slot["part_size"].as_u64().unwrap() as usize, slot["part_count"].as_u64().unwrap() as u32);
+    assert_eq!((part_size, count), (8 * MIB, 8));
+    let chunk = |n: u32| &bytes[(n as usize - 1) * part_size..(n as usize * part_size).min(bytes.len())];
+
+    let r = sign(&s, &t, id, &(1..=count).collect::<Vec<_>>()).await;
+    let parts = r.body["parts"].as_array().unwrap().clone();
+    for n in [1u32, 2] {
+        let (status, body) = put_part(&s, &parts[n as usize - 1], chunk(n).to_vec()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let third = parts[2].clone();
+    let part3 = chunk(3).to_vec();
+    tokio::task::spawn_blocking(move || cut_connection(third["url"].as_str().unwrap(), third["headers"].as_object().unwrap(), &part3, 3 * MIB))
+        .await
+        .unwrap();
+
+    // After a reload: S3's list says what is there; only the rest is sent.
+    let held = s.call("GET", &format!("/v1/uploads/{id}/parts"), Some(&t), None).await;
+    let held: Vec<u64> = held.body["parts"].as_array().unwrap().iter().map(|p| p["part_number"].as_u64().unwrap()).collect();
+    assert_eq!(held, vec![1, 2], "the cut part 3 is not stored");
+    let missing: Vec<u32> = (1..=count).filter(|n| !held.contains(&u64::from(*n))).collect();
+    assert_eq!(missing, (3..=8).collect::<Vec<_>>());
+    let fresh = sign(&s, &t, id, &missing).await;
+    for part in fresh.body["parts"].as_array().unwrap() {
+        let n = part["part_number"].as_u64().unwrap() as u32;
+        let (status, body) = put_part(&s, part, chunk(n).to_vec()).await;
+        assert_eq!(status, 200, "part {n}: {body}");
+    }
+    let r = s.call("POST", &format!("/v1/uploads/{id}/complete"), Some(&t), None).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")), "{}", r.body);
+    assert_eq!(r.body["size_bytes"].as_u64(), Some(bytes.len() as u64));
+
+    // The stored video is the local file, byte for byte.
+    let r = s.call("GET", &format!("/v1/media/{id}/content"), Some(&t), None).await;
+    let stored = s.http.get(r.headers["location"].to_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&stored)), hex::encode(Sha256::digest(&bytes)));
+}

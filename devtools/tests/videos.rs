@@ -65,6 +65,22 @@ fn hostile_and_mislabelled_files_are_rejected_with_their_reason() {
     assert!(matches!(inspect_bytes(&fixture("clip.mp4"), ContentType::Mp4, 100), Err(VideoError::DimensionsTooLarge { .. })));
 }
 
+/// Found by `scripts/fuzz` (video_container): moovs of a few hundred bytes whose counts and
+/// sizes made mp4parse reserve gigabytes (an stts entry count; a box inside a sample entry
+/// larger than the entry). Counts and nested sizes are checked against the moov first.
+#[test]
+fn moovs_claiming_more_entries_or_bytes_than_they_hold_are_corrupt_before_parsing() {
+    for name in ["mp4-stts-count-11gb.mp4", "mp4-sample-entry-child-4gb.mp4"] {
+        let bytes = std::fs::read(devtools::env::repo_root().join("devtools/tests/regressions").join(name)).unwrap();
+        for declared in ContentType::VIDEOS {
+            let verdict = inspect_bytes(&bytes, declared, 8192);
+            assert!(verdict.is_err(), "{name}: {verdict:?}");
+        }
+        let verdict = inspect_bytes(&bytes, ContentType::Mp4, 8192);
+        assert!(matches!(&verdict, Err(VideoError::Corrupt(m)) if m.contains("claims") || m.contains("inside the moov")), "{name}: {verdict:?}");
+    }
+}
+
 #[test]
 fn a_large_mdat_is_skipped_by_its_header() {
     let big = videos::with_large_mdat(50 * MIB);

@@ -5,6 +5,7 @@
 //!                                     JPEG, JPEG with EXIF orientation 6 and GPS, PNG with alpha,
 //!                                     WebP, a truncated JPEG, and every corpus class at tiny size
 //!   make-fixtures --corpus DIR        the real-world-shaped corpus at test size (devtools::corpus)
+//!   make-fixtures --video-seeds DIR   the video clips (devtools::videos), for the container fuzzer
 
 use devtools::images;
 
@@ -12,10 +13,15 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let seeds = args.first().map(String::as_str) == Some("--fuzz-seeds");
     let corpus = args.first().map(String::as_str) == Some("--corpus");
-    let dir_arg = if seeds || corpus { args.get(1) } else { args.first() };
+    let video = args.first().map(String::as_str) == Some("--video-seeds");
+    let dir_arg = if seeds || corpus || video { args.get(1) } else { args.first() };
     let dir = std::path::PathBuf::from(dir_arg.cloned().unwrap_or_else(|| ".local/fixtures".into()));
     std::fs::create_dir_all(&dir)?;
-    if corpus {
+    if video {
+        for name in ["faststart.mp4", "clip.mov", "clip.webm"] {
+            std::fs::write(dir.join(name), devtools::videos::fixture(name))?;
+        }
+    } else if corpus {
         for f in devtools::corpus::corpus() {
             std::fs::write(dir.join(f.name), &f.bytes)?;
         }

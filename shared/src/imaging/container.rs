@@ -26,6 +26,7 @@ pub fn walk_jpeg<'a>(b: &'a [u8], mut f: impl FnMut(JpegSegment<'a>)) -> Option<
         return None;
     }
     let mut i = 2;
+    let mut frames = 0;
     loop {
         // Fill bytes (runs of 0xFF) may precede a marker.
         while b.get(i) == Some(&0xFF) && b.get(i + 1) == Some(&0xFF) {
@@ -40,7 +41,9 @@ pub fn walk_jpeg<'a>(b: &'a [u8], mut f: impl FnMut(JpegSegment<'a>)) -> Option<
                 f(JpegSegment { marker, bytes: &b[i..i + 2] });
                 return Some(i + 2);
             }
-            0x00 | 0xD8 => return None,
+            // Reserved markers (RES, 0x02-0xBF) appear in no real encoder's output, and decoders
+            // disagree on them (one skips the segment, another reads on): not followed.
+            0x00 | 0x02..=0xBF | 0xD8 => return None,
             // Stand-alone markers outside entropy data carry nothing.
             0x01 | 0xD0..=0xD7 => {
                 f(JpegSegment { marker, bytes: &b[i..i + 2] });
@@ -57,6 +60,14 @@ pub fn walk_jpeg<'a>(b: &'a [u8], mut f: impl FnMut(JpegSegment<'a>)) -> Option<
                 }
                 if marker == 0xDA {
                     end = entropy_end(b, end)?;
+                }
+                // One image has one frame header: a second SOF (a second image spliced in without
+                // its SOI) is a structure decoders disagree on, so it is not followed.
+                if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+                    frames += 1;
+                    if frames > 1 {
+                        return None;
+                    }
                 }
                 f(JpegSegment { marker, bytes: &b[i..end] });
                 i = end;

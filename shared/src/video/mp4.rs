@@ -105,8 +105,85 @@ pub async fn structure<S: RangeSource>(src: &S, head: &[u8]) -> Result<Result<Bo
     })
 }
 
+/// Boxes inside a moov whose children are boxes (after `skip` bytes of fields of their own).
+fn children_at(kind: &[u8; 4], content: &[u8]) -> Option<usize> {
+    const VIDEO_ENTRIES: [&[u8; 4]; 11] = [b"avc1", b"avc3", b"hvc1", b"hev1", b"vp08", b"vp09", b"av01", b"mp4v", b"encv", b"s263", b"dvh1"];
+    const AUDIO_ENTRIES: [&[u8; 4]; 12] = [b"mp4a", b"Opus", b"fLaC", b".mp3", b"alac", b"lpcm", b"enca", b"ac-3", b"ec-3", b"sowt", b"twos", b"ipcm"];
+    match kind {
+        b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"edts" | b"mvex" | b"dinf" | b"udta" | b"ilst" | b"sinf" | b"schi" => Some(0),
+        b"meta" => Some(4),
+        b"stsd" => Some(8),
+        k if VIDEO_ENTRIES.contains(&k) => Some(78),
+        // The sound sample description's version (0, 1 or 2) sets how many fields follow.
+        k if AUDIO_ENTRIES.contains(&k) => Some(match content.get(8..10) {
+            Some([0, 1]) => 44,
+            Some([0, 2]) => 64,
+            _ => 28,
+        }),
+        _ => None,
+    }
+}
+/// Nesting deeper than this is not a movie.
+const MAX_DEPTH: usize = 8;
+
+/// The bytes per entry of each sample table mp4parse sizes an allocation from its count.
+fn entry_size(kind: &[u8; 4], version: u8) -> Option<u64> {
+    match kind {
+        b"stts" | b"ctts" | b"co64" => Some(8),
+        b"stsc" => Some(12),
+        b"stco" | b"stss" | b"stps" => Some(4),
+        // Each sample description is at least a box header.
+        b"stsd" => Some(8),
+        b"elst" => Some(if version == 1 { 20 } else { 12 }),
+        _ => None,
+    }
+}
+
+/// Checks, before mp4parse reads it, that every sample table's entry count fits in the bytes
+/// of its box: mp4parse reserves memory for the count it reads (a 50-byte moov can ask for
+/// 11 GB). Counts bounded by the box bound every such allocation by the moov's size.
+fn check_tables(data: &[u8], depth: usize) -> Result<(), VideoError> {
+    if depth > MAX_DEPTH {
+        return Err(VideoError::Corrupt("boxes nested too deeply".into()));
+    }
+    let mut at = 0usize;
+    while at + 8 <= data.len() {
+        // Inside the moov, a box running past its parent is corruption, not a short file.
+        let h = header(&data[at..], 0, (data.len() - at) as u64)
+            .map_err(|e| match e {
+                VideoError::Truncated(m) => VideoError::Corrupt(format!("{m} (inside the moov)")),
+                other => other,
+            })?
+            .ok_or_else(|| VideoError::Corrupt("box header cut off".into()))?;
+        let (start, end) = (at + h.start as usize, at + h.end as usize);
+        let content = &data[start..end];
+        if let Some(skip) = children_at(&h.kind, content) {
+            // Every box inside must fit inside this one: mp4parse reserves by declared sizes.
+            check_tables(content.get(skip..).unwrap_or_default(), depth + 1)?;
+        } else if &h.kind == b"stsz" || &h.kind == b"stz2" {
+            // version/flags, sample size, count; entries (4 bytes) only when the size is 0.
+            let field = |i: usize| content.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            if let (Some(size), Some(count)) = (field(4), field(8)) {
+                if size == 0 && u64::from(count) * 4 > content.len().saturating_sub(12) as u64 {
+                    return Err(VideoError::Corrupt(format!("stsz claims {count} samples in {} bytes", content.len())));
+                }
+            }
+        } else if let Some(per) = entry_size(&h.kind, content.first().copied().unwrap_or(0)) {
+            if let Some(c) = content.get(4..8) {
+                let count = u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+                if count * per > content.len().saturating_sub(8) as u64 {
+                    return Err(VideoError::Corrupt(format!("{} claims {count} entries in {} bytes", fourcc(h.kind), content.len())));
+                }
+            }
+        }
+        at = end;
+    }
+    Ok(())
+}
+
 /// Reads the movie's tracks from its `ftyp` and `moov`.
 pub fn inspect(boxes: &Boxes, total: u64, content_type: ContentType) -> Result<VideoInfo, VideoError> {
+    check_tables(&boxes.moov, 0)?;
     let mut file = Vec::with_capacity(boxes.ftyp.len() + boxes.moov.len());
     file.extend_from_slice(&boxes.ftyp);
     file.extend_from_slice(&boxes.moov);
