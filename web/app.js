@@ -1,5 +1,5 @@
 // The demo page: sign in with a local dev token, upload with progress, watch the gallery.
-import { createMediaClient, thumbHashToDataURL } from "./media-client.js";
+import { createMediaClient, pendingUploads, thumbHashToDataURL } from "./media-client.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { token: null, client: null, cards: new Map() };
@@ -20,7 +20,20 @@ async function signIn(event) {
   state.client = createMediaClient({ baseUrl: api_url, getToken: () => state.token });
   $("#who").textContent = `signed in as ${user}`;
   document.body.dataset.signedIn = "true";
+  showResumable();
   await refresh();
+}
+
+/** Multipart uploads a reload interrupted: choosing the same file again resumes them. */
+function showResumable() {
+  const list = $("#resumable");
+  list.replaceChildren();
+  for (const u of pendingUploads()) {
+    const li = document.createElement("li");
+    li.dataset.id = u.mediaId;
+    li.textContent = `${u.filename} (${u.kind}, ${u.part_count} parts) was interrupted: choose it again to resume`;
+    list.append(li);
+  }
 }
 
 function card(media) {
@@ -36,9 +49,10 @@ function card(media) {
   el.classList.remove("pending", "ready", "rejected");
   el.classList.add(media.status);
   const thumb = media.variants?.["512"] || media.variants?.["128"];
-  const src = thumb?.url || (media.status === "ready" ? media.url : null);
+  const isVideo = media.status === "ready" && media.content_type?.startsWith("video/") && media.url;
+  const src = isVideo ? null : thumb?.url || (media.status === "ready" ? media.url : null);
   el.innerHTML = `
-    <div class="thumb">${src ? `<img alt="" loading="lazy">` : `<div class="placeholder"></div>`}</div>
+    <div class="thumb">${isVideo ? `<video controls preload="metadata"></video>` : src ? `<img alt="" loading="lazy">` : `<div class="placeholder"></div>`}</div>
     <div class="meta">
       <div class="name"></div>
       <div class="line"><span class="badge ${media.status}">${media.status}</span>
@@ -55,7 +69,10 @@ function card(media) {
     box.backgroundRepeat = "no-repeat";
     box.backgroundPosition = "center";
   }
-  if (src) {
+  if (isVideo) {
+    // A presigned GET: S3 answers Range requests, so the player seeks without downloading all.
+    el.querySelector("video").src = media.url;
+  } else if (src) {
     const img = el.querySelector("img");
     img.src = src;
     img.addEventListener("click", () => media.url && window.open(media.url, "_blank", "noopener"));
@@ -80,35 +97,52 @@ async function refresh() {
 
 function progressRow(file) {
   const li = document.createElement("li");
-  li.innerHTML = `<span class="name"></span><span class="bar"><span></span></span><span class="pct">0%</span>`;
+  li.innerHTML = `<span class="name"></span><span class="bar"><span></span></span><span class="pct">0%</span><span class="error"></span>`;
   li.querySelector(".name").textContent = file.name;
   li.dataset.max = "0";
   $("#progress").append(li);
-  return (loaded, total) => {
+  const update = (loaded, total) => {
     const pct = total ? Math.round((loaded / total) * 100) : 0;
     li.querySelector(".bar > span").style.width = `${pct}%`;
     li.querySelector(".pct").textContent = `${pct}%`;
     li.dataset.max = String(Math.max(Number(li.dataset.max), pct));
   };
+  // A file that was not sent, or whose upload failed, says why on its own row.
+  update.fail = (error) => {
+    li.classList.add("failed");
+    li.querySelector(".error").textContent = `${error.code || error.name}: ${error.message}`;
+  };
+  update.li = li;
+  return update;
 }
 
 async function upload(files) {
   if (!state.client) await signIn();
   const list = Array.from(files);
   const rows = list.map(progressRow);
+  // The demo page lowers the multipart threshold (?multipart=bytes) to show parts on small files.
+  const threshold = Number(new URLSearchParams(location.search).get("multipart")) || undefined;
   const results = await state.client.uploadFiles(list, {
     kind: $("#kind").value,
     method: $("#method").value,
+    multipartThreshold: threshold,
     onProgress: (i, loaded, total) => rows[i](loaded, total),
-    onSlot: (i, slot) => card({ id: slot.media_id, status: "pending", filename: list[i].name, variants: {} }),
+    onSlot: (i, slot) => {
+      rows[i].li.dataset.mediaId = slot.media_id;
+      rows[i].li.dataset.method = slot.method;
+      card({ id: slot.media_id, status: "pending", filename: list[i].name, variants: {} });
+    },
+    onPart: (i, n) => { rows[i].li.dataset.parts = `${rows[i].li.dataset.parts || ""}${n},`; },
   });
-  for (const r of results) {
+  results.forEach((r, i) => {
     if (r.media) card(r.media);
-    else if (r.error) {
+    if (r.error) {
+      rows[i].fail(r.error);
       const el = state.cards.get(r.mediaId);
-      if (el) el.querySelector(".placeholder").textContent = `${r.error.name}: ${r.error.code || r.error.message}`;
+      if (el?.querySelector(".placeholder")) el.querySelector(".placeholder").textContent = `${r.error.name}: ${r.error.code || r.error.message}`;
     }
-  }
+  });
+  showResumable();
 }
 
 $("#signin").addEventListener("submit", signIn);

@@ -1,6 +1,7 @@
 //! Writes test images into a folder and prints the folder.
 //!   make-fixtures [DIR]               the browser test's images: a JPEG photo, a PNG with alpha,
-//!                                     a WebP, and an HTML file named .jpg (which must be rejected)
+//!                                     a WebP, an HTML file named .jpg (which must be rejected),
+//!                                     a 2 s WebM and a 28 MiB MP4
 //!   make-fixtures --fuzz-seeds DIR    small seeds for `scripts/fuzz` (small inputs mutate fast):
 //!                                     JPEG, JPEG with EXIF orientation 6 and GPS, PNG with alpha,
 //!                                     WebP, a truncated JPEG, and every corpus class at tiny size
@@ -40,6 +41,10 @@ fn main() -> std::io::Result<()> {
         std::fs::write(dir.join("alpha.png"), images::png_rgba(800, 600))?;
         std::fs::write(dir.join("wide.webp"), images::webp(1200, 500))?;
         std::fs::write(dir.join("fake.jpg"), b"<!doctype html><html><body><h1>not an image</h1></body></html>")?;
+        // Videos for the multipart and playback tests: a 2 s WebM, and a 28 MiB MP4 (4 parts).
+        std::fs::write(dir.join("clip.webm"), devtools::videos::fixture("clip.webm"))?;
+        let clip = devtools::videos::fixture("clip.mp4");
+        std::fs::write(dir.join("trip.mp4"), devtools::videos::with_large_mdat(28 * 1024 * 1024 - clip.len()))?;
     }
     println!("{}", dir.display());
     Ok(())
