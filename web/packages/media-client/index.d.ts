@@ -54,6 +54,8 @@ export class FileRejectedError extends Error { code: "unsupported_content_type" 
 /** Files above this (16 MiB) are sent as multipart uploads. */
 export const DEFAULT_MULTIPART_THRESHOLD: number;
 export function pendingUploads(): PendingUpload[];
+/** The part plan the API chooses for a file (8 MiB parts, grown to fit the kind's max_parts). */
+export function partPlan(size: number, maxParts: number): { part_size: number; part_count: number };
 export function checkFile(kind: KindSpec | null, file: File): FileRejectedError | null;
 
 export interface UploadOptions {

@@ -57,6 +57,17 @@ const sleep = (ms, signal) =>
   });
 
 const MIB = 1024 * 1024;
+/**
+ * The part size and count the API chooses for `size` bytes (a kind's `max_parts`): 8 MiB parts,
+ * grown in whole MiB until the count fits. The same rule as the server's `multipart::plan`;
+ * tools that must know the part size before asking (Uppy's getChunkSize) use it.
+ */
+export function partPlan(size, maxParts) {
+  const needed = Math.ceil(Math.ceil(size / maxParts) / MIB) * MIB;
+  const partSize = Math.max(8 * MIB, needed);
+  return { part_size: partSize, part_count: Math.ceil(size / partSize) };
+}
+
 /** Files above this are sent as multipart uploads. */
 export const DEFAULT_MULTIPART_THRESHOLD = 16 * MIB;
 const STATE_PREFIX = "lambda-media:upload:";

@@ -1,0 +1,93 @@
+// An adapter that lets Uppy's own S3 plugin (@uppy/aws-s3 6.x, `signRequest`) upload through
+// lambda-media: single PUTs and multipart, resumable, with every rule of the API.
+//
+// Uppy's plugin speaks S3 and asks `signRequest` for a presigned URL per S3 call. Uploads (PUT,
+// UploadPart) get real presigned URLs from the API. The calls lambda-media makes itself on the
+// server (CreateMultipartUpload when the slot is made, ListParts, CompleteMultipartUpload from
+// S3's own part list, AbortMultipartUpload) are done through the API, and the plugin is handed
+// the S3-shaped answer as a `data:` URL (which browsers answer for any method). So the browser
+// never holds a URL that could create, complete or abort an upload on its own.
+import { partPlan } from "./index.js";
+
+const MIB = 1024 * 1024;
+const xml = (body) => `data:application/xml;charset=utf-8,${encodeURIComponent(`<?xml version="1.0" encoding="UTF-8"?>${body}`)}`;
+const esc = (s) => String(s).replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const mediaIdOf = (key) => key.replace(/^incoming\//, "");
+const withoutLength = (headers = {}) => Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "content-length"));
+
+/**
+ * Options for `uppy.use(AwsS3, options)`.
+ * @param {object} o
+ * @param {ReturnType<import("./index.js").createMediaClient>} o.client
+ * @param {import("@uppy/core").default} o.uppy the Uppy instance (to read a file's name and size)
+ * @param {string} o.kind
+ * @param {string} [o.scope]
+ * @param {"put" | "post"} [o.method] single-request uploads: presigned PUT (default) or POST form
+ * @param {number} [o.multipartThreshold] default 16 MiB
+ */
+export async function lambdaMediaS3Options({ client, uppy, kind, scope, method = "put", multipartThreshold = 16 * MIB }) {
+  const { kinds } = await client.getKinds();
+  const spec = kinds[kind];
+  if (!spec) throw new Error(`unknown kind ${kind}`);
+  const slot = async (file, m) => {
+    const request = { kind, method: m, files: [{ filename: file.name || "upload", content_type: file.type, size_bytes: file.size }] };
+    if (scope) request.scope = scope;
+    const { uploads } = await client.createUploads(request);
+    return uploads[0];
+  };
+  const fileOf = (key) => {
+    const file = uppy.getFile(key.replace(/^uppy\//, ""));
+    if (!file) throw new Error(`no Uppy file for ${key}`);
+    return file;
+  };
+  return {
+    shouldUseMultipart: (file) => (file.size || 0) > multipartThreshold,
+    // The API cuts the file; Uppy must cut it the same way (each part's length is signed).
+    getChunkSize: ({ size }) => partPlan(size, spec.max_parts).part_size,
+    // A key the adapter can map back to the Uppy file; the API replaces it with its own.
+    generateObjectKey: (file) => `uppy/${file.id}`,
+    async signRequest(req) {
+      if (!req.uploadId) {
+        if (req.method === "PUT") {
+          const file = fileOf(req.key);
+          const s = await slot({ name: file.name, type: req.contentType || file.type, size: file.size }, method);
+          uppy.setFileMeta(file.id, { media_id: s.media_id });
+          return s.method === "POST" ? { url: s.url, fields: s.fields, key: s.key } : { url: s.url, headers: withoutLength(s.headers), key: s.key };
+        }
+        if (req.method === "POST") {
+          const file = fileOf(req.key);
+          const s = await slot({ name: file.name, type: file.type, size: file.size }, "multipart");
+          uppy.setFileMeta(file.id, { media_id: s.media_id });
+          return { url: xml(`<InitiateMultipartUploadResult><Key>${esc(s.key)}</Key><UploadId>${esc(s.upload_id)}</UploadId></InitiateMultipartUploadResult>`), key: s.key };
+        }
+        if (req.method === "DELETE") {
+          // Removing an uploaded file: the media goes (objects and record).
+          await client.deleteMedia(mediaIdOf(req.key)).catch(() => null);
+          return { url: xml("<Deleted/>") };
+        }
+      }
+      const id = mediaIdOf(req.key);
+      if (req.method === "PUT") {
+        const { parts } = await client.signParts(id, [req.partNumber]);
+        return { url: parts[0].url, headers: withoutLength(parts[0].headers) };
+      }
+      if (req.method === "GET") {
+        const { parts } = await client.listParts(id);
+        const items = parts.map((p) => `<Part><PartNumber>${p.part_number}</PartNumber><ETag>${esc(p.etag)}</ETag><Size>${p.size}</Size></Part>`).join("");
+        return { url: xml(`<ListPartsResult><UploadId>${esc(req.uploadId)}</UploadId>${items}</ListPartsResult>`) };
+      }
+      if (req.method === "POST") {
+        // The API assembles the object from S3's own part list and verifies it now.
+        const media = await client.completeUpload(id);
+        if (media.status === "rejected") throw new Error(`${media.rejection?.code}: ${media.rejection?.message}`);
+        const location = media.url || `media:${id}`;
+        return { url: xml(`<CompleteMultipartUploadResult><Location>${esc(location)}</Location><Key>${esc(req.key)}</Key></CompleteMultipartUploadResult>`) };
+      }
+      if (req.method === "DELETE") {
+        await client.abortUpload(id);
+        return { url: xml("<Aborted/>") };
+      }
+      throw new Error(`lambda-media cannot sign ${req.method} ${req.key}`);
+    },
+  };
+}
