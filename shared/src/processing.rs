@@ -87,7 +87,7 @@ pub struct Processor<R, O, C> {
 
 enum Verdict {
     Rejected(Rejection),
-    Ready { fields: ReadyFields, original: Original, thumbs: Vec<(String, Vec<u8>)> },
+    Ready { fields: Box<ReadyFields>, original: Original, thumbs: Vec<(String, Vec<u8>)> },
 }
 
 /// Where the published original comes from.
@@ -106,7 +106,7 @@ struct UploadRanges<'a, O> {
 }
 
 impl<O: ObjectStore> crate::video::RangeSource for UploadRanges<'_, O> {
-    fn len(&self) -> u64 {
+    fn size(&self) -> u64 {
         self.total
     }
     async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
@@ -279,7 +279,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             duration_ms: info.duration_ms,
             codecs: info.codecs,
         };
-        Ok(Some(Verdict::Ready { fields, original: Original::CopyOfUpload, thumbs: Vec::new() }))
+        Ok(Some(Verdict::Ready { fields: Box::new(fields), original: Original::CopyOfUpload, thumbs: Vec::new() }))
     }
 
     /// `POST /v1/media/{id}/complete`: the owner asks for the verdict now. Returns whether this
@@ -361,7 +361,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             duration_ms: None,
             codecs: Vec::new(),
         };
-        Verdict::Ready { fields, original: Original::Bytes(stored), thumbs: thumb_objects }
+        Verdict::Ready { fields: Box::new(fields), original: Original::Bytes(stored), thumbs: thumb_objects }
     }
 
     async fn finish(&self, record: MediaRecord, verdict: Verdict) -> Result<Outcome, ProcessError> {

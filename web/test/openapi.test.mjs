@@ -94,5 +94,24 @@ test("every route answers as openapi.yaml documents", { timeout: 120_000 }, asyn
   await call("DELETE", `/v1/media/${id}/attach`, token);
   await call("DELETE", `/v1/media/${id}`, token);
   await call("DELETE", `/v1/media/${id}`, token);
-  assert.ok(checked.size >= 28, `checked ${checked.size} route/status pairs`);
+
+  // Kinds and multipart uploads.
+  const kinds = await call("GET", "/v1/kinds");
+  assert.equal(kinds.headers.get("cache-control"), "public, max-age=300");
+  const mp = await call("POST", "/v1/uploads", token, { kind: "video", method: "multipart", files: [{ filename: "v.mp4", content_type: "video/mp4", size_bytes: 20 * 1024 * 1024 }] });
+  const mid = mp.data.uploads[0].media_id;
+  await call("POST", `/v1/uploads/${mid}/parts`, token, { part_numbers: [1, 2, 3] });
+  await call("POST", `/v1/uploads/${mid}/parts`, token, { part_numbers: [4] });
+  await call("POST", `/v1/uploads/${mid}/parts`, token, { part_numbers: [] });
+  await call("GET", `/v1/uploads/${mid}/parts`, token);
+  await call("GET", `/v1/uploads/${mid}/parts`, null);
+  await call("POST", `/v1/uploads/${mid}/complete`, token);
+  await call("DELETE", `/v1/uploads/${mid}`, token);
+  await call("DELETE", `/v1/uploads/${mid}`, token);
+  await call("GET", `/v1/uploads/${mid}/parts`, token);
+  const single = await call("POST", "/v1/uploads", token, { kind: "image", method: "put", files: [{ filename: "a.jpg", content_type: "image/jpeg", size_bytes: 10 }] });
+  await call("POST", `/v1/uploads/${single.data.uploads[0].media_id}/parts`, token, { part_numbers: [1] });
+  await call("POST", `/v1/uploads/${single.data.uploads[0].media_id}/complete`, token);
+  await call("DELETE", `/v1/uploads/${single.data.uploads[0].media_id}`, token);
+  assert.ok(checked.size >= 38, `checked ${checked.size} route/status pairs`);
 });

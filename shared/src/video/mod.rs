@@ -72,7 +72,8 @@ impl VideoError {
 
 /// Ranged reads of one object of known length.
 pub trait RangeSource: Send + Sync {
-    fn len(&self) -> u64;
+    /// The object's whole length.
+    fn size(&self) -> u64;
     /// Up to `len` bytes from `offset` (fewer only at the end of the object).
     fn read(&self, offset: u64, len: u64) -> impl Future<Output = Result<Vec<u8>, StorageError>> + Send;
 }
@@ -81,7 +82,7 @@ pub trait RangeSource: Send + Sync {
 pub struct Bytes<'a>(pub &'a [u8]);
 
 impl RangeSource for Bytes<'_> {
-    fn len(&self) -> u64 {
+    fn size(&self) -> u64 {
         self.0.len() as u64
     }
     async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
@@ -111,18 +112,18 @@ fn iso_family(t: ContentType) -> bool {
 /// Verifies a video from its container structure. The outer error is ours (retry); the inner
 /// result is the verdict on the file.
 pub async fn inspect<S: RangeSource>(src: &S, declared: ContentType, max_side: u32) -> Result<Result<VideoInfo, VideoError>, StorageError> {
-    let head = src.read(0, HEAD_BYTES.min(src.len())).await?;
+    let head = src.read(0, HEAD_BYTES.min(src.size())).await?;
     let Some(actual) = sniff(&head) else { return Ok(Err(VideoError::NotAVideo)) };
     if actual != declared && !(iso_family(actual) && iso_family(declared)) {
         return Ok(Err(VideoError::TypeMismatch { declared, actual }));
     }
     let info = match actual {
         ContentType::Webm => {
-            let window = if src.len() as usize <= head.len() { head } else { src.read(0, WEBM_WINDOW.min(src.len())).await? };
-            ebml::inspect(&window, src.len())
+            let window = if src.size() as usize <= head.len() { head } else { src.read(0, WEBM_WINDOW.min(src.size())).await? };
+            ebml::inspect(&window, src.size())
         }
         _ => match mp4::structure(src, &head).await? {
-            Ok(boxes) => mp4::inspect(&boxes, src.len(), actual),
+            Ok(boxes) => mp4::inspect(&boxes, src.size(), actual),
             Err(e) => Err(e),
         },
     };

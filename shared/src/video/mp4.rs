@@ -54,7 +54,7 @@ fn fourcc(kind: [u8; 4]) -> String {
 /// Walks the top-level boxes, reading only headers except for `ftyp` and `moov`. `head` is the
 /// file's first bytes (already read).
 pub async fn structure<S: RangeSource>(src: &S, head: &[u8]) -> Result<Result<Boxes, VideoError>, StorageError> {
-    let total = src.len();
+    let total = src.size();
     let (mut offset, mut ftyp, mut moov) = (0u64, Vec::new(), None);
     // After the moov, the remaining boxes' headers are still checked against the file's length
     // (a faststart file cut inside its mdat has a whole moov), a bounded number of them:
