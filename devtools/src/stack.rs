@@ -155,14 +155,20 @@ impl Stack {
 
     /// PUT with exactly the headers the slot says to send.
     pub async fn put_slot(&self, slot: &Value, bytes: Vec<u8>) -> (u16, String) {
-        let headers: Vec<(&str, String)> = slot["headers"]
+        self.put_signed(slot, bytes).await
+    }
+
+    /// PUT to a signed `{url, headers}` (a slot or a part) with exactly its headers; reqwest
+    /// sets Content-Length from the body, which is what S3 checks against the signed one.
+    pub async fn put_signed(&self, signed: &Value, bytes: Vec<u8>) -> (u16, String) {
+        let headers: Vec<(&str, String)> = signed["headers"]
             .as_object()
             .expect("headers")
             .iter()
             .filter(|(k, _)| !k.eq_ignore_ascii_case("content-length"))
             .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default().to_string()))
             .collect();
-        self.put(slot["url"].as_str().expect("url"), bytes, &headers).await
+        self.put(signed["url"].as_str().expect("url"), bytes, &headers).await
     }
 
     pub async fn head(&self, key: &str) -> Option<aws_sdk_s3::operation::head_object::HeadObjectOutput> {

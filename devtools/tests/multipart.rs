@@ -15,17 +15,8 @@ async fn sign(s: &Stack, t: &str, id: &str, numbers: &[u32]) -> Reply {
     s.call("POST", &format!("/v1/uploads/{id}/parts"), Some(t), Some(&json!({ "part_numbers": numbers }))).await
 }
 
-/// PUTs `bytes` to one signed part with exactly its headers (reqwest sets Content-Length from
-/// the body, which is what S3 checks against the signed one).
 async fn put_part(s: &Stack, part: &Value, bytes: Vec<u8>) -> (u16, String) {
-    let headers: Vec<(&str, String)> = part["headers"]
-        .as_object()
-        .expect("headers")
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-length"))
-        .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default().to_string()))
-        .collect();
-    s.put(part["url"].as_str().expect("url"), bytes, &headers).await
+    s.put_signed(part, bytes).await
 }
 
 async fn open_uploads(s: &Stack, key: &str) -> usize {

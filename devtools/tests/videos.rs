@@ -67,10 +67,11 @@ fn hostile_and_mislabelled_files_are_rejected_with_their_reason() {
 
 /// Found by `scripts/fuzz` (video_container): moovs of a few hundred bytes whose counts and
 /// sizes made mp4parse reserve gigabytes (an stts entry count; a box inside a sample entry
-/// larger than the entry). Counts and nested sizes are checked against the moov first.
+/// larger than the entry; an stsd description count). Counts and nested sizes are checked
+/// against the moov first.
 #[test]
 fn moovs_claiming_more_entries_or_bytes_than_they_hold_are_corrupt_before_parsing() {
-    for name in ["mp4-stts-count-11gb.mp4", "mp4-sample-entry-child-4gb.mp4"] {
+    for name in ["mp4-stts-count-11gb.mp4", "mp4-sample-entry-child-4gb.mp4", "mp4-stsd-count-500gb.mp4"] {
         let bytes = std::fs::read(devtools::env::repo_root().join("devtools/tests/regressions").join(name)).unwrap();
         for declared in ContentType::VIDEOS {
             let verdict = inspect_bytes(&bytes, declared, 8192);

@@ -157,10 +157,8 @@ fn check_tables(data: &[u8], depth: usize) -> Result<(), VideoError> {
             .ok_or_else(|| VideoError::Corrupt("box header cut off".into()))?;
         let (start, end) = (at + h.start as usize, at + h.end as usize);
         let content = &data[start..end];
-        if let Some(skip) = children_at(&h.kind, content) {
-            // Every box inside must fit inside this one: mp4parse reserves by declared sizes.
-            check_tables(content.get(skip..).unwrap_or_default(), depth + 1)?;
-        } else if &h.kind == b"stsz" || &h.kind == b"stz2" {
+        // Counts first: stsd both has a count and holds boxes.
+        if &h.kind == b"stsz" || &h.kind == b"stz2" {
             // version/flags, sample size, count; entries (4 bytes) only when the size is 0.
             let field = |i: usize| content.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
             if let (Some(size), Some(count)) = (field(4), field(8)) {
@@ -175,6 +173,10 @@ fn check_tables(data: &[u8], depth: usize) -> Result<(), VideoError> {
                     return Err(VideoError::Corrupt(format!("{} claims {count} entries in {} bytes", fourcc(h.kind), content.len())));
                 }
             }
+        }
+        if let Some(skip) = children_at(&h.kind, content) {
+            // Every box inside must fit inside this one: mp4parse reserves by declared sizes.
+            check_tables(content.get(skip..).unwrap_or_default(), depth + 1)?;
         }
         at = end;
     }
