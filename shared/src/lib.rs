@@ -28,6 +28,7 @@ pub mod routes;
 pub mod runtime;
 pub mod s3;
 pub mod telemetry;
+pub mod transform;
 pub mod upload;
 pub mod video;
 pub mod view;

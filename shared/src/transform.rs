@@ -1,0 +1,302 @@
+//! On-demand image variants (issue 16, groundwork): the parameters of
+//! `GET /v1/media/{id}/image?w=&h=&fit=&format=&q=`, bounded and normalised so one image cannot
+//! be fanned out into unbounded variants; the output format chosen from `Accept`; the stored
+//! key of each variant (one per canonical parameter set); and the HMAC signatures that make a
+//! private media's transform URL work without a token until it expires.
+//!
+//! Not wired to a route yet: no function serves it, nothing encodes AVIF. See the session note.
+
+use crate::error::ApiError;
+use crate::kinds::ContentType;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// Widths and heights a transform may ask for: common layout and retina sizes. Anything else is
+/// 400, so a media has at most |SIZES|² × fits × formats × qualities variants.
+pub const SIZES: [u32; 12] = [64, 128, 256, 320, 480, 640, 768, 1024, 1280, 1600, 1920, 2560];
+/// Quality levels (the encoder's scale); the default is 80.
+pub const QUALITIES: [u8; 4] = [50, 65, 80, 90];
+const DEFAULT_QUALITY: u8 = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Fill the box exactly, cropping around the focal point.
+    Cover,
+    /// The whole image within the box, never upscaled beyond it.
+    Contain,
+    /// Like contain, but never larger than the original (the default).
+    Inside,
+}
+
+/// What the client asked for; `Auto` is decided by `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    Auto,
+    Avif,
+    Webp,
+    Jpeg,
+    Png,
+}
+
+/// What is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Avif,
+    Webp,
+    Jpeg,
+    Png,
+}
+
+impl Output {
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Avif => "image/avif",
+            Self::Webp => "image/webp",
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Avif => "avif",
+            Self::Webp => "webp",
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransformSpec {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fit: Fit,
+    pub format: Requested,
+    pub quality: u8,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "invalid_transform", message)
+}
+
+fn size(name: &str, raw: &str) -> Result<u32, ApiError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|v| SIZES.contains(v))
+        .ok_or_else(|| invalid(format!("{name} must be one of {SIZES:?}")))
+}
+
+impl TransformSpec {
+    /// Parses the query parameters (`sig` and `exp` belong to the signature and are skipped).
+    /// Unknown or repeated parameters are refused, so every URL has one meaning.
+    pub fn parse(params: &[(String, String)]) -> Result<Self, ApiError> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut spec = Self { width: None, height: None, fit: Fit::Inside, format: Requested::Auto, quality: DEFAULT_QUALITY };
+        for (k, v) in params {
+            if matches!(k.as_str(), "sig" | "exp") {
+                continue;
+            }
+            if seen.contains(&k.as_str()) {
+                return Err(invalid(format!("{k} is given more than once")));
+            }
+            seen.push(k);
+            match k.as_str() {
+                "w" => spec.width = Some(size("w", v)?),
+                "h" => spec.height = Some(size("h", v)?),
+                "fit" => {
+                    spec.fit = match v.as_str() {
+                        "cover" => Fit::Cover,
+                        "contain" => Fit::Contain,
+                        "inside" => Fit::Inside,
+                        _ => return Err(invalid("fit must be cover, contain or inside")),
+                    }
+                }
+                "format" => {
+                    spec.format = match v.as_str() {
+                        "auto" => Requested::Auto,
+                        "avif" => Requested::Avif,
+                        "webp" => Requested::Webp,
+                        "jpeg" | "jpg" => Requested::Jpeg,
+                        "png" => Requested::Png,
+                        _ => return Err(invalid("format must be auto, avif, webp, jpeg or png")),
+                    }
+                }
+                "q" => {
+                    spec.quality = v
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|q| QUALITIES.contains(q))
+                        .ok_or_else(|| invalid(format!("q must be one of {QUALITIES:?}")))?
+                }
+                other => return Err(invalid(format!("unknown parameter {other:?}; known: w, h, fit, format, q"))),
+            }
+        }
+        if spec.width.is_none() && spec.height.is_none() {
+            return Err(invalid("give w, h or both"));
+        }
+        if spec.fit == Fit::Cover && (spec.width.is_none() || spec.height.is_none()) {
+            return Err(invalid("fit=cover needs both w and h"));
+        }
+        Ok(spec)
+    }
+
+    /// The one spelling of these parameters: what signatures cover and variant keys hash.
+    pub fn canonical(&self) -> String {
+        let fit = match self.fit {
+            Fit::Cover => "cover",
+            Fit::Contain => "contain",
+            Fit::Inside => "inside",
+        };
+        let format = match self.format {
+            Requested::Auto => "auto",
+            Requested::Avif => "avif",
+            Requested::Webp => "webp",
+            Requested::Jpeg => "jpeg",
+            Requested::Png => "png",
+        };
+        let dim = |d: Option<u32>| d.map(|v| v.to_string()).unwrap_or_default();
+        format!("w={}&h={}&fit={fit}&format={format}&q={}", dim(self.width), dim(self.height), self.quality)
+    }
+
+    /// The encoded format: the requested one, or for `auto` the best the `Accept` header allows
+    /// (AVIF, then WebP), else the original's own (a WebP original falls back to PNG if it may
+    /// have alpha, JPEG otherwise).
+    pub fn output(&self, accept: Option<&str>, original: ContentType, has_alpha: bool) -> Output {
+        match self.format {
+            Requested::Avif => Output::Avif,
+            Requested::Webp => Output::Webp,
+            Requested::Jpeg => Output::Jpeg,
+            Requested::Png => Output::Png,
+            Requested::Auto => {
+                let accepts = |mime: &str| {
+                    accept.unwrap_or("").split(',').any(|part| {
+                        let mut fields = part.split(';');
+                        let type_matches = fields.next().is_some_and(|t| t.trim().eq_ignore_ascii_case(mime));
+                        // `q=0` means "not acceptable".
+                        let refused = fields.any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("q=0"));
+                        type_matches && !refused
+                    })
+                };
+                if accepts("image/avif") {
+                    Output::Avif
+                } else if accepts("image/webp") {
+                    Output::Webp
+                } else {
+                    match original {
+                        ContentType::Png => Output::Png,
+                        ContentType::Webp if has_alpha => Output::Png,
+                        _ => Output::Jpeg,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a variant is stored: inside the media's folder, so deleting the media deletes it.
+pub fn variant_key(media_folder: &str, spec: &TransformSpec, output: Output) -> String {
+    let digest = Sha256::digest(format!("{}|{}", spec.canonical(), output.extension()).as_bytes());
+    format!("{media_folder}derived/{}.{}", &hex::encode(digest)[..24], output.extension())
+}
+
+/// The MAC of one URL: the media id, the canonical parameters and the expiry.
+fn mac(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64) -> Result<Hmac<Sha256>, ApiError> {
+    // HMAC takes keys of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(ApiError::internal)?;
+    mac.update(format!("{media_id}?{}&exp={expires}", spec.canonical()).as_bytes());
+    Ok(mac)
+}
+
+/// The signature of a private media's transform URL: HMAC-SHA256, base64url without padding
+/// (like imgproxy's).
+pub fn sign(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64) -> Result<String, ApiError> {
+    use base64::Engine;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac(secret, media_id, spec, expires)?.finalize().into_bytes()))
+}
+
+/// Checks a signature in constant time, and its expiry: a tampered or expired URL is 403.
+pub fn verify(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64, signature: &str, now: i64) -> Result<(), ApiError> {
+    use base64::Engine;
+    if expires <= now {
+        return Err(ApiError::new(403, "expired_signature", "this URL has expired"));
+    }
+    let given = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).unwrap_or_default();
+    mac(secret, media_id, spec, expires)?
+        .verify_slice(&given)
+        .map_err(|_| ApiError::new(403, "invalid_signature", "the signature does not match this URL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn parameters_are_bounded_and_have_one_spelling() {
+        let a = TransformSpec::parse(&q(&[("w", "640"), ("h", "480"), ("fit", "cover"), ("format", "webp"), ("q", "80")])).unwrap();
+        let b = TransformSpec::parse(&q(&[("q", "80"), ("fit", "cover"), ("format", "webp"), ("h", "480"), ("w", "640")])).unwrap();
+        assert_eq!(a.canonical(), b.canonical());
+        assert_eq!(TransformSpec::parse(&q(&[("w", "320")])).unwrap().canonical(), "w=320&h=&fit=inside&format=auto&q=80");
+        for bad in [
+            q(&[]),
+            q(&[("w", "641")]),
+            q(&[("w", "0")]),
+            q(&[("w", "-1")]),
+            q(&[("w", "99999999999")]),
+            q(&[("w", "640"), ("w", "320")]),
+            q(&[("w", "640"), ("fit", "stretch")]),
+            q(&[("w", "640"), ("fit", "cover")]),
+            q(&[("w", "640"), ("format", "gif")]),
+            q(&[("w", "640"), ("q", "81")]),
+            q(&[("w", "640"), ("blur", "5")]),
+        ] {
+            let e = TransformSpec::parse(&bad).unwrap_err();
+            assert_eq!((e.status, e.code), (400, "invalid_transform"), "{bad:?}");
+        }
+        // The whole variant space is finite: sizes (or none) squared, fits, formats, qualities.
+        let max = (SIZES.len() + 1).pow(2) * 3 * 5 * QUALITIES.len();
+        assert_eq!(max, 10_140, "at most this many variants of one image");
+    }
+
+    #[test]
+    fn auto_follows_accept_then_the_original() {
+        let spec = TransformSpec::parse(&q(&[("w", "640")])).unwrap();
+        let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+        assert_eq!(spec.output(Some(chrome), ContentType::Jpeg, false), Output::Avif);
+        assert_eq!(spec.output(Some("image/webp,*/*"), ContentType::Jpeg, false), Output::Webp);
+        assert_eq!(spec.output(Some("image/avif;q=0, image/webp"), ContentType::Jpeg, false), Output::Webp);
+        assert_eq!(spec.output(Some("*/*"), ContentType::Jpeg, false), Output::Jpeg);
+        assert_eq!(spec.output(None, ContentType::Png, true), Output::Png);
+        assert_eq!(spec.output(Some("*/*"), ContentType::Webp, true), Output::Png);
+        let explicit = TransformSpec::parse(&q(&[("w", "640"), ("format", "jpeg")])).unwrap();
+        assert_eq!(explicit.output(Some(chrome), ContentType::Png, true), Output::Jpeg);
+    }
+
+    #[test]
+    fn variants_are_keyed_by_their_parameters_inside_the_media_folder() {
+        let a = TransformSpec::parse(&q(&[("w", "640")])).unwrap();
+        let b = TransformSpec::parse(&q(&[("w", "640"), ("q", "90")])).unwrap();
+        let ka = variant_key("private/image/id/", &a, Output::Webp);
+        assert!(ka.starts_with("private/image/id/derived/") && ka.ends_with(".webp"), "{ka}");
+        assert_eq!(ka, variant_key("private/image/id/", &a, Output::Webp));
+        assert_ne!(ka, variant_key("private/image/id/", &b, Output::Webp));
+        assert_ne!(ka, variant_key("private/image/id/", &a, Output::Avif));
+    }
+
+    #[test]
+    fn signatures_cover_the_media_the_parameters_and_the_expiry() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let spec = TransformSpec::parse(&q(&[("w", "640"), ("h", "640"), ("fit", "cover")])).unwrap();
+        let sig = sign(key, "m1", &spec, 2000).unwrap();
+        assert!(verify(key, "m1", &spec, 2000, &sig, 1000).is_ok());
+        let other = TransformSpec::parse(&q(&[("w", "1280"), ("h", "640"), ("fit", "cover")])).unwrap();
+        for (id, s, exp, sig2, now) in [("m2", &spec, 2000, sig.as_str(), 1000), ("m1", &other, 2000, sig.as_str(), 1000), ("m1", &spec, 2001, sig.as_str(), 1000), ("m1", &spec, 2000, "AAAA", 1000)] {
+            assert_eq!(verify(key, id, s, exp, sig2, now).unwrap_err().code, "invalid_signature");
+        }
+        assert_eq!(verify(key, "m1", &spec, 2000, &sig, 2000).unwrap_err().code, "expired_signature");
+        assert_eq!(verify(b"another key of thirty-two bytes!", "m1", &spec, 2000, &sig, 1000).unwrap_err().code, "invalid_signature");
+    }
+}
