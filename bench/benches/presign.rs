@@ -58,8 +58,10 @@ fn benches(c: &mut Criterion) {
             || UploadService {
                 records: MemoryRepository::default(),
                 signer: signer(&rt),
+                multipart: shared::memory::MemoryObjects::default(),
                 clock: SystemClock,
                 url_ttl: Duration::from_secs(300),
+                multipart_window: Duration::from_secs(86400),
                 max_pending: 200,
                 public_base: "https://cdn.example.com".into(),
             },
