@@ -15,6 +15,7 @@ mod png;
 mod probe;
 mod sniff;
 mod thumbs;
+pub mod transform;
 mod webp;
 
 pub use audit::metadata_findings;

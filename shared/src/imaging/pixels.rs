@@ -32,6 +32,9 @@ impl Pixels {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
     Webp(WebpSettings),
+    /// Baseline JPEG at this quality (alpha is dropped).
+    Jpeg(u8),
+    Png,
 }
 
 /// Decodes the whole image (proving it is intact) at the smallest size whose long side is still
@@ -120,9 +123,37 @@ pub fn orient(p: Pixels, orientation: u8) -> Result<Pixels, ImageError> {
 }
 
 pub fn encode(p: &Pixels, format: Format) -> Result<Vec<u8>, ImageError> {
+    use image::ImageEncoder;
+    let color = if p.alpha { image::ExtendedColorType::Rgba8 } else { image::ExtendedColorType::Rgb8 };
+    let mut out = Vec::new();
     match format {
-        Format::Webp(settings) => super::webp::encode(p, settings),
+        Format::Webp(settings) => return super::webp::encode(p, settings),
+        Format::Jpeg(quality) => {
+            let rgb: std::borrow::Cow<[u8]> = if p.alpha { p.data.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect::<Vec<u8>>().into() } else { (&p.data[..]).into() };
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+                .write_image(&rgb, p.width, p.height, image::ExtendedColorType::Rgb8)
+                .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+        }
+        Format::Png => image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(&p.data, p.width, p.height, color)
+            .map_err(|e| ImageError::Corrupt(e.to_string()))?,
     }
+    Ok(out)
+}
+
+/// The `w`×`h` window of `p` whose top-left corner is at (`x`, `y`).
+pub fn crop(p: &Pixels, x: u32, y: u32, w: u32, h: u32) -> Result<Pixels, ImageError> {
+    if x.saturating_add(w) > p.width || y.saturating_add(h) > p.height {
+        return Err(ImageError::Corrupt("crop outside the image".into()));
+    }
+    let bpp = if p.alpha { 4 } else { 3 };
+    let row = p.width as usize * bpp;
+    let mut data = Vec::with_capacity(w as usize * h as usize * bpp);
+    for r in y..y + h {
+        let start = r as usize * row + x as usize * bpp;
+        data.extend_from_slice(&p.data[start..start + w as usize * bpp]);
+    }
+    Ok(Pixels { width: w, height: h, alpha: p.alpha, data })
 }
 
 #[cfg(test)]
