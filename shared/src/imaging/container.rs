@@ -41,9 +41,10 @@ pub fn walk_jpeg<'a>(b: &'a [u8], mut f: impl FnMut(JpegSegment<'a>)) -> Option<
                 f(JpegSegment { marker, bytes: &b[i..i + 2] });
                 return Some(i + 2);
             }
-            // Reserved markers (RES, 0x02-0xBF) appear in no real encoder's output, and decoders
-            // disagree on them (one skips the segment, another reads on): not followed.
-            0x00 | 0x02..=0xBF | 0xD8 => return None,
+            // Reserved markers (RES 0x02-0xBF, JPGn 0xF0-0xFD) appear in no baseline or
+            // progressive encoder's output, and decoders disagree on them (one skips the
+            // segment, another stops reading there): not followed.
+            0x00 | 0x02..=0xBF | 0xD8 | 0xF0..=0xFD => return None,
             // Stand-alone markers outside entropy data carry nothing.
             0x01 | 0xD0..=0xD7 => {
                 f(JpegSegment { marker, bytes: &b[i..i + 2] });
