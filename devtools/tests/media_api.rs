@@ -150,7 +150,7 @@ async fn list_filters_and_limits() {
     let r = s.call("GET", "/v1/media?kind=avatar", Some(&t), None).await;
     let ids: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [pending.as_str()]);
-    for bad in ["limit=0", "limit=101", "limit=x", "status=deleting", "kind=video"] {
+    for bad in ["limit=0", "limit=101", "limit=x", "status=deleting", "kind=movie"] {
         let r = s.call("GET", &format!("/v1/media?{bad}"), Some(&t), None).await;
         assert_eq!(r.status, 400, "{bad}");
     }

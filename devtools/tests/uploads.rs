@@ -237,7 +237,7 @@ async fn each_invalid_request_has_its_code() {
     let t = s.token(&user("frank"), &[]);
     let file = |name: &str, ct: &str, size: i64| json!({"filename": name, "content_type": ct, "size_bytes": size});
     let cases = vec![
-        ("unknown kind", json!({"kind": "video", "files": [file("a.jpg", "image/jpeg", 10)]}), 400, "unknown_kind"),
+        ("unknown kind", json!({"kind": "movie", "files": [file("a.jpg", "image/jpeg", 10)]}), 400, "unknown_kind"),
         ("gif", json!({"kind": "avatar", "files": [file("a.gif", "image/gif", 10)]}), 400, "unsupported_content_type"),
         ("svg", json!({"kind": "avatar", "files": [file("a.svg", "image/svg+xml", 10)]}), 400, "unsupported_content_type"),
         ("too large", json!({"kind": "avatar", "files": [file("a.jpg", "image/jpeg", 2 * 1024 * 1024 + 1)]}), 413, "too_large"),
