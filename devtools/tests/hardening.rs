@@ -159,13 +159,14 @@ async fn the_42_byte_webp_ends_rejected_not_pending_on_the_avatar_route() {
 /// - a progressive JPEG with a reserved marker (FF 3A) between its scans: `image` reads the
 ///   file differently with and without it, so stripping changed the pixels;
 /// - one with a JPGn marker (FF FB) between its scans: `image` stops there, and without it
-///   reaches a broken DQT further on.
+///   reaches a broken DQT further on;
+/// - one with a TEM marker (FF 01) between scans: `image` reads the scans differently with it.
 /// Neither structure is followed any more: the upload is rejected, nothing half-stripped.
 #[tokio::test]
 async fn jpegs_that_decoders_disagree_on_are_rejected_not_half_stripped() {
     let s = Stack::connect().await;
     let t = s.token(&user("frames"), &[]);
-    for name in ["jpeg-second-frame-after-scan.jpg", "jpeg-reserved-marker-in-scans.jpg", "jpeg-jpgn-marker-between-scans.jpg"] {
+    for name in ["jpeg-second-frame-after-scan.jpg", "jpeg-reserved-marker-in-scans.jpg", "jpeg-jpgn-marker-between-scans.jpg", "jpeg-tem-marker-between-scans.jpg"] {
         let bytes = std::fs::read(devtools::env::repo_root().join("devtools/tests/regressions").join(name)).unwrap();
         assert_eq!(shared::imaging::container::walk_jpeg(&bytes, |_| {}), None, "{name}");
         assert!(!metadata_findings(&bytes, ContentType::Jpeg).is_empty(), "{name}");

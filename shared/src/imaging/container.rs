@@ -41,12 +41,12 @@ pub fn walk_jpeg<'a>(b: &'a [u8], mut f: impl FnMut(JpegSegment<'a>)) -> Option<
                 f(JpegSegment { marker, bytes: &b[i..i + 2] });
                 return Some(i + 2);
             }
-            // Reserved markers (RES 0x02-0xBF, JPGn 0xF0-0xFD) appear in no baseline or
-            // progressive encoder's output, and decoders disagree on them (one skips the
-            // segment, another stops reading there): not followed.
-            0x00 | 0x02..=0xBF | 0xD8 | 0xF0..=0xFD => return None,
-            // Stand-alone markers outside entropy data carry nothing.
-            0x01 | 0xD0..=0xD7 => {
+            // Reserved markers (TEM 0x01, RES 0x02-0xBF, JPGn 0xF0-0xFD) appear in no baseline
+            // or progressive encoder's output, and decoders disagree on them (one skips it,
+            // another stops reading there): not followed.
+            0x00..=0xBF | 0xD8 | 0xF0..=0xFD => return None,
+            // Stand-alone restart markers outside entropy data carry nothing.
+            0xD0..=0xD7 => {
                 f(JpegSegment { marker, bytes: &b[i..i + 2] });
                 i += 2;
             }
@@ -192,6 +192,11 @@ mod tests {
     fn broken_jpeg_structures_are_refused() {
         assert_eq!(walk_jpeg(&[0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0xFF, 1, 2], |_| {}), None, "length past the end");
         assert_eq!(walk_jpeg(&[0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x01], |_| {}), None, "length below 2");
+        // Markers decoders disagree on (TEM, RES, JPGn) are not followed; RSTn between segments is.
+        for marker in [0x01u8, 0x02, 0x3A, 0xBF, 0xF0, 0xFB, 0xFD] {
+            assert_eq!(walk_jpeg(&[0xFF, 0xD8, 0xFF, marker, 0x00, 0x02, 0xFF, 0xD9], |_| {}), None, "{marker:#04x}");
+        }
+        assert_eq!(walk_jpeg(&[0xFF, 0xD8, 0xFF, 0xD3, 0xFF, 0xD9], |_| {}), Some(6));
         assert_eq!(walk_jpeg(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2, 1, 2, 3], |_| {}), None, "scan data runs off the end");
         assert_eq!(walk_jpeg(&[0xFF, 0xD8, 0xFF, 0xD8, 0xFF, 0xD9], |_| {}), None, "a second SOI");
         assert_eq!(walk_jpeg(&[0xFF, 0xD8], |_| {}), None, "no EOI");
