@@ -17,7 +17,7 @@ test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { tim
   const dir = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
   const out = path.join(root, "web/.build");
   mkdirSync(out, { recursive: true });
-  await build({ entryPoints: [path.join(root, "web/test/uppy-page.mjs")], bundle: true, format: "esm", outfile: path.join(out, "uppy-test.js"), logLevel: "error" });
+  await build({ entryPoints: [path.join(root, "web/lib/uppy-page.mjs")], bundle: true, format: "esm", outfile: path.join(out, "uppy-test.js"), logLevel: "error" });
   writeFileSync(path.join(out, "uppy-test.html"), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><input id="files" type="file" multiple><script type="module" src="uppy-test.js"></script>`);
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"] });
