@@ -1,8 +1,7 @@
 //! S3 multipart uploads: the `MultipartStore` adapter.
 
-use super::objects::{classify, S3Objects};
+use super::objects::{classify, not_found, S3Objects};
 use crate::ports::{MultipartStore, PresignedPart, StorageError, StoredPart};
-use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use std::time::{Duration, SystemTime};
@@ -10,9 +9,6 @@ use std::time::{Duration, SystemTime};
 /// ListParts returns at most this many per page (S3's own maximum).
 const LIST_PAGE: i32 = 1000;
 
-fn no_such_upload<E: ProvideErrorMetadata>(e: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
-    e.code() == Some("NoSuchUpload") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404)
-}
 
 impl MultipartStore for S3Objects {
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
@@ -70,7 +66,7 @@ impl MultipartStore for S3Objects {
                 .await
             {
                 Ok(o) => o,
-                Err(e) if no_such_upload(&e) => return Ok(None),
+                Err(e) if not_found(&e, "NoSuchUpload") => return Ok(None),
                 Err(e) => return Err(classify(e)),
             };
             for p in out.parts() {
@@ -107,7 +103,7 @@ impl MultipartStore for S3Objects {
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
         match self.client().abort_multipart_upload().bucket(self.bucket()).key(key).upload_id(upload_id).send().await {
             Ok(_) => Ok(()),
-            Err(e) if no_such_upload(&e) => Ok(()),
+            Err(e) if not_found(&e, "NoSuchUpload") => Ok(()),
             Err(e) => Err(classify(e)),
         }
     }

@@ -20,6 +20,16 @@ pub(super) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E,
     }
 }
 
+/// Whether S3 answered "not there": the error code (`NoSuchKey`, `NoSuchUpload`) or, for HEAD,
+/// which has no body to carry one, a bare 404.
+pub(super) fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, aws_smithy_runtime_api::http::Response>, code: &str) -> bool {
+    e.code() == Some(code) || status_is(e, 404)
+}
+
+fn status_is<E>(e: &SdkError<E, aws_smithy_runtime_api::http::Response>, status: u16) -> bool {
+    e.raw_response().is_some_and(|r| r.status().as_u16() == status)
+}
+
 /// CopySource is `bucket/key` with the key URL-encoded, `/` kept.
 const COPY_SOURCE: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -43,6 +53,15 @@ impl S3Objects {
         &self.client
     }
 
+    /// The object's length, or `None` if there is no such object (one HEAD).
+    async fn length(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(h) => Ok(Some(h.content_length.unwrap_or(0).max(0) as u64)),
+            Err(e) if not_found(&e, "NotFound") => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
 }
 
 impl ObjectStore for S3Objects {
@@ -51,9 +70,7 @@ impl ObjectStore for S3Objects {
     async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
         let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(o) => o,
-            Err(e) if e.code() == Some("NoSuchKey") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
-                return Ok(Fetched::Missing)
-            }
+            Err(e) if not_found(&e, "NoSuchKey") => return Ok(Fetched::Missing),
             Err(e) => return Err(classify(e)),
         };
         let len = out.content_length.unwrap_or(0).max(0) as u64;
@@ -68,34 +85,25 @@ impl ObjectStore for S3Objects {
     }
 
     async fn exists(&self, key: &str) -> Result<bool, StorageError> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
-            Err(e) => Err(classify(e)),
-        }
+        Ok(self.length(key).await?.is_some())
     }
 
     async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, StorageError> {
+        let head_only = || async {
+            Ok(match self.length(key).await? {
+                Some(total) => Ranged::Bytes { bytes: Vec::new(), total },
+                None => Ranged::Missing,
+            })
+        };
         if len == 0 {
-            // Only the length: a HEAD.
-            return match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-                Ok(h) => Ok(Ranged::Bytes { bytes: Vec::new(), total: h.content_length.unwrap_or(0).max(0) as u64 }),
-                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(Ranged::Missing),
-                Err(e) => Err(classify(e)),
-            };
+            return head_only().await;
         }
         let range = format!("bytes={}-{}", offset, offset.saturating_add(len - 1));
         let out = match self.client.get_object().bucket(&self.bucket).key(key).range(range).send().await {
             Ok(o) => o,
-            Err(e) if e.code() == Some("NoSuchKey") || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return Ok(Ranged::Missing),
+            Err(e) if not_found(&e, "NoSuchKey") => return Ok(Ranged::Missing),
             // A range starting at or past the end (an empty object): nothing to read.
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
-                let total = match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-                    Ok(h) => h.content_length.unwrap_or(0).max(0) as u64,
-                    Err(e) => return Err(classify(e)),
-                };
-                return Ok(Ranged::Bytes { bytes: Vec::new(), total });
-            }
+            Err(e) if status_is(&e, 416) => return head_only().await,
             Err(e) => return Err(classify(e)),
         };
         // `Content-Range: bytes 0-99/12345`; without it the whole object came back.
