@@ -129,8 +129,8 @@ pub struct MultipartService<R, M, C> {
 }
 
 impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartService<R, M, C> {
-    /// The caller's pending multipart record, with its upload.
-    async fn open(&self, caller: &Caller, id: MediaId) -> Result<(MediaRecord, MultipartUpload), MultipartError> {
+    /// The caller's pending upload.
+    async fn pending(&self, caller: &Caller, id: MediaId) -> Result<MediaRecord, MultipartError> {
         let record = self.records.get(&id.to_string()).await?.ok_or(MultipartError::NotFound)?;
         if record.owner != caller.user_id {
             // Someone else's upload does not exist, as far as this caller can tell.
@@ -139,6 +139,12 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
         if record.status != Status::Pending {
             return Err(MultipartError::NotPending);
         }
+        Ok(record)
+    }
+
+    /// The caller's pending multipart record, with its upload.
+    async fn open(&self, caller: &Caller, id: MediaId) -> Result<(MediaRecord, MultipartUpload), MultipartError> {
+        let record = self.pending(caller, id).await?;
         let upload = record.multipart.clone().ok_or(MultipartError::NotMultipart)?;
         Ok((record, upload))
     }
@@ -199,14 +205,8 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
     /// `DELETE /v1/uploads/{id}`: the owner gives up a pending upload. The record goes first
     /// (to deleting, so no verification can publish it), then S3's parts, then the record.
     pub async fn abort(&self, caller: &Caller, id: MediaId) -> Result<(), MultipartError> {
+        self.pending(caller, id).await?;
         let id = id.to_string();
-        let record = self.records.get(&id).await?.ok_or(MultipartError::NotFound)?;
-        if record.owner != caller.user_id {
-            return Err(MultipartError::NotFound);
-        }
-        if record.status != Status::Pending {
-            return Err(MultipartError::NotPending);
-        }
         let now = clock::format(self.clock.now());
         let marked = match self.records.mark_deleting(&id, Some(&caller.user_id), &now).await {
             Ok(r) => r,
