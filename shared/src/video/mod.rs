@@ -119,7 +119,13 @@ pub async fn inspect<S: RangeSource>(src: &S, declared: ContentType, max_side: u
     }
     let info = match actual {
         ContentType::Webm => {
-            let window = if src.size() as usize <= head.len() { head } else { src.read(0, WEBM_WINDOW.min(src.size())).await? };
+            // The window continues the head already read.
+            let mut window = head;
+            let want = WEBM_WINDOW.min(src.size());
+            if (window.len() as u64) < want {
+                let rest = src.read(window.len() as u64, want - window.len() as u64).await?;
+                window.extend_from_slice(&rest);
+            }
             ebml::inspect(&window, src.size())
         }
         _ => match mp4::structure(src, &head).await? {

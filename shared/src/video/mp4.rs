@@ -84,7 +84,12 @@ pub async fn structure<S: RangeSource>(src: &S, head: &[u8]) -> Result<Result<Bo
                 if whole > bound {
                     return Ok(Err(VideoError::LimitExceeded(format!("the {} box is {whole} bytes; at most {bound} are read", fourcc(h.kind)))));
                 }
-                let data = src.read(offset, whole).await?;
+                // Small files' ftyp (and a faststart moov) are already in the head.
+                let in_head = usize::try_from(offset).ok().zip(usize::try_from(h.end).ok()).and_then(|(a, b)| head.get(a..b));
+                let data = match in_head {
+                    Some(d) => d.to_vec(),
+                    None => src.read(offset, whole).await?,
+                };
                 if data.len() as u64 != whole {
                     return Ok(Err(VideoError::Truncated(format!("the {} box is cut off", fourcc(h.kind)))));
                 }
