@@ -335,22 +335,21 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
       }
     }
     const progress = (i) => (loaded, total) => onProgress?.(i, loaded, total);
-    const jobs = [];
-    for (const [i, earlier] of resumed) {
+    // Resumes first: one that finds its upload gone, decided or expired starts again below.
+    await Promise.all(resumed.map(async ([i, earlier]) => {
       onSlot?.(i, { media_id: earlier.mediaId, method: "MULTIPART", resumed: true });
-      jobs.push(run(i, earlier.mediaId, () => uploadMultipart(earlier.mediaId, earlier, list[i], { concurrency, signal, onProgress: progress(i), onPart: (n) => onPart?.(i, n) }).catch(async (e) => {
-        // Gone, decided or expired: start again from nothing.
-        if (e instanceof MediaApiError && [404, 409, 410].includes(e.status)) {
+      try {
+        const media = await uploadMultipart(earlier.mediaId, earlier, list[i], { concurrency, signal, onProgress: progress(i), onPart: (n) => onPart?.(i, n) });
+        results[i] = { file: list[i], mediaId: earlier.mediaId, media };
+      } catch (error) {
+        if (error instanceof MediaApiError && [404, 409, 410].includes(error.status)) {
           clearState(earlier.mediaId);
           groups.multipart.push(i);
-          throw Object.assign(new Error("restart"), { restart: true });
-        }
-        throw e;
-      })));
-    }
-    await Promise.all(jobs.splice(0));
-    for (const [i] of resumed) if (results[i]?.error?.restart) results[i] = undefined;
+        } else results[i] = { file: list[i], mediaId: earlier.mediaId, error };
+      }
+    }));
 
+    const jobs = [];
     for (const [m, indexes] of Object.entries(groups)) {
       if (!indexes.length) continue;
       const request = {
