@@ -308,13 +308,35 @@ async fn the_pending_record_is_written_before_the_url_is_returned() {
 #[tokio::test]
 async fn too_many_pending_uploads_is_429() {
     let s = Stack::connect().await;
-    let t = s.token(&user("ivan"), &[]);
+    let owner = user("ivan");
+    let t = s.token(&owner, &[]);
     let files: Vec<serde_json::Value> =
         (0..20).map(|i| json!({"filename": format!("{i}.png"), "content_type": "image/png", "size_bytes": 10})).collect();
-    for _ in 0..10 {
+    // Until the quota refuses. `Stack::call` re-sends a request the local emulator answered with
+    // its own 500, and now and then the function had in fact run it: so the table, not the count
+    // of 201s, says how many are pending when the 429 comes.
+    let mut refused = None;
+    for _ in 0..11 {
         let r = s.call("POST", "/v1/uploads", Some(&t), Some(&json!({"kind": "image", "files": files}))).await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        if r.status != 201 {
+            refused = Some(r);
+            break;
+        }
     }
+    let r = refused.expect("the quota refuses by the 11th batch of 20");
+    assert_eq!((r.status, r.code()), (429, "too_many_pending"), "{}", r.body);
+    let pending = s
+        .dynamodb
+        .query()
+        .table_name(&s.table)
+        .index_name(shared::dynamodb::schema::PENDING_BY_OWNER)
+        .key_condition_expression("pending_owner = :o")
+        .expression_attribute_values(":o", aws_sdk_dynamodb::types::AttributeValue::S(owner))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .expect("count pending");
+    assert_eq!(pending.count(), 200, "exactly the quota is pending");
     let r = s.call("POST", "/v1/uploads", Some(&t), Some(&upload_body())).await;
     assert_eq!((r.status, r.code()), (429, "too_many_pending"), "{}", r.body);
 }
