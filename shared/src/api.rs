@@ -53,6 +53,16 @@ pub struct MetadataPatch {
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     tags: Option<Option<Vec<String>>>,
+    /// Where cover crops centre; `null` puts it back in the middle.
+    #[serde(default, deserialize_with = "nullable")]
+    focal_point: Option<Option<FocalPointBody>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FocalPointBody {
+    x: f64,
+    y: f64,
 }
 
 impl MetadataPatch {
@@ -76,10 +86,17 @@ impl MetadataPatch {
                 Some(tags)
             }
         };
-        if self.title.is_none() && self.description.is_none() && tags.is_none() {
-            return Err(ApiError::invalid_request("nothing to update: send title, description or tags"));
+        let focal_point = match self.focal_point {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(p)) => Some(Some(
+                crate::media::FocalPoint::parse(p.x, p.y).ok_or_else(|| ApiError::invalid_request("focal_point x and y must be numbers from 0 to 1"))?,
+            )),
+        };
+        if self.title.is_none() && self.description.is_none() && tags.is_none() && focal_point.is_none() {
+            return Err(ApiError::invalid_request("nothing to update: send title, description, tags or focal_point"));
         }
-        Ok(MetadataEdit { title: self.title, description: self.description, tags })
+        Ok(MetadataEdit { title: self.title, description: self.description, tags, focal_point })
     }
 }
 

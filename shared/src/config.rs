@@ -66,6 +66,10 @@ pub struct Config {
     pub scopes_claim: String,
     pub kinds: Kinds,
     pub cursor_secret: Secret,
+    /// Signs private media's transform URLs (`TRANSFORM_SECRET`, at least 32 characters).
+    pub transform_secret: Secret,
+    /// Where transform URLs point: the API's or the CDN's origin (`TRANSFORM_BASE_URL`).
+    pub transform_base_url: Option<String>,
     pub max_pixels: u64,
     pub max_side: u32,
     pub max_jpeg_scans: u32,
@@ -160,6 +164,8 @@ impl Config {
             scopes_claim,
             kinds,
             cursor_secret: Secret::new(get("CURSOR_SECRET").unwrap_or_default()),
+            transform_secret: Secret::new(get("TRANSFORM_SECRET").unwrap_or_default()),
+            transform_base_url: get("TRANSFORM_BASE_URL").map(|s| s.trim_end_matches('/').to_string()),
             max_pixels: number("MAX_IMAGE_PIXELS", 50_000_000, 1..=500_000_000)?,
             max_side: number("MAX_IMAGE_SIDE", 20_000, 1..=100_000)? as u32,
             max_jpeg_scans: number("MAX_JPEG_SCANS", 64, 1..=1000)? as u32,

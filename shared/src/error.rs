@@ -121,6 +121,8 @@ impl From<crate::media_service::MediaError> for ApiError {
             MediaError::WrongKind(_) => ApiError::conflict("wrong_kind", message),
             MediaError::AlreadyAttached => ApiError::conflict("already_attached", message),
             MediaError::InvalidCursor => ApiError::new(400, "invalid_cursor", message),
+            MediaError::NotAnImage => ApiError::new(400, "not_an_image", message),
+            MediaError::Signing(cause) => ApiError::internal(cause),
             MediaError::Store(s) => s.into(),
             MediaError::Storage(s) => s.into(),
         }

@@ -124,6 +124,11 @@ impl Params {
     pub fn get(&self, name: &str) -> Option<String> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
+
+    /// Every parameter in order, repeats included (for parsers that refuse repeats).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {

@@ -83,6 +83,24 @@ pub struct Variant {
     pub size_bytes: u64,
 }
 
+/// Where a cover crop centres, as fractions of the displayed image (0..1 each way), in steps of
+/// 0.01 so one image has a bounded number of crops.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FocalPoint {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl FocalPoint {
+    pub const CENTRE: Self = Self { x: 0.5, y: 0.5 };
+
+    /// Both coordinates finite and within 0..=1, rounded to the 0.01 step.
+    pub fn parse(x: f64, y: f64) -> Option<Self> {
+        let step = |v: f64| (v.is_finite() && (0.0..=1.0).contains(&v)).then(|| ((v * 100.0).round() / 100.0) as f32);
+        Some(Self { x: step(x)?, y: step(y)? })
+    }
+}
+
 /// One item of the media table. Index attributes (`created_sk`, `pending_owner`, `gc_shard`,
 /// `gc_at`) are derived from the state by [`MediaRecord::with_index_attributes`], so they can
 /// never disagree with it.
@@ -130,6 +148,9 @@ pub struct MediaRecord {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Where cover crops centre (`PATCH`); the centre when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focal_point: Option<FocalPoint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attached_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

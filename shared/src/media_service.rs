@@ -27,6 +27,11 @@ pub enum MediaError {
     NotReady(&'static str),
     #[error("the media is a {0}")]
     WrongKind(KindName),
+    #[error("only images have transforms")]
+    NotAnImage,
+    /// The URL could not be signed (the key was refused): ours, never the caller's.
+    #[error("signing: {0}")]
+    Signing(String),
     #[error("the media is attached to another ref")]
     AlreadyAttached,
     #[error("the cursor is not valid for this listing")]
@@ -74,6 +79,8 @@ pub struct MediaService<R, O, C> {
     pub kinds: Kinds,
     pub cursor_secret: Vec<u8>,
     pub events: crate::events::Events,
+    /// Builds the transform URLs `url` hands out for `w`, `h`, `fit`, `format`, `q`.
+    pub links: crate::transform::service::Links,
 }
 
 impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
@@ -151,6 +158,26 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
         };
         let disposition = q.download.then(|| crate::api::content_disposition(&filename));
         Ok(self.urls.url_for(record.visibility, &key, q.ttl, disposition).await?)
+    }
+
+    /// A transform URL (`GET /v1/media/{id}/image`) of a ready image: signed for `ttl` when
+    /// the media is private, plain (and lasting) when it is public.
+    pub async fn transform_url(&self, caller: &Caller, id: MediaId, spec: &crate::transform::TransformSpec, ttl: Duration) -> Result<SignedUrl, MediaError> {
+        let record = self.readable(caller, id).await?;
+        if record.status != Status::Ready {
+            return Err(MediaError::NotReady("the media is not ready"));
+        }
+        if record.content_type.is_some_and(|c| c.is_video()) {
+            return Err(MediaError::NotAnImage);
+        }
+        let now = self.urls.clock.now();
+        let expires = now + ttl;
+        let url = crate::transform::service::link(&self.links.base_url, &record, spec, &self.links.secret, expires.unix_timestamp())
+            .map_err(|e| MediaError::Signing(e.message))?;
+        Ok(match record.visibility {
+            crate::kinds::Visibility::Public => SignedUrl { url, expires_at: None, expires_in: None },
+            crate::kinds::Visibility::Private => SignedUrl { url, expires_at: Some(clock::format(expires)), expires_in: Some(ttl.as_secs()) },
+        })
     }
 
     pub async fn patch(&self, caller: &Caller, id: MediaId, edit: &MetadataEdit) -> Result<MediaView, MediaError> {

@@ -132,6 +132,9 @@ impl MediaRepository for MemoryRepository {
 
     async fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> Result<MediaRecord, StoreError> {
         self.update(id, |r| Self::owned(r, owner), |r| {
+            if let Some(f) = &edit.focal_point {
+                r.focal_point = *f;
+            }
             if let Some(t) = &edit.title {
                 r.title = t.clone();
             }

@@ -56,6 +56,7 @@ pub struct MetadataEdit {
     pub title: Option<Option<String>>,
     pub description: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
+    pub focal_point: Option<Option<crate::media::FocalPoint>>,
 }
 
 /// What a verified upload records.

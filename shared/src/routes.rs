@@ -31,6 +31,7 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/v1/media/{id}", "media-api"),
     route("GET", "/v1/media/{id}/url", "media-api"),
     route("GET", "/v1/media/{id}/content", "media-api"),
+    route("GET", "/v1/media/{id}/image", "transform"),
     route("POST", "/v1/media/{id}/attach", "media-api"),
     route("DELETE", "/v1/media/{id}/attach", "media-api"),
     route("POST", "/v1/media/complete", "complete-upload"),

@@ -40,6 +40,9 @@ pub struct MediaView {
     pub title: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
+    /// Where cover crops centre (images): the owner's choice, else the centre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focal_point: Option<crate::media::FocalPoint>,
     pub attached_to: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -121,6 +124,7 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
             title: r.title.clone(),
             description: r.description.clone(),
             tags: r.tags.clone(),
+            focal_point: (!r.content_type.unwrap_or(r.declared_type).is_video()).then(|| r.focal_point.unwrap_or(crate::media::FocalPoint::CENTRE)),
             attached_to: r.attached_to.clone(),
             created_at: r.created_at.clone(),
             updated_at: r.updated_at.clone(),

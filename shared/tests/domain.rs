@@ -97,6 +97,7 @@ impl World {
             kinds: Kinds::defaults(),
             cursor_secret: b"cursor-secret".to_vec(),
             events: Arc::new(self.events.clone()),
+            links: shared::transform::service::Links { base_url: "https://api.test".into(), secret: b"transform-secret-of-32-characters".to_vec() },
         }
     }
 

@@ -15,6 +15,7 @@ use shared::media::MediaId;
 use shared::media_service::{ListQuery, MediaService, UrlQuery};
 use shared::ports::{ListFilter, MediaRepository, ObjectStore};
 use shared::upload::request::parse_scope;
+use shared::transform::{TransformSpec, TRANSFORM_PARAMS};
 use shared::view::DEFAULT_URL_TTL;
 use std::sync::Arc;
 
@@ -70,8 +71,26 @@ fn url_query(q: &Params) -> Result<UrlQuery, ApiError> {
     })
 }
 
+/// The query names a transform when it has any of its parameters.
+fn transform_query(q: &Params) -> Result<Option<TransformSpec>, ApiError> {
+    let pairs: Vec<(String, String)> = q.pairs().iter().filter(|(k, _)| TRANSFORM_PARAMS.contains(&k.as_str())).cloned().collect();
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    if q.get("variant").is_some() || q.get("download").is_some() {
+        return Err(ApiError::invalid_request("a transform URL takes no variant or download"));
+    }
+    Ok(Some(TransformSpec::parse(&pairs)?))
+}
+
 async fn url<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
-    let signed = app.media.url(&caller, id, url_query(&q)?).await?;
+    let signed = match transform_query(&q)? {
+        Some(spec) => {
+            let ttl = api::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?;
+            app.media.transform_url(&caller, id, &spec, ttl).await?
+        }
+        None => app.media.url(&caller, id, url_query(&q)?).await?,
+    };
     Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
 }
 
@@ -120,7 +139,7 @@ mod tests {
 
     fn edge(repo: MemoryRepository) -> http::Edge {
         let urls = UrlSigner { objects: MemoryObjects::default(), public_base: "https://media.example".into(), clock: SystemClock };
-        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::events::NoEvents) };
+        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::events::NoEvents), links: shared::transform::service::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec() } };
         http::edge(api(App { auth: inprocess::authenticator(), media }))
     }
 

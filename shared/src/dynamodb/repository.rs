@@ -254,6 +254,14 @@ impl MediaRepository for DynamoStore {
             }
             None => {}
         }
+        match &edit.focal_point {
+            Some(Some(f)) => {
+                set.push("focal_point = :focal".into());
+                values.push((":focal", serde_dynamo::to_attribute_value(f).map_err(|e| StoreError::Other(e.to_string()))?));
+            }
+            Some(None) => remove.push("focal_point".into()),
+            None => {}
+        }
         let mut expr = format!("SET {}", set.join(", "));
         if !remove.is_empty() {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));

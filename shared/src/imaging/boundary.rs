@@ -4,6 +4,8 @@
 //! into a final verdict. A file can therefore never make verification fail in a way that looks
 //! like ours and is retried until the dead-letter queue.
 
+use super::pixels::Format;
+use super::transform::{render, Geometry, Variant};
 use super::{container, probe, sniff, strip_metadata, thumbnails, DecodeLimits, ImageError, Placeholder, Probe, Thumbnail, ThumbnailSpec};
 use crate::kinds::ContentType;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -59,24 +61,55 @@ pub fn inspect(bytes: &[u8], req: &Request, deadline: Instant) -> Result<Inspect
 /// to finish its current stage (each stage checks the deadline) and its result is dropped.
 pub fn inspect_guarded(bytes: Arc<Vec<u8>>, req: Request) -> Result<Inspection, ImageError> {
     let budget = req.limits.time_budget;
+    guarded("verify", budget, move |deadline| inspect(&bytes, &req, deadline))
+}
+
+/// One on-demand variant of a verified image ([`transform::render`]) behind the same boundary:
+/// its own thread, the time budget, panics caught. The header is probed again (and a JPEG's
+/// scans counted) so the decode is bounded exactly as at verification.
+pub fn render_guarded(bytes: Arc<Vec<u8>>, content_type: ContentType, geometry: Geometry, format: Format, limits: DecodeLimits) -> Result<Variant, ImageError> {
+    guarded("transform", limits.time_budget, move |deadline| {
+        if content_type == ContentType::Jpeg {
+            let scans = container::jpeg_scan_count(&bytes).ok_or_else(|| ImageError::Corrupt("broken JPEG structure".into()))?;
+            if scans > limits.max_jpeg_scans {
+                return Err(ImageError::LimitExceeded(format!("{scans} JPEG scans exceed the limit of {}", limits.max_jpeg_scans)));
+            }
+        }
+        let probe = probe(&bytes, content_type, limits)?;
+        render(&bytes, &probe, geometry, format, limits, deadline)
+    })
+}
+
+/// Runs `work` on its own thread with a deadline `budget` from now, and waits at most that
+/// long. An overrunning thread finishes its current stage (each checks the deadline) and its
+/// result is dropped.
+fn guarded<T: Send + 'static>(name: &str, budget: std::time::Duration, work: impl FnOnce(Instant) -> Result<T, ImageError> + Send + 'static) -> Result<T, ImageError> {
     let deadline = Instant::now() + budget;
     let (tx, rx) = mpsc::sync_channel(1);
-    let worker = {
-        let bytes = Arc::clone(&bytes);
-        let req = req.clone();
-        move || {
-            let result = catch_unwind(AssertUnwindSafe(|| inspect(&bytes, &req, deadline)));
-            let _ = tx.send(result);
+    let work = Arc::new(std::sync::Mutex::new(Some(work)));
+    let run = {
+        let work = Arc::clone(&work);
+        move || -> Result<T, ImageError> {
+            let taken = work.lock().ok().and_then(|mut w| w.take());
+            match taken {
+                Some(f) => catch_unwind(AssertUnwindSafe(|| f(deadline))).unwrap_or_else(|p| Err(panicked(p))),
+                None => Err(ImageError::Corrupt("the file could not be processed".into())),
+            }
         }
     };
-    if let Err(e) = std::thread::Builder::new().name("verify".into()).spawn(worker) {
-        // No thread to be had: check inline, still catching panics (no hard time bound then).
-        tracing::warn!(error = %e, "verification thread not started; verifying inline");
-        return catch_unwind(AssertUnwindSafe(|| inspect(&bytes, &req, deadline))).unwrap_or_else(|p| Err(panicked(p)));
+    let worker = {
+        let run = run.clone();
+        move || {
+            let _ = tx.send(run());
+        }
+    };
+    if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(worker) {
+        // No thread to be had: work inline, still catching panics (no hard time bound then).
+        tracing::warn!(error = %e, "{name} thread not started; working inline");
+        return run();
     }
     match rx.recv_timeout(budget) {
-        Ok(Ok(result)) => result,
-        Ok(Err(payload)) => Err(panicked(payload)),
+        Ok(result) => result,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             Err(ImageError::LimitExceeded(format!("processing took longer than {} ms", budget.as_millis())))
         }
@@ -90,7 +123,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> ImageError {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default();
-    tracing::error!(panic = %what, "a decoder panicked on an upload; rejecting it");
+    tracing::error!(panic = %what, "a decoder panicked on an image; refusing it");
     ImageError::Corrupt("the file could not be processed".into())
 }
 

@@ -1,10 +1,11 @@
 //! The image codec boundary: nothing else in the project touches `image`, libjpeg-turbo,
-//! `fast_image_resize` or libwebp.
+//! `fast_image_resize`, libwebp or rav1e.
 //!
 //! Verification reads headers before decoding anything, so oversized images are refused
 //! without allocating them; decoding runs under `image::Limits` as a second guard.
 
 mod audit;
+mod avif;
 mod boundary;
 pub mod container;
 mod jpeg;
@@ -19,7 +20,7 @@ pub mod transform;
 mod webp;
 
 pub use audit::metadata_findings;
-pub use boundary::{inspect, inspect_guarded, Inspection, Request};
+pub use boundary::{inspect, inspect_guarded, render_guarded, Inspection, Request};
 pub use metadata::{crc32, minimal_exif, png_chunk, strip_metadata, PNG_KEPT};
 pub use probe::{probe, Probe};
 pub use sniff::sniff;

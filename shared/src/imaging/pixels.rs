@@ -35,6 +35,8 @@ pub enum Format {
     /// Baseline JPEG at this quality (alpha is dropped).
     Jpeg(u8),
     Png,
+    /// AVIF at this quality, at the variant speed (`avif::SPEED`).
+    Avif(u8),
 }
 
 /// Decodes the whole image (proving it is intact) at the smallest size whose long side is still
@@ -128,6 +130,7 @@ pub fn encode(p: &Pixels, format: Format) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::new();
     match format {
         Format::Webp(settings) => return super::webp::encode(p, settings),
+        Format::Avif(quality) => return super::avif::encode(p, quality, super::avif::SPEED),
         Format::Jpeg(quality) => {
             let rgb: std::borrow::Cow<[u8]> = if p.alpha { p.data.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect::<Vec<u8>>().into() } else { (&p.data[..]).into() };
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)

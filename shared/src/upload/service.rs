@@ -190,6 +190,7 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         title: None,
         description: None,
         tags: Vec::new(),
+        focal_point: None,
         attached_to: None,
         rejection: None,
         variants: BTreeMap::new(),

@@ -1,13 +1,14 @@
-//! On-demand image variants (issue 16, groundwork): the parameters of
-//! `GET /v1/media/{id}/image?w=&h=&fit=&format=&q=`, bounded and normalised so one image cannot
-//! be fanned out into unbounded variants; the output format chosen from `Accept`; the stored
-//! key of each variant (one per canonical parameter set); and the HMAC signatures that make a
-//! private media's transform URL work without a token until it expires.
-//!
-//! Not wired to a route yet: no function serves it, nothing encodes AVIF. See the session note.
+//! On-demand image variants: the parameters of `GET /v1/media/{id}/image?w=&h=&fit=&format=&q=`,
+//! bounded and normalised so one image cannot be fanned out into unbounded variants; the output
+//! format chosen from `Accept`; the stored key of each variant (one per canonical parameter set
+//! and focal point); and the HMAC signatures that make a private media's transform URL work
+//! without a token until it expires. `service` is the use case the transform function runs.
+
+pub mod service;
 
 use crate::error::ApiError;
 use crate::kinds::ContentType;
+use crate::media::FocalPoint;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -17,6 +18,8 @@ pub const SIZES: [u32; 12] = [64, 128, 256, 320, 480, 640, 768, 1024, 1280, 1600
 /// Quality levels (the encoder's scale); the default is 80.
 pub const QUALITIES: [u8; 4] = [50, 65, 80, 90];
 const DEFAULT_QUALITY: u8 = 80;
+/// The query parameters that describe a transform (besides `exp` and `sig`, which sign it).
+pub const TRANSFORM_PARAMS: [&str; 5] = ["w", "h", "fit", "format", "q"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fit {
@@ -193,9 +196,14 @@ impl TransformSpec {
     }
 }
 
-/// Where a variant is stored: inside the media's folder, so deleting the media deletes it.
-pub fn variant_key(media_folder: &str, spec: &TransformSpec, output: Output) -> String {
-    let digest = Sha256::digest(format!("{}|{}", spec.canonical(), output.extension()).as_bytes());
+/// Where a variant is stored: inside the media's folder, so deleting the media deletes it. A
+/// cover crop depends on the focal point too, so moving it makes new crops.
+pub fn variant_key(media_folder: &str, spec: &TransformSpec, output: Output, focal: FocalPoint) -> String {
+    let crop = match spec.fit {
+        Fit::Cover => format!("|{:.2},{:.2}", focal.x, focal.y),
+        _ => String::new(),
+    };
+    let digest = Sha256::digest(format!("{}|{}{crop}", spec.canonical(), output.extension()).as_bytes());
     format!("{media_folder}derived/{}.{}", &hex::encode(digest)[..24], output.extension())
 }
 
@@ -279,11 +287,17 @@ mod tests {
     fn variants_are_keyed_by_their_parameters_inside_the_media_folder() {
         let a = TransformSpec::parse(&q(&[("w", "640")])).unwrap();
         let b = TransformSpec::parse(&q(&[("w", "640"), ("q", "90")])).unwrap();
-        let ka = variant_key("private/image/id/", &a, Output::Webp);
+        let c = FocalPoint::CENTRE;
+        let ka = variant_key("private/image/id/", &a, Output::Webp, c);
         assert!(ka.starts_with("private/image/id/derived/") && ka.ends_with(".webp"), "{ka}");
-        assert_eq!(ka, variant_key("private/image/id/", &a, Output::Webp));
-        assert_ne!(ka, variant_key("private/image/id/", &b, Output::Webp));
-        assert_ne!(ka, variant_key("private/image/id/", &a, Output::Avif));
+        assert_eq!(ka, variant_key("private/image/id/", &a, Output::Webp, c));
+        assert_ne!(ka, variant_key("private/image/id/", &b, Output::Webp, c));
+        assert_ne!(ka, variant_key("private/image/id/", &a, Output::Avif, c));
+        // The focal point matters to cover crops only.
+        let corner = FocalPoint { x: 0.0, y: 0.0 };
+        assert_eq!(ka, variant_key("private/image/id/", &a, Output::Webp, corner));
+        let cover = TransformSpec::parse(&q(&[("w", "640"), ("h", "640"), ("fit", "cover")])).unwrap();
+        assert_ne!(variant_key("f/", &cover, Output::Webp, c), variant_key("f/", &cover, Output::Webp, corner));
     }
 
     #[test]

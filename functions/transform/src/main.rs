@@ -1,0 +1,33 @@
+//! transform: `GET /v1/media/{id}/image`, images on demand. It may read originals, read and
+//! write variants under each media's `derived/` folder and read the table; it cannot sign
+//! uploads, delete anything or change a record.
+
+mod routes;
+
+use lambda_http::Error;
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::dynamodb::DynamoStore;
+use shared::runtime::Clients;
+use shared::s3::S3Objects;
+use shared::transform::service::TransformService;
+use shared::view::UrlSigner;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let config = Config::from_env()?;
+    if config.transform_secret.expose().len() < 32 {
+        return Err("TRANSFORM_SECRET (at least 32 characters) is required: it signs private media's transform URLs".into());
+    }
+    let clients = Clients::new(&config).await;
+    let api = routes::api(TransformService {
+        repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+        urls: UrlSigner { objects: S3Objects::new(clients.s3.clone(), &config.bucket), public_base: config.public_base(), clock: SystemClock },
+        kinds: config.kinds.clone(),
+        limits: config.decode_limits(),
+        secret: config.transform_secret.expose().to_vec(),
+        webp_method: config.webp_method,
+    });
+    lambda_http::run(shared::http::edge(api)).await
+}

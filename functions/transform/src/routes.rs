@@ -1,0 +1,67 @@
+//! One route, no token: public media need none, private media carry a signature in the URL.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use shared::clock::Clock;
+use shared::error::ApiError;
+use shared::http::{self, Params};
+use shared::kinds::Visibility;
+use shared::media::MediaId;
+use shared::ports::{MediaRepository, ObjectStore};
+use shared::transform::service::{ImageRequest, TransformService};
+use shared::transform::TransformSpec;
+use std::sync::Arc;
+
+type Shared<R, O, C> = State<Arc<TransformService<R, O, C>>>;
+
+pub fn api<R, O, C>(service: TransformService<R, O, C>) -> Router
+where
+    R: MediaRepository + Send + Sync + 'static,
+    O: ObjectStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    let routes = Router::new().route("/v1/media/{id}/image", get(image::<R, O, C>));
+    http::api("transform", routes, Arc::new(service))
+}
+
+fn signature(q: &Params) -> Result<Option<(i64, String)>, ApiError> {
+    match (q.get("exp"), q.get("sig")) {
+        (None, None) => Ok(None),
+        (Some(exp), Some(sig)) => {
+            let exp = exp.parse::<i64>().map_err(|_| ApiError::new(403, "invalid_signature", "exp must be a unix time"))?;
+            Ok(Some((exp, sig)))
+        }
+        _ => Err(ApiError::new(403, "invalid_signature", "a signed URL carries both exp and sig")),
+    }
+}
+
+/// Answers a redirect to the stored variant: the CDN caches it per URL (and per `Accept` for
+/// `format=auto`), and large results never pass through a Lambda response.
+async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, id: MediaId, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
+    let request = ImageRequest {
+        id,
+        spec: TransformSpec::parse(q.pairs())?,
+        accept: headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string),
+        signature: signature(&q)?,
+    };
+    let served = app.image(request).await?;
+    let mut response = http::redirect(&served.url);
+    let h = response.headers_mut();
+    let cache = match served.visibility {
+        Visibility::Public => "public, max-age=86400",
+        // The redirect holds a presigned URL that expires: a browser may reuse it briefly only.
+        Visibility::Private => "private, max-age=60",
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if served.varies {
+        h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    }
+    h.insert("x-transform", HeaderValue::from_static(if served.rendered { "rendered" } else { "stored" }));
+    if let Ok(v) = HeaderValue::from_str(served.output.mime()) {
+        h.insert("x-transform-type", v);
+    }
+    Ok(response)
+}

@@ -1,0 +1,158 @@
+//! The transform use case: `GET /v1/media/{id}/image` finds (or renders once and stores) the
+//! variant a request names and answers where to read it; `link` builds the URL that
+//! `GET /v1/media/{id}/url?w=…` hands out. Written against the ports only.
+
+use super::{sign, variant_key, verify, Fit, Output, TransformSpec};
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::imaging::pixels::{Format, WebpSettings};
+use crate::imaging::transform::Geometry;
+use crate::imaging::{render_guarded, DecodeLimits, ImageError};
+use crate::kinds::{Kinds, Visibility};
+use crate::media::{FocalPoint, MediaId, MediaRecord, Status};
+use crate::ports::{Fetched, MediaRepository, ObjectStore};
+use crate::view::UrlSigner;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the presigned redirect to a private variant lives: the transform URL that led to
+/// it is the real credential, so this only needs to outlast the browser's follow-up GET.
+pub const PRIVATE_REDIRECT_TTL: Duration = Duration::from_secs(300);
+/// A stored variant never changes (its key names its parameters), so caches may keep it.
+pub const VARIANT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// `GET /v1/media/{id}/image`, parsed.
+#[derive(Debug, Clone)]
+pub struct ImageRequest {
+    pub id: MediaId,
+    pub spec: TransformSpec,
+    pub accept: Option<String>,
+    /// `exp` and `sig` from the query: required for private media.
+    pub signature: Option<(i64, String)>,
+}
+
+/// Where the variant is, and whether this request made it.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub url: String,
+    pub output: Output,
+    /// True when this request rendered and stored the variant.
+    pub rendered: bool,
+    pub visibility: Visibility,
+    /// True for `format=auto`: the answer depends on `Accept`.
+    pub varies: bool,
+    pub key: String,
+}
+
+pub struct TransformService<R, O, C> {
+    pub repo: R,
+    /// Reads originals, stores variants and signs the redirect to them.
+    pub urls: UrlSigner<O, C>,
+    pub kinds: Kinds,
+    pub limits: DecodeLimits,
+    pub secret: Vec<u8>,
+    /// libwebp method for WebP variants (the thumbnails' setting).
+    pub webp_method: i32,
+}
+
+fn no_image() -> ApiError {
+    ApiError::new(404, "not_found", "no such image")
+}
+
+impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
+    /// The variant `req` names: stored already, or rendered now from the verified original
+    /// (inside the same boundary and limits as verification) and stored for every later request.
+    pub async fn image(&self, req: ImageRequest) -> Result<Served, ApiError> {
+        let record = self.repo.get(&req.id.to_string()).await?.ok_or_else(no_image)?;
+        if record.visibility == Visibility::Private {
+            let now = self.urls.clock.now().unix_timestamp();
+            let (expires, sig) = req.signature.as_ref().ok_or_else(|| {
+                ApiError::new(403, "signature_required", "this media is private: use the signed URL from GET /v1/media/{id}/url")
+            })?;
+            verify(&self.secret, &record.id, &req.spec, *expires, sig, now)?;
+        }
+        let (original_key, content_type, size) = self.original(&record)?;
+        let has_alpha = record.placeholder.as_ref().is_some_and(|p| p.has_alpha);
+        let output = req.spec.output(req.accept.as_deref(), content_type, has_alpha);
+        let focal = record.focal_point.unwrap_or(FocalPoint::CENTRE);
+        let key = variant_key(&record.object_prefix(), &req.spec, output, focal);
+        let rendered = if self.urls.objects.exists(&key).await? {
+            false
+        } else {
+            let bytes = match self.urls.objects.get_bounded(&original_key, size).await? {
+                Fetched::Bytes(b) => b,
+                // Deleted meanwhile, or not the object the record describes: nothing to serve.
+                Fetched::Missing | Fetched::TooLarge(_) => return Err(no_image()),
+            };
+            let variant = self.render(bytes, content_type, &req.spec, output, focal).await?;
+            tracing::info!(media_id = %record.id, key = %key, bytes = variant.len(), "variant rendered");
+            self.urls.objects.put(&key, variant, output.mime(), VARIANT_CACHE_CONTROL).await?;
+            true
+        };
+        let url = self.urls.url_for(record.visibility, &key, PRIVATE_REDIRECT_TTL, None).await?.url;
+        let varies = req.spec.format == super::Requested::Auto;
+        Ok(Served { url, output, rendered, visibility: record.visibility, varies, key })
+    }
+
+    /// The verified original of a ready image; anything else has no variants.
+    fn original(&self, record: &MediaRecord) -> Result<(String, crate::kinds::ContentType, u64), ApiError> {
+        match record.status {
+            Status::Ready => {}
+            Status::Pending => return Err(ApiError::conflict("not_ready", "the media is not verified yet")),
+            Status::Rejected | Status::Deleting => return Err(no_image()),
+        }
+        let content_type = record.content_type.ok_or_else(no_image)?;
+        if content_type.is_video() {
+            return Err(ApiError::new(400, "not_an_image", "only images have transforms"));
+        }
+        let key = record.final_key.clone().ok_or_else(no_image)?;
+        let max = self.kinds.get(&record.kind).map(|k| k.max_bytes).unwrap_or(0).max(record.size_bytes.unwrap_or(0));
+        Ok((key, content_type, max))
+    }
+
+    async fn render(&self, bytes: Vec<u8>, content_type: crate::kinds::ContentType, spec: &TransformSpec, output: Output, focal: FocalPoint) -> Result<Vec<u8>, ApiError> {
+        let geometry = match (spec.fit, spec.width, spec.height) {
+            (Fit::Cover, Some(width), Some(height)) => Geometry::Cover { width, height, focal: (focal.x, focal.y) },
+            (Fit::Contain, width, height) => Geometry::Contain { width, height },
+            (_, width, height) => Geometry::Inside { width, height },
+        };
+        let format = match output {
+            Output::Avif => Format::Avif(spec.quality),
+            Output::Webp => Format::Webp(WebpSettings::lossy(spec.quality as f32, self.webp_method)),
+            Output::Jpeg => Format::Jpeg(spec.quality),
+            Output::Png => Format::Png,
+        };
+        let limits = self.limits;
+        let work = tokio::task::spawn_blocking(move || render_guarded(Arc::new(bytes), content_type, geometry, format, limits));
+        match work.await.map_err(ApiError::internal)? {
+            Ok(v) => Ok(v.bytes),
+            Err(ImageError::DimensionsTooLarge { width, height }) => {
+                Err(ApiError::new(400, "invalid_transform", format!("the result would be {width}x{height}, beyond the allowed size")))
+            }
+            Err(e) => {
+                // The original passed verification under these limits: this is ours, not the file's.
+                tracing::error!(error = %e, "a verified original could not be transformed");
+                Err(ApiError::new(422, "transform_failed", format!("this image could not be transformed: {e}")))
+            }
+        }
+    }
+}
+
+/// What building transform URLs needs: where they point and the key that signs them.
+#[derive(Clone)]
+pub struct Links {
+    /// The API's or CDN's origin, without a trailing slash.
+    pub base_url: String,
+    pub secret: Vec<u8>,
+}
+
+/// The transform URL of a media: plain for public media, signed until `expires` (unix seconds)
+/// for private ones.
+pub fn link(base: &str, record: &MediaRecord, spec: &TransformSpec, secret: &[u8], expires: i64) -> Result<String, ApiError> {
+    let query: Vec<String> = spec.canonical().split('&').filter(|p| !p.ends_with('=')).map(str::to_string).collect();
+    let mut url = format!("{base}/v1/media/{}/image?{}", record.id, query.join("&"));
+    if record.visibility == Visibility::Private {
+        url.push_str(&format!("&exp={expires}&sig={}", sign(secret, &record.id, spec, expires)?));
+    }
+    Ok(url)
+}
