@@ -11,7 +11,6 @@ use shared::dynamodb::DynamoStore;
 use shared::runtime::Clients;
 use shared::s3::S3Objects;
 use shared::transform::service::TransformService;
-use shared::view::UrlSigner;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -23,7 +22,8 @@ async fn main() -> Result<(), Error> {
     let clients = Clients::new(&config).await;
     let api = routes::api(TransformService {
         repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-        urls: UrlSigner { objects: S3Objects::new(clients.s3.clone(), &config.bucket), public_base: config.public_base(), clock: SystemClock },
+        objects: S3Objects::new(clients.s3.clone(), &config.bucket),
+        clock: SystemClock,
         kinds: config.kinds.clone(),
         limits: config.decode_limits(),
         secret: config.transform_secret.expose().to_vec(),

@@ -8,10 +8,9 @@ use axum::Router;
 use shared::clock::Clock;
 use shared::error::ApiError;
 use shared::http::{self, Params};
-use shared::kinds::Visibility;
 use shared::media::MediaId;
 use shared::ports::{MediaRepository, ObjectStore};
-use shared::transform::service::{ImageRequest, TransformService};
+use shared::transform::service::{ImageRequest, TransformService, CDN_HEADER};
 use shared::transform::TransformSpec;
 use std::sync::Arc;
 
@@ -46,14 +45,16 @@ async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<
         spec: TransformSpec::parse(q.pairs())?,
         accept: headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string),
         signature: signature(&q)?,
+        via_cdn: headers.contains_key(CDN_HEADER),
     };
     let served = app.image(request).await?;
     let mut response = http::redirect(&served.url);
     let h = response.headers_mut();
-    let cache = match served.visibility {
-        Visibility::Public => "public, max-age=86400",
-        // The redirect holds a presigned URL that expires: a browser may reuse it briefly only.
-        Visibility::Private => "private, max-age=60",
+    let cache = match served.shared {
+        // A path on the CDN, to an object that never changes: cache it (per URL and Accept).
+        true => "public, max-age=86400",
+        // A presigned URL that expires: a browser may reuse it briefly only, a CDN never.
+        false => "private, max-age=60",
     };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if served.varies {

@@ -11,13 +11,12 @@ use crate::imaging::{render_guarded, DecodeLimits, ImageError};
 use crate::kinds::{Kinds, Visibility};
 use crate::media::{FocalPoint, MediaId, MediaRecord, Status};
 use crate::ports::{Fetched, MediaRepository, ObjectStore};
-use crate::view::UrlSigner;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long the presigned redirect to a private variant lives: the transform URL that led to
-/// it is the real credential, so this only needs to outlast the browser's follow-up GET.
-pub const PRIVATE_REDIRECT_TTL: Duration = Duration::from_secs(300);
+/// How long a presigned redirect to a variant lives: the transform URL that led to it is the
+/// real credential (or the media is public), so it only needs to outlast the follow-up GET.
+pub const REDIRECT_TTL: Duration = Duration::from_secs(300);
 /// A stored variant never changes (its key names its parameters), so caches may keep it.
 pub const VARIANT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
@@ -29,7 +28,13 @@ pub struct ImageRequest {
     pub accept: Option<String>,
     /// `exp` and `sig` from the query: required for private media.
     pub signature: Option<(i64, String)>,
+    /// The request came through the CDN (its origin header `x-media-cdn`), which serves
+    /// `public/` itself: a public variant is then answered with a path on the same host.
+    pub via_cdn: bool,
 }
+
+/// The header the CDN adds to every request it sends the transform function.
+pub const CDN_HEADER: &str = "x-media-cdn";
 
 /// Where the variant is, and whether this request made it.
 #[derive(Debug, Clone)]
@@ -38,7 +43,8 @@ pub struct Served {
     pub output: Output,
     /// True when this request rendered and stored the variant.
     pub rendered: bool,
-    pub visibility: Visibility,
+    /// The redirect is a path the CDN serves (and may cache), not a presigned URL.
+    pub shared: bool,
     /// True for `format=auto`: the answer depends on `Accept`.
     pub varies: bool,
     pub key: String,
@@ -46,8 +52,9 @@ pub struct Served {
 
 pub struct TransformService<R, O, C> {
     pub repo: R,
-    /// Reads originals, stores variants and signs the redirect to them.
-    pub urls: UrlSigner<O, C>,
+    /// Reads originals, stores variants and presigns the redirect to them.
+    pub objects: O,
+    pub clock: C,
     pub kinds: Kinds,
     pub limits: DecodeLimits,
     pub secret: Vec<u8>,
@@ -65,7 +72,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     pub async fn image(&self, req: ImageRequest) -> Result<Served, ApiError> {
         let record = self.repo.get(&req.id.to_string()).await?.ok_or_else(no_image)?;
         if record.visibility == Visibility::Private {
-            let now = self.urls.clock.now().unix_timestamp();
+            let now = self.clock.now().unix_timestamp();
             let (expires, sig) = req.signature.as_ref().ok_or_else(|| {
                 ApiError::new(403, "signature_required", "this media is private: use the signed URL from GET /v1/media/{id}/url")
             })?;
@@ -76,22 +83,27 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         let output = req.spec.output(req.accept.as_deref(), content_type, has_alpha);
         let focal = record.focal_point.unwrap_or(FocalPoint::CENTRE);
         let key = variant_key(&record.object_prefix(), &req.spec, output, focal);
-        let rendered = if self.urls.objects.exists(&key).await? {
+        let rendered = if self.objects.exists(&key).await? {
             false
         } else {
-            let bytes = match self.urls.objects.get_bounded(&original_key, size).await? {
+            let bytes = match self.objects.get_bounded(&original_key, size).await? {
                 Fetched::Bytes(b) => b,
                 // Deleted meanwhile, or not the object the record describes: nothing to serve.
                 Fetched::Missing | Fetched::TooLarge(_) => return Err(no_image()),
             };
             let variant = self.render(bytes, content_type, &req.spec, output, focal).await?;
             tracing::info!(media_id = %record.id, key = %key, bytes = variant.len(), "variant rendered");
-            self.urls.objects.put(&key, variant, output.mime(), VARIANT_CACHE_CONTROL).await?;
+            self.objects.put(&key, variant, output.mime(), VARIANT_CACHE_CONTROL).await?;
             true
         };
-        let url = self.urls.url_for(record.visibility, &key, PRIVATE_REDIRECT_TTL, None).await?.url;
+        // The bucket is private: only the CDN reads `public/`. Anything else is a presigned GET.
+        let shared = req.via_cdn && record.visibility == Visibility::Public;
+        let url = match shared {
+            true => format!("/{key}"),
+            false => self.objects.presign_get(&key, REDIRECT_TTL, self.clock.now().into(), None).await?,
+        };
         let varies = req.spec.format == super::Requested::Auto;
-        Ok(Served { url, output, rendered, visibility: record.visibility, varies, key })
+        Ok(Served { url, output, rendered, shared, varies, key })
     }
 
     /// The verified original of a ready image; anything else has no variants.
