@@ -77,6 +77,13 @@ EXPECTED = {
         "dynamodb:Query": {"${MediaTable.Arn}/index/by_owner", "${MediaTable.Arn}/index/by_scope"},
         "events:PutEvents": {BUS},
     },
+    # Reads originals, finds and stores variants; changes no record, deletes nothing.
+    "TransformFunction": {
+        "s3:GetObject": {PUBLIC, PRIVATE},
+        "s3:ListBucket": {BUCKET},
+        "s3:PutObject": {BUCKET + "/public/*/derived/*", BUCKET + "/private/*/derived/*"},
+        "dynamodb:GetItem": {TABLE},
+    },
     "JanitorFunction": {
         "s3:ListBucket": {BUCKET},
         "s3:AbortMultipartUpload": {INCOMING},
@@ -109,7 +116,11 @@ def test_no_wildcards_for_data_access(function):
 
 
 def test_listing_is_limited_to_known_prefixes():
-    for function, allowed in (("JanitorFunction", {"incoming/*", "incoming/", "public/*", "private/*"}), ("MediaApiFunction", {"public/*", "private/*"})):
+    for function, allowed in (
+        ("JanitorFunction", {"incoming/*", "incoming/", "public/*", "private/*"}),
+        ("MediaApiFunction", {"public/*", "private/*"}),
+        ("TransformFunction", {"public/*", "private/*"}),
+    ):
         for policy in RESOURCES[function]["Properties"]["Policies"]:
             for st in policy["Statement"]:
                 if "s3:ListBucket" in as_list(st["Action"]):
@@ -130,16 +141,64 @@ def test_process_upload_is_notified_for_incoming_only():
     assert s3[0]["Properties"]["Events"] == "s3:ObjectCreated:*"
 
 
-def test_public_read_is_limited_to_public_prefix():
-    policy = RESOURCES["MediaBucketPolicy"]
-    assert policy["Condition"] == "PublicKinds"
-    allows = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Allow"]
-    assert len(allows) == 1
-    assert allows[0]["Action"] == "s3:GetObject"
-    assert sub(allows[0]["Resource"]).endswith("/public/*")
+def test_the_bucket_is_private_and_only_the_cdn_reads_public_media():
     bucket = RESOURCES["MediaBucket"]["Properties"]
-    assert bucket["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    assert all(v is True for v in bucket["PublicAccessBlockConfiguration"].values()), "Block Public Access fully on"
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    statements = RESOURCES["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = []
+    for st in statements:
+        if "Fn::If" in st:
+            cond, then, _ = st["Fn::If"]
+            assert cond == "PublicKinds"
+            st = then
+        if st["Effect"] == "Allow":
+            allows.append(st)
+        else:
+            assert st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, "the only Deny is TLS-only"
+    assert len(allows) == 1
+    (cdn,) = allows
+    assert cdn["Principal"] == {"Service": "cloudfront.amazonaws.com"}, "no bucket policy grants *"
+    assert cdn["Action"] == "s3:GetObject" and sub(cdn["Resource"]).endswith("/public/*")
+    assert sub(cdn["Condition"]["StringEquals"]["AWS:SourceArn"]).endswith(":distribution/${MediaCdn}")
+
+
+def test_the_cdn_serves_public_media_and_transforms_through_origin_access_control():
+    cfg = RESOURCES["MediaCdn"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in cfg["Origins"]}
+    assert set(origins) == {"media-bucket", "transform"}
+    assert sub(origins["media-bucket"]["OriginAccessControlId"]) == "GetAtt:MediaBucketOac.Id"
+    assert sub(origins["transform"]["OriginAccessControlId"]) == "GetAtt:TransformOac.Id"
+    assert RESOURCES["TransformFunction"]["Properties"]["FunctionUrlConfig"]["AuthType"] == "AWS_IAM", "only the CDN calls the function URL"
+    assert origins["transform"]["OriginCustomHeaders"] == [{"HeaderName": "x-media-cdn", "HeaderValue": "1"}]
+    service = (ROOT / "shared/src/transform/service.rs").read_text()
+    assert 'pub const CDN_HEADER: &str = "x-media-cdn";' in service
+    (image,) = cfg["CacheBehaviors"]
+    assert image["PathPattern"] == "/v1/media/*/image" and image["TargetOriginId"] == "transform"
+    assert image["FunctionAssociations"][0]["EventType"] == "viewer-request"
+    key = RESOURCES["TransformCachePolicy"]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Accept"]}
+    params = (ROOT / "shared/src/transform/mod.rs").read_text()
+    names = re.search(r"TRANSFORM_PARAMS: \[&str; \d+\] = \[([^\]]+)\]", params).group(1)
+    code = [n.strip().strip('"') for n in names.split(",")]
+    assert key["QueryStringsConfig"]["QueryStrings"] == code + ["exp", "sig"], "the cache key is exactly the parameters the code reads"
+    for perm in ("TransformUrlInvokeFromCdn", "TransformInvokeFromCdn"):
+        p = RESOURCES[perm]["Properties"]
+        assert p["Principal"] == "cloudfront.amazonaws.com" and sub(p["SourceArn"]).endswith(":distribution/${MediaCdn}")
+
+
+def test_keys_come_from_secrets_manager_never_from_parameters():
+    assert not any(p.get("NoEcho") for p in TEMPLATE["Parameters"].values()), "no secret is a template parameter"
+    for function, names in (("MediaApiFunction", ("CURSOR_SECRET", "TRANSFORM_SECRET")), ("TransformFunction", ("TRANSFORM_SECRET",))):
+        env = RESOURCES[function]["Properties"]["Environment"]["Variables"]
+        for name in names:
+            assert sub(env[name]).startswith("{{resolve:secretsmanager:${"), (function, name)
+    for key in ("CursorKey", "TransformKey"):
+        assert RESOURCES[key]["Type"] == "AWS::SecretsManager::Secret"
+        assert RESOURCES[key]["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    samconfig = (ROOT / "samconfig.toml").read_text()
+    assert "Secret" not in samconfig and "SECRET" not in samconfig
 
 
 def test_cors_and_lifecycle():

@@ -66,3 +66,50 @@ async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use devtools::inprocess::{self, call};
+    use shared::clock::SystemClock;
+    use shared::kinds::Kinds;
+    use shared::memory::{MemoryObjects, MemoryRepository};
+    use std::time::Duration;
+
+    fn edge(repo: MemoryRepository) -> http::Edge {
+        let limits = shared::imaging::DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(8) };
+        let service = TransformService {
+            repo,
+            objects: MemoryObjects::default(),
+            clock: SystemClock,
+            kinds: Kinds::defaults(),
+            limits,
+            secret: b"in-process transform key 32 bytes".to_vec(),
+            webp_method: 2,
+        };
+        http::edge(api(service))
+    }
+
+    #[tokio::test]
+    async fn serves_exactly_its_routes() {
+        inprocess::assert_serves_exactly_its_routes("transform", &edge(MemoryRepository::default())).await;
+    }
+
+    #[tokio::test]
+    async fn parameters_and_signatures_are_checked_before_anything_is_read() {
+        let repo = MemoryRepository::default();
+        let id = inprocess::pending_media(&repo, "ann").await;
+        let e = edge(repo);
+        let a = call(&e, "GET", &format!("/v1/media/{id}/image?w=65"), None, None).await;
+        assert_eq!((a.status, a.code()), (400, "invalid_transform"));
+        // A private kind: no signature, half a signature, a forged one.
+        let a = call(&e, "GET", &format!("/v1/media/{id}/image?w=64"), None, None).await;
+        assert_eq!((a.status, a.code()), (403, "signature_required"));
+        let a = call(&e, "GET", &format!("/v1/media/{id}/image?w=64&sig=abc"), None, None).await;
+        assert_eq!((a.status, a.code()), (403, "invalid_signature"));
+        let a = call(&e, "GET", &format!("/v1/media/{id}/image?w=64&exp=99999999999&sig=abc"), None, None).await;
+        assert_eq!((a.status, a.code()), (403, "invalid_signature"));
+        let a = call(&e, "GET", "/v1/media/not-an-id/image?w=64", None, None).await;
+        assert_eq!(a.status, 404);
+    }
+}

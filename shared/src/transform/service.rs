@@ -83,7 +83,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         let output = req.spec.output(req.accept.as_deref(), content_type, has_alpha);
         let focal = record.focal_point.unwrap_or(FocalPoint::CENTRE);
         let key = variant_key(&record.object_prefix(), &req.spec, output, focal);
-        let rendered = if self.objects.exists(&key).await? {
+        let rendered = if self.stored(&key).await? {
             false
         } else {
             let bytes = match self.objects.get_bounded(&original_key, size).await? {
@@ -104,6 +104,13 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         };
         let varies = req.spec.format == super::Requested::Auto;
         Ok(Served { url, output, rendered, shared, varies, key })
+    }
+
+    /// Whether the variant is stored. A listing of its own key, not a HEAD: with the function's
+    /// prefix-limited ListBucket, S3 answers a HEAD of a missing key with 403, never 404.
+    async fn stored(&self, key: &str) -> Result<bool, ApiError> {
+        let (items, _) = self.objects.list_page(key, None, 1).await?;
+        Ok(items.first().is_some_and(|(k, _)| k == key))
     }
 
     /// The verified original of a ready image; anything else has no variants.
