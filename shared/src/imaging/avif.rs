@@ -2,24 +2,28 @@
 
 use super::pixels::Pixels;
 use super::ImageError;
-use ravif::{Encoder, Img, RGB8, RGBA8};
+use ravif::{Encoder, Img, RGBA8};
 
 /// rav1e's speed preset for variants: 1 is slowest, 10 fastest. Measured on a 1024 px photo
 /// (bench/RESULTS.md, "AVIF"): the speed that keeps one 1024 px variant within its budget.
 pub const SPEED: u8 = 9;
 
 /// Encodes 8-bit RGB or RGBA at `quality` (0–100, the same scale as WebP's and JPEG's).
+///
+/// Always through `encode_rgba` (an opaque image gets alpha 255, which ravif then leaves out):
+/// it is ravif's one non-generic entry point, so the encoder is compiled inside ravif with its
+/// own optimisation. `encode_rgb` is `#[inline]` and generic below, which compiles all of rav1e
+/// into this crate, unoptimised in dev builds (14x slower).
 pub fn encode(p: &Pixels, quality: u8, speed: u8) -> Result<Vec<u8>, ImageError> {
     let encoder = Encoder::new().with_quality(quality as f32).with_alpha_quality(quality as f32).with_speed(speed);
-    let (w, h) = (p.width as usize, p.height as usize);
-    let result = if p.alpha {
-        let px: Vec<RGBA8> = p.data.chunks_exact(4).map(|c| RGBA8::new(c[0], c[1], c[2], c[3])).collect();
-        encoder.encode_rgba(Img::new(&px[..], w, h))
-    } else {
-        let px: Vec<RGB8> = p.data.chunks_exact(3).map(|c| RGB8::new(c[0], c[1], c[2])).collect();
-        encoder.encode_rgb(Img::new(&px[..], w, h))
+    let px: Vec<RGBA8> = match p.alpha {
+        true => p.data.chunks_exact(4).map(|c| RGBA8::new(c[0], c[1], c[2], c[3])).collect(),
+        false => p.data.chunks_exact(3).map(|c| RGBA8::new(c[0], c[1], c[2], 255)).collect(),
     };
-    result.map(|e| e.avif_file).map_err(|e| ImageError::Corrupt(format!("AVIF encoder: {e}")))
+    encoder
+        .encode_rgba(Img::new(&px[..], p.width as usize, p.height as usize))
+        .map(|e| e.avif_file)
+        .map_err(|e| ImageError::Corrupt(format!("AVIF encoder: {e}")))
 }
 
 #[cfg(test)]
