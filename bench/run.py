@@ -89,7 +89,8 @@ def cold_table():
     sys.path.insert(0, BENCH)
     import coldstart
     env = {"S3_BUCKET": "bench", "TABLE_NAME": "bench", "AUTH_MODE": "hs256", "JWT_HS256_SECRET": "x" * 40,
-           "JWT_ISSUER": "iss", "JWT_AUDIENCE": "aud", "CURSOR_SECRET": "y" * 40,
+           "JWT_ISSUER": "iss", "JWT_AUDIENCE": "aud", "CURSOR_SECRET": "y" * 40, "TRANSFORM_SECRET": "z" * 40,
+           "TRANSFORM_BASE_URL": "https://cdn.invalid",
            # Unreachable endpoints: functions that call out fail fast instead of waiting on the network.
            "S3_ENDPOINT": "http://127.0.0.1:9", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9"}
     http_event = {"version": "2.0", "routeKey": "$default", "rawPath": "/v1/health", "rawQueryString": "", "headers": {},
@@ -99,7 +100,7 @@ def cold_table():
                   "isBase64Encoded": False}
     runs = int(os.environ.get("BENCH_COLD_RUNS", "20"))
     rows = {}
-    for fn, event in [("hello", {}), ("upload-api", http_event), ("media-api", http_event), ("complete-upload", http_event),
+    for fn, event in [("hello", {}), ("upload-api", http_event), ("media-api", http_event), ("complete-upload", http_event), ("transform", http_event),
                       ("process-upload", {"Records": []}), ("janitor", {"detail-type": "Scheduled Event"})]:
         # The janitor gets a deadline 5 s out, which its safety margin turns into an empty run:
         # this measures its init and first answer, not network calls.
@@ -126,7 +127,7 @@ def criterion_table():
 
 def sizes_table():
     rows = {}
-    for fn in ["upload-api", "media-api", "complete-upload", "process-upload", "janitor"]:
+    for fn in ["upload-api", "media-api", "complete-upload", "process-upload", "janitor", "transform"]:
         b = os.path.join(REL, fn)
         z = os.path.join(ROOT, ".local/lambda-zips", fn, "bootstrap.zip")
         rows[fn] = {"binary_kib": os.path.getsize(b) // 1024, "arm64_zip_kib": os.path.getsize(z) // 1024 if os.path.exists(z) else None}
@@ -259,6 +260,8 @@ def main():
     lines += ["", f"Janitor: about ${c['janitor_month']:.4f} a month (hourly). Assumptions: {c['assumptions']}. Prices: Lambda arm64 $0.0000133334/GB-s and $0.20/1M requests; HTTP API $1.00/1M; DynamoDB on-demand $0.625/1M writes, $0.125/1M reads; S3 $0.005/1k PUT/POST, $0.0004/1k GET."]
     import sweep
     lines += ["", "## WebP encoder sweep: ours at 1024 px against sharp's 1024 px (q80, effort 4), one core", ""] + sweep.table()
+    import transform
+    lines += [""] + transform.section(transform.render_table(fixtures), transform.stack_latency())
     lines += ["", "## Targets", ""] + targets(thumbs, cold, crit) + ["", NOTES]
     text = "\n".join(lines) + "\n"
     open(os.path.join(BENCH, "RESULTS.md"), "w").write(text)

@@ -45,7 +45,7 @@ def render_table(fixtures_dir):
         path = os.path.join(fixtures_dir, name)
         for query in OPS:
             row = {"input": name, "query": query,
-                   "ours": one([os.path.join(REL, "transform")], path, query),
+                   "ours": one([os.path.join(REL, "render-variant")], path, query),
                    "sharp": one(["node", os.path.join(BENCH, "sharp-transform.mjs")], path, query)}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
@@ -125,7 +125,7 @@ def cost(rows):
 
 def section(rows, latency):
     lines = ["## Transforms: one variant per request (`GET /v1/media/{id}/image`)", "",
-             "Pinned to one core. ours: `target/release/transform` (the production path: probe, scan count, scaled decode, resize, crop, encode;",
+             "Pinned to one core. ours: `target/release/render-variant` (the production path: probe, scan count, scaled decode, resize, crop, encode;",
              "AVIF by rav1e at speed 9, WebP method 2); sharp: `bench/sharp-transform.mjs` (shrink-on-load, same size and nominal quality, its default effort).",
              "SSIM against a full-decode LANCZOS reference. Ratios are ours/sharp from the same run.", "",
              "| input | transform | ours ms | sharp ms | ours/sharp | CPU ours | CPU sharp | ours MB | sharp MB | bytes ours | bytes sharp | SSIM ours | SSIM sharp |",

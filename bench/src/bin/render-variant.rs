@@ -1,4 +1,4 @@
-//! `transform <input> <query> <runs> <warmup> [out]`: one on-demand variant, rendered by the
+//! `render-variant <input> <query> <runs> <warmup> [out]`: one on-demand variant, rendered by the
 //! production path (`render_guarded`: header probe, scan count, scaled decode, resize, crop,
 //! encode) with the deployed settings, timed per run. `query` is the URL's, e.g.
 //! `w=1024&format=avif`. Prints JSON.
