@@ -231,6 +231,19 @@ async fn a_private_image_needs_a_valid_unexpired_signature() {
     assert_eq!((r.status, r.code()), (409, "not_ready"), "{}", r.body);
     let r = image(&s, "/v1/media/00000000-0000-4000-8000-000000000000/image?w=64", None).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
+    // A rejected upload (a PNG declared as JPEG) has no variants either.
+    let png = images::png_rgba(64, 64);
+    let slot = s.slot(&t, "post_image", "put", "r.jpg", "image/jpeg", png.len()).await;
+    let (status, body) = s.put_slot(&slot, png).await;
+    assert_eq!(status, 200, "{body}");
+    let rejected = slot["media_id"].as_str().unwrap();
+    let r = s.call("POST", &format!("/v1/media/{rejected}/complete"), Some(&t), None).await;
+    assert_eq!(r.body["status"], "rejected", "{}", r.body);
+    let r = image(&s, &format!("/v1/media/{rejected}/image?w=64"), None).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+    // Presets are their explicit form: the same signed URL shape, the same stored variant.
+    let r = s.call("GET", &format!("/v1/media/{id}/url?preset=avatar"), Some(&t), None).await;
+    assert!(r.body["url"].as_str().unwrap().contains("w=256&h=256&fit=cover"), "{}", r.body);
 }
 
 /// 1200×600, blue, with a red 100×100 square in the top-left corner.

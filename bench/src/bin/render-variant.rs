@@ -4,12 +4,11 @@
 //! `w=1024&format=avif`. Prints JSON.
 
 use bench::{cpu_ms, peak_rss_kb};
-use shared::imaging::pixels::{Format, WebpSettings};
-use shared::imaging::transform::Geometry;
 use shared::imaging::{render_guarded, DecodeLimits};
 use shared::kinds::ContentType;
 use shared::media::FocalPoint;
-use shared::transform::{Fit, Output, TransformSpec};
+use shared::transform::service::plan;
+use shared::transform::TransformSpec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,17 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let warmup: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(2);
     let content_type = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);
     let output = spec.output(None, content_type, false);
-    let format = match output {
-        Output::Avif => Format::Avif(spec.quality),
-        Output::Webp => Format::Webp(WebpSettings::lossy(spec.quality as f32, shared::config::DEFAULT_WEBP_METHOD)),
-        Output::Jpeg => Format::Jpeg(spec.quality),
-        Output::Png => Format::Png,
-    };
-    let geometry = match (spec.fit, spec.width, spec.height) {
-        (Fit::Cover, Some(width), Some(height)) => Geometry::Cover { width, height, focal: (FocalPoint::CENTRE.x, FocalPoint::CENTRE.y) },
-        (Fit::Contain, width, height) => Geometry::Contain { width, height },
-        (_, width, height) => Geometry::Inside { width, height },
-    };
+    let (geometry, format) = plan(&spec, output, FocalPoint::CENTRE, shared::config::DEFAULT_WEBP_METHOD);
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(60) };
     let (mut times, mut cpu, mut last) = (Vec::new(), Vec::new(), None);
     for i in 0..runs + warmup {

@@ -32,7 +32,7 @@ impl Pixels {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
     Webp(WebpSettings),
-    /// Baseline JPEG at this quality (alpha is dropped).
+    /// Baseline JPEG at this quality, by libjpeg-turbo (alpha is dropped).
     Jpeg(u8),
     Png,
     /// AVIF at this quality, at the variant speed (`avif::SPEED`).
@@ -131,12 +131,7 @@ pub fn encode(p: &Pixels, format: Format) -> Result<Vec<u8>, ImageError> {
     match format {
         Format::Webp(settings) => return super::webp::encode(p, settings),
         Format::Avif(quality) => return super::avif::encode(p, quality, super::avif::SPEED),
-        Format::Jpeg(quality) => {
-            let rgb: std::borrow::Cow<[u8]> = if p.alpha { p.data.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect::<Vec<u8>>().into() } else { (&p.data[..]).into() };
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                .write_image(&rgb, p.width, p.height, image::ExtendedColorType::Rgb8)
-                .map_err(|e| ImageError::Corrupt(e.to_string()))?;
-        }
+        Format::Jpeg(quality) => return super::jpeg::encode(p, quality),
         Format::Png => image::codecs::png::PngEncoder::new(&mut out)
             .write_image(&p.data, p.width, p.height, color)
             .map_err(|e| ImageError::Corrupt(e.to_string()))?,

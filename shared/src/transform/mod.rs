@@ -14,12 +14,23 @@ use sha2::{Digest, Sha256};
 
 /// Widths and heights a transform may ask for: common layout and retina sizes. Anything else is
 /// 400, so a media has at most |SIZES|² × fits × formats × qualities variants.
-pub const SIZES: [u32; 12] = [64, 128, 256, 320, 480, 640, 768, 1024, 1280, 1600, 1920, 2560];
+pub const SIZES: [u32; 15] = [64, 128, 256, 320, 360, 480, 512, 640, 720, 768, 1024, 1280, 1600, 1920, 2560];
 /// Quality levels (the encoder's scale); the default is 80.
 pub const QUALITIES: [u8; 4] = [50, 65, 80, 90];
 const DEFAULT_QUALITY: u8 = 80;
 /// The query parameters that describe a transform (besides `exp` and `sig`, which sign it).
-pub const TRANSFORM_PARAMS: [&str; 5] = ["w", "h", "fit", "format", "q"];
+pub const TRANSFORM_PARAMS: [&str; 6] = ["w", "h", "fit", "format", "q", "preset"];
+
+/// Named shapes apps ask for most, as (name, width, height, fit): `preset=card` is exactly
+/// `w=640&h=360&fit=cover` (the same stored variant). `format` and `q` still apply.
+pub const PRESETS: [(&str, Option<u32>, Option<u32>, Fit); 6] = [
+    ("avatar", Some(256), Some(256), Fit::Cover),
+    ("avatar-2x", Some(512), Some(512), Fit::Cover),
+    ("card", Some(640), Some(360), Fit::Cover),
+    ("card-2x", Some(1280), Some(720), Fit::Cover),
+    ("feed", Some(1024), None, Fit::Inside),
+    ("hero", Some(1920), None, Fit::Inside),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fit {
@@ -124,6 +135,12 @@ impl TransformSpec {
                         _ => return Err(invalid("format must be auto, avif, webp, jpeg or png")),
                     }
                 }
+                "preset" => {
+                    let (_, w, h, fit) = PRESETS.iter().find(|p| p.0 == v).ok_or_else(|| {
+                        invalid(format!("unknown preset; known: {}", PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")))
+                    })?;
+                    (spec.width, spec.height, spec.fit) = (*w, *h, *fit);
+                }
                 "q" => {
                     spec.quality = v
                         .parse::<u8>()
@@ -131,8 +148,11 @@ impl TransformSpec {
                         .filter(|q| QUALITIES.contains(q))
                         .ok_or_else(|| invalid(format!("q must be one of {QUALITIES:?}")))?
                 }
-                other => return Err(invalid(format!("unknown parameter {other:?}; known: w, h, fit, format, q"))),
+                other => return Err(invalid(format!("unknown parameter {other:?}; known: w, h, fit, format, q, preset"))),
             }
+        }
+        if seen.contains(&"preset") && ["w", "h", "fit"].iter().any(|k| seen.contains(k)) {
+            return Err(invalid("preset already sets w, h and fit: give one or the other"));
         }
         if spec.width.is_none() && spec.height.is_none() {
             return Err(invalid("give w, h or both"));
@@ -266,7 +286,13 @@ mod tests {
         }
         // The whole variant space is finite: sizes (or none) squared, fits, formats, qualities.
         let max = (SIZES.len() + 1).pow(2) * 3 * 5 * QUALITIES.len();
-        assert_eq!(max, 10_140, "at most this many variants of one image");
+        assert_eq!(max, 15_360, "at most this many variants of one image");
+        // A preset is its explicit form: the same canonical spelling, so the same variant.
+        let card = TransformSpec::parse(&q(&[("preset", "card"), ("format", "webp")])).unwrap();
+        assert_eq!(card.canonical(), TransformSpec::parse(&q(&[("w", "640"), ("h", "360"), ("fit", "cover"), ("format", "webp")])).unwrap().canonical());
+        for bad in [q(&[("preset", "huge")]), q(&[("preset", "card"), ("w", "640")]), q(&[("fit", "inside"), ("preset", "card")])] {
+            assert_eq!(TransformSpec::parse(&bad).unwrap_err().code, "invalid_transform", "{bad:?}");
+        }
     }
 
     #[test]

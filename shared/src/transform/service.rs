@@ -130,17 +130,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     }
 
     async fn render(&self, bytes: Vec<u8>, content_type: crate::kinds::ContentType, spec: &TransformSpec, output: Output, focal: FocalPoint) -> Result<Vec<u8>, ApiError> {
-        let geometry = match (spec.fit, spec.width, spec.height) {
-            (Fit::Cover, Some(width), Some(height)) => Geometry::Cover { width, height, focal: (focal.x, focal.y) },
-            (Fit::Contain, width, height) => Geometry::Contain { width, height },
-            (_, width, height) => Geometry::Inside { width, height },
-        };
-        let format = match output {
-            Output::Avif => Format::Avif(spec.quality),
-            Output::Webp => Format::Webp(WebpSettings::lossy(spec.quality as f32, self.webp_method)),
-            Output::Jpeg => Format::Jpeg(spec.quality),
-            Output::Png => Format::Png,
-        };
+        let (geometry, format) = plan(spec, output, focal, self.webp_method);
         let limits = self.limits;
         let work = tokio::task::spawn_blocking(move || render_guarded(Arc::new(bytes), content_type, geometry, format, limits));
         match work.await.map_err(ApiError::internal)? {
@@ -155,6 +145,22 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
             }
         }
     }
+}
+
+/// The imaging work one variant is: the box and fit, and the encoder with its settings.
+pub fn plan(spec: &TransformSpec, output: Output, focal: FocalPoint, webp_method: i32) -> (Geometry, Format) {
+    let geometry = match (spec.fit, spec.width, spec.height) {
+        (Fit::Cover, Some(width), Some(height)) => Geometry::Cover { width, height, focal: (focal.x, focal.y) },
+        (Fit::Contain, width, height) => Geometry::Contain { width, height },
+        (_, width, height) => Geometry::Inside { width, height },
+    };
+    let format = match output {
+        Output::Avif => Format::Avif(spec.quality),
+        Output::Webp => Format::Webp(WebpSettings::lossy(spec.quality as f32, webp_method)),
+        Output::Jpeg => Format::Jpeg(spec.quality),
+        Output::Png => Format::Png,
+    };
+    (geometry, format)
 }
 
 /// What building transform URLs needs: where they point and the key that signs them.
