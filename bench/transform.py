@@ -4,7 +4,7 @@ latency of a stored variant and of a first render on the local stack; cost per 1
 
 `bench/transform` runs this alone and rewrites the "Transforms" section of bench/RESULTS.md;
 `bench/run` includes it."""
-import json, os, statistics, sys, tempfile, time, urllib.request
+import datetime, json, os, statistics, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import BENCH, ONE_CORE_ENV, PINNED, REL, ROOT, RUNS, WARMUP, geomean, luma, run_child, ssim  # noqa: E402
@@ -125,6 +125,7 @@ def cost(rows):
 
 def section(rows, latency):
     lines = ["## Transforms: one variant per request (`GET /v1/media/{id}/image`)", "",
+             f"Measured {datetime.date.today()} by `bench/transform` (median of {RUNS} runs after {WARMUP} warm-up; `bench/run` includes it).", "",
              "Pinned to one core. ours: `target/release/render-variant` (the production path: probe, scan count, scaled decode, resize, crop, encode;",
              "AVIF by rav1e at speed 9, WebP method 2); sharp: `bench/sharp-transform.mjs` (shrink-on-load, same size and nominal quality, its default effort).",
              "SSIM against a full-decode LANCZOS reference. Ratios are ours/sharp from the same run.", "",
@@ -140,7 +141,7 @@ def section(rows, latency):
     avif = [r["ours"]["ms"] for r in rows if "format=avif" in r["query"]]
     lines += ["", "AVIF at the same nominal quality is not the same quality: rav1e at speed 9 writes smaller files with lower SSIM than sharp's libaom at",
               "its default effort 4 (the SSIM columns). These are the production settings side by side, not an equal-quality comparison.",
-              "JPEG is libjpeg-turbo in both (4:2:0, optimised Huffman tables)."]
+              "Our JPEG is libjpeg-turbo (4:2:0, optimised Huffman tables); sharp's is libvips' default."]
     lines += ["", f"AVIF budget: a 1024 px AVIF takes at most {max(avif):.0f} ms here on one core (worst input above), within the "
               "8 s `VERIFY_BUDGET_MS` every render runs under and the function's 15 s timeout."]
     lines += ["", "### Latency on the local stack (`cargo lambda watch`, debug build, loopback emulators)", ""]
