@@ -208,7 +208,10 @@ async fn a_private_image_needs_a_valid_unexpired_signature() {
 
     // Tampered parameters, signature or expiry, and an expired signature: 403.
     let (head, sig) = path.split_once("&sig=").unwrap();
-    let flipped = if sig.starts_with('A') { format!("B{}", &sig[1..]) } else { format!("A{}", &sig[1..]) };
+    let flipped = match sig.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", &sig[1..]),
+    };
     let tampered = [path.replace("w=128", "w=256"), format!("{head}&sig={flipped}"), path.replace("&exp=", "&exp=1"), head.to_string()];
     for p in &tampered {
         let r = image(&s, p, None).await;

@@ -123,7 +123,7 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
 pub fn encode(p: &Pixels, quality: u8) -> Result<Vec<u8>, ImageError> {
     let h = Handle::compressor()?;
     h.set(tj::TJPARAM_TJPARAM_QUALITY, quality.clamp(1, 100) as i32)?;
-    h.set(tj::TJPARAM_TJPARAM_SUBSAMP, tj::TJSAMP_TJSAMP_420 as i32)?;
+    h.set(tj::TJPARAM_TJPARAM_SUBSAMP, tj::TJSAMP_TJSAMP_420)?;
     h.set(tj::TJPARAM_TJPARAM_OPTIMIZE, 1)?;
     let (format, bpp) = if p.alpha { (tj::TJPF_TJPF_RGBA, 4) } else { (tj::TJPF_TJPF_RGB, 3) };
     if p.data.len() != p.width as usize * p.height as usize * bpp {
@@ -134,7 +134,7 @@ pub fn encode(p: &Pixels, quality: u8) -> Result<Vec<u8>, ImageError> {
     // SAFETY: `p.data` holds width * height pixels of `format` (checked above), rows packed
     // (pitch width * bpp); TurboJPEG allocates `buf` itself (null on entry) and sets `size`.
     let status = unsafe {
-        tj::tj3Compress8(h.0, p.data.as_ptr(), p.width as i32, (p.width as usize * bpp) as i32, p.height as i32, format as i32, &mut buf, &mut size)
+        tj::tj3Compress8(h.0, p.data.as_ptr(), p.width as i32, (p.width as usize * bpp) as i32, p.height as i32, format, &mut buf, &mut size)
     };
     let out = if status == 0 && !buf.is_null() {
         // SAFETY: on success `buf` holds `size` bytes written by TurboJPEG.
