@@ -22,6 +22,8 @@ export interface Media {
   url: string | null; url_expires_at: string | null; variants: Record<string, Variant>;
   /** What to paint before a thumbnail loads; null until ready. */
   placeholder: { thumbhash: string; blurhash: string; dominant_color: string; has_alpha: boolean } | null;
+  /** Images: where `fit=cover` transforms centre (0..1 each way). */
+  focal_point?: { x: number; y: number };
 }
 export interface UploadSlot {
   media_id: string; method: "POST" | "PUT" | "MULTIPART"; url: string;
@@ -70,6 +72,17 @@ export interface UploadOptions {
   signal?: AbortSignal; wait?: boolean; timeoutMs?: number;
 }
 
+/** An image on demand (README, "GET /v1/media/{id}/image"): sizes, fits, formats and qualities from fixed lists. */
+export interface TransformParams {
+  w?: 64 | 128 | 256 | 320 | 360 | 480 | 512 | 640 | 720 | 768 | 1024 | 1280 | 1600 | 1920 | 2560;
+  h?: TransformParams["w"];
+  fit?: "inside" | "contain" | "cover";
+  format?: "auto" | "avif" | "webp" | "jpeg" | "png";
+  q?: 50 | 65 | 80 | 90;
+  preset?: "avatar" | "avatar-2x" | "card" | "card-2x" | "feed" | "hero";
+  expires_in?: number;
+}
+
 export interface MediaClient {
   createUploads(request: UploadRequest, signal?: AbortSignal): Promise<{ uploads: UploadSlot[] }>;
   getKinds(signal?: AbortSignal): Promise<{ kinds: Record<string, KindSpec> }>;
@@ -86,8 +99,9 @@ export interface MediaClient {
   waitForMedia(id: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Media>;
   getMedia(id: string, signal?: AbortSignal): Promise<Media>;
   listMedia(params?: { scope?: string; kind?: string; status?: MediaStatus; limit?: number; cursor?: string }, signal?: AbortSignal): Promise<{ items: Media[]; next_cursor: string | null }>;
-  mediaUrl(id: string, params?: { variant?: string; expires_in?: number; download?: boolean }, signal?: AbortSignal): Promise<{ url: string; expires_in: number | null; expires_at: string | null }>;
-  updateMedia(id: string, patch: { title?: string | null; description?: string | null; tags?: string[] }, signal?: AbortSignal): Promise<Media>;
+  /** The original or a thumbnail; or, with transform parameters, the (signed, for private media) URL of `GET /v1/media/{id}/image`. */
+  mediaUrl(id: string, params?: { variant?: string; expires_in?: number; download?: boolean } | TransformParams, signal?: AbortSignal): Promise<{ url: string; expires_in: number | null; expires_at: string | null }>;
+  updateMedia(id: string, patch: { title?: string | null; description?: string | null; tags?: string[]; focal_point?: { x: number; y: number } | null }, signal?: AbortSignal): Promise<Media>;
   attachMedia(id: string, ref: string, expectKind?: string, signal?: AbortSignal): Promise<Media>;
   detachMedia(id: string, signal?: AbortSignal): Promise<Media>;
   deleteMedia(id: string, signal?: AbortSignal): Promise<null>;
