@@ -85,19 +85,21 @@ def thumbs_table(fixtures):
         print(json.dumps(row), file=sys.stderr)
     return rows
 
+COLD_ENV = {"S3_BUCKET": "bench", "TABLE_NAME": "bench", "AUTH_MODE": "hs256", "JWT_HS256_SECRET": "x" * 40,
+       "JWT_ISSUER": "iss", "JWT_AUDIENCE": "aud", "CURSOR_SECRET": "y" * 40, "TRANSFORM_SECRET": "z" * 40,
+       "TRANSFORM_BASE_URL": "https://cdn.invalid",
+       # Unreachable endpoints: functions that call out fail fast instead of waiting on the network.
+       "S3_ENDPOINT": "http://127.0.0.1:9", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9"}
+HTTP_EVENT = {"version": "2.0", "routeKey": "$default", "rawPath": "/v1/health", "rawQueryString": "", "headers": {},
+              "requestContext": {"http": {"method": "GET", "path": "/v1/health", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+                                 "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "24/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+                                 "accountId": "123456789012", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench"},
+              "isBase64Encoded": False}
+
 def cold_table():
     sys.path.insert(0, BENCH)
     import coldstart
-    env = {"S3_BUCKET": "bench", "TABLE_NAME": "bench", "AUTH_MODE": "hs256", "JWT_HS256_SECRET": "x" * 40,
-           "JWT_ISSUER": "iss", "JWT_AUDIENCE": "aud", "CURSOR_SECRET": "y" * 40, "TRANSFORM_SECRET": "z" * 40,
-           "TRANSFORM_BASE_URL": "https://cdn.invalid",
-           # Unreachable endpoints: functions that call out fail fast instead of waiting on the network.
-           "S3_ENDPOINT": "http://127.0.0.1:9", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9"}
-    http_event = {"version": "2.0", "routeKey": "$default", "rawPath": "/v1/health", "rawQueryString": "", "headers": {},
-                  "requestContext": {"http": {"method": "GET", "path": "/v1/health", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
-                                     "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "24/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
-                                     "accountId": "123456789012", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench"},
-                  "isBase64Encoded": False}
+    env, http_event = COLD_ENV, HTTP_EVENT
     runs = int(os.environ.get("BENCH_COLD_RUNS", "20"))
     rows = {}
     for fn, event in [("hello", {}), ("upload-api", http_event), ("media-api", http_event), ("complete-upload", http_event), ("transform", http_event),

@@ -7,7 +7,7 @@ latency of a stored variant and of a first render on the local stack; cost per 1
 import datetime, json, os, statistics, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, ONE_CORE_ENV, PINNED, REL, ROOT, RUNS, WARMUP, geomean, luma, run_child, ssim  # noqa: E402
+from run import BENCH, COLD_ENV, HTTP_EVENT, ONE_CORE_ENV, PINNED, REL, ROOT, RUNS, WARMUP, geomean, luma, run_child, ssim  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 FIXTURES = ["jpeg-baseline-420-12mp.jpg", "jpeg-progressive-16mp.jpg", "webp-lossy-20mp.webp", "png-rgba-15mp.png"]
@@ -109,6 +109,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return fp
 
 
+def cold_starts(runs=20):
+    """Process start to first answer (Runtime API stub on loopback), against hello-world Rust."""
+    import coldstart
+    return {fn: coldstart.measure([os.path.join(REL, fn)], {} if fn == "hello" else HTTP_EVENT, COLD_ENV, runs) for fn in ("hello", "transform")}
+
+
 def cost(rows):
     """Per 1M requests at 1 GB (arm64): renders (ours, measured CPU-bound time + 60 ms of S3 and
     DynamoDB I/O), hits that reach the function (variant stored: 20 ms), CDN hits."""
@@ -123,7 +129,7 @@ def cost(rows):
     return out
 
 
-def section(rows, latency):
+def section(rows, latency, cold=None):
     lines = ["## Transforms: one variant per request (`GET /v1/media/{id}/image`)", "",
              f"Measured {datetime.date.today()} by `bench/transform` (median of {RUNS} runs after {WARMUP} warm-up; `bench/run` includes it).", "",
              "Pinned to one core. ours: `target/release/render-variant` (the production path: probe, scan count, scaled decode, resize, crop, encode;",
@@ -144,6 +150,8 @@ def section(rows, latency):
               "Our JPEG is libjpeg-turbo (4:2:0, optimised Huffman tables); sharp's is libvips' default."]
     lines += ["", f"AVIF budget: a 1024 px AVIF takes at most {max(avif):.0f} ms here on one core (worst input above), within the "
               "8 s `VERIFY_BUDGET_MS` every render runs under and the function's 15 s timeout."]
+    if cold:
+        lines += ["", f"Cold start of the transform function (release, x86-64): {cold['transform']:.1f} ms, {cold['transform'] / cold['hello']:.2f}x hello-world Rust ({cold['hello']:.1f} ms), median of 20."]
     lines += ["", "### Latency on the local stack (`cargo lambda watch`, debug build, loopback emulators)", ""]
     if latency:
         lines += ["| transform | first request (render + store) ms | stored variant ms (median of 30) |", "|---|---|---|"]
@@ -160,7 +168,7 @@ def section(rows, latency):
 def main():
     fixtures = os.path.join(BENCH, "fixtures")
     rows = render_table(fixtures)
-    text = "\n".join(section(rows, stack_latency())) + "\n"
+    text = "\n".join(section(rows, stack_latency(), cold_starts())) + "\n"
     path = os.path.join(BENCH, "RESULTS.md")
     old = open(path).read() if os.path.exists(path) else ""
     start = old.find("## Transforms")
