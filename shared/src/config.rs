@@ -183,6 +183,15 @@ impl Config {
         })
     }
 
+    /// The key that signs (media-api) and checks (transform) private media's transform URLs;
+    /// only those functions need it, so it is checked where they start, not for every function.
+    pub fn transform_key(&self) -> Result<&[u8], ConfigError> {
+        match self.transform_secret.expose() {
+            key if key.len() >= 32 => Ok(key),
+            _ => Err(ConfigError::Invalid { name: "TRANSFORM_SECRET", message: "required, at least 32 characters: it signs private media's transform URLs".into() }),
+        }
+    }
+
     /// The base URL under which `public/` keys are readable.
     pub fn public_base(&self) -> String {
         if let Some(base) = &self.public_base_url {

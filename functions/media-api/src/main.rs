@@ -20,9 +20,6 @@ async fn main() -> Result<(), Error> {
     if config.cursor_secret.is_empty() {
         return Err("CURSOR_SECRET is required: it signs list cursors".into());
     }
-    if config.transform_secret.expose().len() < 32 {
-        return Err("TRANSFORM_SECRET (at least 32 characters) is required: it signs private media's transform URLs".into());
-    }
     let api = routes::api(routes::App {
         auth: authenticator(&config),
         media: MediaService {
@@ -37,7 +34,7 @@ async fn main() -> Result<(), Error> {
             events: shared::runtime::events(&config, &clients),
             links: shared::transform::service::Links {
                 base_url: config.transform_base_url.clone().ok_or("TRANSFORM_BASE_URL is required: transform URLs point there")?,
-                secret: config.transform_secret.expose().to_vec(),
+                secret: config.transform_key()?.to_vec(),
             },
         },
     });

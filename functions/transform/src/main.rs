@@ -16,9 +16,7 @@ use shared::transform::service::TransformService;
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let config = Config::from_env()?;
-    if config.transform_secret.expose().len() < 32 {
-        return Err("TRANSFORM_SECRET (at least 32 characters) is required: it signs private media's transform URLs".into());
-    }
+    let secret = config.transform_key()?.to_vec();
     let clients = Clients::new(&config).await;
     let api = routes::api(TransformService {
         repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
@@ -26,7 +24,7 @@ async fn main() -> Result<(), Error> {
         clock: SystemClock,
         kinds: config.kinds.clone(),
         limits: config.decode_limits(),
-        secret: config.transform_secret.expose().to_vec(),
+        secret,
         webp_method: config.webp_method,
     });
     lambda_http::run(shared::http::edge(api)).await

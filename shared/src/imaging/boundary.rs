@@ -40,13 +40,7 @@ pub fn inspect(bytes: &[u8], req: &Request, deadline: Instant) -> Result<Inspect
     if sniffed != req.declared || !req.allowed.contains(&sniffed) {
         return Err(ImageError::TypeMismatch { sniffed, declared: req.declared });
     }
-    if sniffed == ContentType::Jpeg {
-        // Each progressive scan is a full pass over the coefficients: bound them before decoding.
-        let scans = container::jpeg_scan_count(bytes).ok_or_else(|| ImageError::Corrupt("broken JPEG structure".into()))?;
-        if scans > req.limits.max_jpeg_scans {
-            return Err(ImageError::LimitExceeded(format!("{scans} JPEG scans exceed the limit of {}", req.limits.max_jpeg_scans)));
-        }
-    }
+    bound_scans(bytes, sniffed, req.limits)?;
     let probe = probe(bytes, sniffed, req.limits)?;
     let rendered = thumbnails(bytes, &probe, &req.thumbnails, req.limits, deadline)?;
     let stripped = match req.strip {
@@ -54,6 +48,18 @@ pub fn inspect(bytes: &[u8], req: &Request, deadline: Instant) -> Result<Inspect
         false => None,
     };
     Ok(Inspection { probe, thumbs: rendered.thumbs, placeholder: rendered.placeholder, stripped })
+}
+
+/// Each progressive JPEG scan is a full pass over the coefficients: bound them before decoding.
+fn bound_scans(bytes: &[u8], content_type: ContentType, limits: DecodeLimits) -> Result<(), ImageError> {
+    if content_type != ContentType::Jpeg {
+        return Ok(());
+    }
+    let scans = container::jpeg_scan_count(bytes).ok_or_else(|| ImageError::Corrupt("broken JPEG structure".into()))?;
+    if scans > limits.max_jpeg_scans {
+        return Err(ImageError::LimitExceeded(format!("{scans} JPEG scans exceed the limit of {}", limits.max_jpeg_scans)));
+    }
+    Ok(())
 }
 
 /// [`inspect`] on its own thread, bounded by the time budget of `req.limits`. A panic becomes
@@ -69,12 +75,7 @@ pub fn inspect_guarded(bytes: Arc<Vec<u8>>, req: Request) -> Result<Inspection, 
 /// scans counted) so the decode is bounded exactly as at verification.
 pub fn render_guarded(bytes: Arc<Vec<u8>>, content_type: ContentType, geometry: Geometry, format: Format, limits: DecodeLimits) -> Result<Variant, ImageError> {
     guarded("transform", limits.time_budget, move |deadline| {
-        if content_type == ContentType::Jpeg {
-            let scans = container::jpeg_scan_count(&bytes).ok_or_else(|| ImageError::Corrupt("broken JPEG structure".into()))?;
-            if scans > limits.max_jpeg_scans {
-                return Err(ImageError::LimitExceeded(format!("{scans} JPEG scans exceed the limit of {}", limits.max_jpeg_scans)));
-            }
-        }
+        bound_scans(&bytes, content_type, limits)?;
         let probe = probe(&bytes, content_type, limits)?;
         render(&bytes, &probe, geometry, format, limits, deadline)
     })

@@ -125,17 +125,19 @@ pub fn orient(p: Pixels, orientation: u8) -> Result<Pixels, ImageError> {
 }
 
 pub fn encode(p: &Pixels, format: Format) -> Result<Vec<u8>, ImageError> {
+    match format {
+        Format::Webp(settings) => super::webp::encode(p, settings),
+        Format::Avif(quality) => super::avif::encode(p, quality, super::avif::SPEED),
+        Format::Jpeg(quality) => super::jpeg::encode(p, quality),
+        Format::Png => encode_png(p),
+    }
+}
+
+fn encode_png(p: &Pixels) -> Result<Vec<u8>, ImageError> {
     use image::ImageEncoder;
     let color = if p.alpha { image::ExtendedColorType::Rgba8 } else { image::ExtendedColorType::Rgb8 };
     let mut out = Vec::new();
-    match format {
-        Format::Webp(settings) => return super::webp::encode(p, settings),
-        Format::Avif(quality) => return super::avif::encode(p, quality, super::avif::SPEED),
-        Format::Jpeg(quality) => return super::jpeg::encode(p, quality),
-        Format::Png => image::codecs::png::PngEncoder::new(&mut out)
-            .write_image(&p.data, p.width, p.height, color)
-            .map_err(|e| ImageError::Corrupt(e.to_string()))?,
-    }
+    image::codecs::png::PngEncoder::new(&mut out).write_image(&p.data, p.width, p.height, color).map_err(|e| ImageError::Corrupt(e.to_string()))?;
     Ok(out)
 }
 

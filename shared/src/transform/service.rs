@@ -47,7 +47,6 @@ pub struct Served {
     pub shared: bool,
     /// True for `format=auto`: the answer depends on `Accept`.
     pub varies: bool,
-    pub key: String,
 }
 
 pub struct TransformService<R, O, C> {
@@ -103,7 +102,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
             false => self.objects.presign_get(&key, REDIRECT_TTL, self.clock.now().into(), None).await?,
         };
         let varies = req.spec.format == super::Requested::Auto;
-        Ok(Served { url, output, rendered, shared, varies, key })
+        Ok(Served { url, output, rendered, shared, varies })
     }
 
     /// Whether the variant is stored. A listing of its own key, not a HEAD: with the function's
