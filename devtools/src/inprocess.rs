@@ -153,6 +153,7 @@ pub fn processor(repo: MemoryRepository, objects: MemoryObjects) -> Processor<Me
         limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(8) },
         quality: 80.0,
         webp_method: 0,
+        parallel_encode: true,
         rejected_retention: Duration::from_secs(7 * 86400),
         publish_lease: Duration::from_secs(180),
         clock: Arc::new(SystemClock),

@@ -80,6 +80,7 @@ impl Isolated {
             },
             quality: 80.0,
             webp_method: 4,
+            parallel_encode: true,
             rejected_retention: Duration::from_secs(7 * 86400),
             publish_lease: Duration::from_secs(180),
             clock: Arc::new(FixedClock(at)),

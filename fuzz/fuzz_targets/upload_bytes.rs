@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let req = Request {
         declared: ct,
         allowed: ContentType::IMAGES.to_vec(),
-        thumbnails: ThumbnailSpec { sizes: vec![64, 16], quality: 50.0, method: 0 },
+        thumbnails: ThumbnailSpec { sizes: vec![64, 16], quality: 50.0, method: 0, parallel: false },
         strip: true,
         limits,
     };

@@ -77,6 +77,12 @@ pub struct Config {
     pub max_decode_memory_mb: u32,
     /// Trust the system certificate store instead of the compiled-in roots.
     pub tls_native_roots: bool,
+    /// The credentials the Lambda runtime puts in the environment (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), with `AWS_REGION`: what the SDK's default
+    /// chains would find first. None when absent, or when any variable that would change the
+    /// SDK's defaults is set (a profile, endpoint, FIPS/dual-stack or retry variable): those
+    /// go through the full default loader.
+    pub environment_credentials: Option<EnvironmentCredentials>,
     /// Wall time one file's verification may take (decode, thumbnails, strip).
     pub verify_budget: Duration,
     /// How long a verified run's claim to publish a media holds; longer than any function's
@@ -85,6 +91,10 @@ pub struct Config {
     pub webp_quality: f32,
     /// libwebp method 0 (fastest) to 6 (smallest).
     pub webp_method: i32,
+    /// Whether a verification encodes its thumbnail sizes on several threads: only where a
+    /// second core exists. Lambda gives a function more than one vCPU from 1,769 MB and a
+    /// whole second one from 3,538 MB; below that, threads only share the one.
+    pub parallel_encode: bool,
     pub rejected_retention: Duration,
     pub janitor_grace: Duration,
     pub janitor_max_items: usize,
@@ -92,6 +102,38 @@ pub struct Config {
     pub local_dev: bool,
     pub events: EventsConfig,
 }
+
+/// AWS credentials from the environment, as Lambda provides them.
+#[derive(Debug, Clone)]
+pub struct EnvironmentCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+}
+
+/// Variables the SDK's default loader reads that the direct construction does not honour: with
+/// any of them set, the functions take the full default loader.
+const SDK_DEFAULT_OVERRIDES: [&str; 19] = [
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_EVENTBRIDGE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    "AWS_DEFAULTS_MODE",
+    "AWS_SDK_UA_APP_ID",
+    "AWS_ACCOUNT_ID",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+    "AWS_REQUEST_CHECKSUM_CALCULATION",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
 
 /// Where media events go.
 #[derive(Debug, Clone)]
@@ -171,10 +213,19 @@ impl Config {
             max_jpeg_scans: number("MAX_JPEG_SCANS", 64, 1..=1000)? as u32,
             max_decode_memory_mb: number("MAX_DECODE_MEMORY_MB", 384, 16..=8192)? as u32,
             tls_native_roots: get("TLS_NATIVE_ROOTS").as_deref() == Some("1"),
+            environment_credentials: match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"), get("AWS_REGION")) {
+                (Some(id), Some(secret), Some(_)) if !id.is_empty() && SDK_DEFAULT_OVERRIDES.iter().all(|v| get(v).is_none()) => Some(EnvironmentCredentials {
+                    access_key_id: id,
+                    secret_access_key: Secret::new(secret),
+                    session_token: get("AWS_SESSION_TOKEN").filter(|t| !t.is_empty()).map(Secret::new),
+                }),
+                _ => None,
+            },
             verify_budget: Duration::from_millis(number("VERIFY_BUDGET_MS", 8000, 100..=600_000)?),
             publish_lease: Duration::from_secs(number("PUBLISH_LEASE_SECONDS", 180, 30..=3600)?),
             webp_quality: quality as f32,
             webp_method: number("WEBP_METHOD", DEFAULT_WEBP_METHOD as u64, 0..=6)? as i32,
+            parallel_encode: parallel_encode(get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|m| m.parse().ok())),
             rejected_retention: Duration::from_secs(number("REJECTED_RETENTION_SECONDS", 7 * 86400, 60..=365 * 86400)?),
             janitor_grace: Duration::from_secs(number("JANITOR_GRACE_SECONDS", 3600, 0..=30 * 86400)?),
             janitor_max_items: number("JANITOR_MAX_ITEMS", 500, 1..=100_000)? as usize,
@@ -222,6 +273,15 @@ impl Config {
     }
 }
 
+/// Lambda's memory size (MB) decides its cores: a whole second vCPU from 3,538 MB. Off Lambda
+/// (no memory size), the cores this process may run on.
+fn parallel_encode(lambda_memory_mb: Option<u32>) -> bool {
+    match lambda_memory_mb {
+        Some(mb) => mb >= 3538,
+        None => std::thread::available_parallelism().map(|n| n.get() > 1).unwrap_or(false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +308,34 @@ mod tests {
     #[test]
     fn secrets_do_not_print() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+
+    fn with(extra: &[(&str, &str)]) -> Config {
+        cfg(&[&[("S3_BUCKET", "b"), ("TABLE_NAME", "t")], extra].concat()).unwrap()
+    }
+
+    #[test]
+    fn lambda_credentials_are_taken_from_the_environment_only_when_nothing_overrides_the_sdk_defaults() {
+        let lambda = [("AWS_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "s3cr3t"), ("AWS_SESSION_TOKEN", "tok")];
+        let c = with(&lambda).environment_credentials.expect("what Lambda sets");
+        assert_eq!(c.access_key_id, "ASIAEXAMPLE");
+        assert_eq!(c.secret_access_key.expose(), b"s3cr3t");
+        assert_eq!(c.session_token.as_ref().map(|t| t.expose().to_vec()), Some(b"tok".to_vec()), "the session token is kept");
+        assert!(!format!("{c:?}").contains("s3cr3t"), "the secret never prints");
+        for overriding in SDK_DEFAULT_OVERRIDES {
+            let mut vars = lambda.to_vec();
+            vars.push((overriding, "1"));
+            assert!(with(&vars).environment_credentials.is_none(), "{overriding} goes through the default loader");
+        }
+        assert!(with(&lambda[1..]).environment_credentials.is_none(), "no region: the default loader");
+        assert!(with(&[lambda[0], lambda[1]]).environment_credentials.is_none(), "no secret: the default loader");
+    }
+
+    #[test]
+    fn thumbnails_encode_in_parallel_only_with_a_second_vcpu() {
+        assert!(!parallel_encode(Some(1024)), "1 GB: about 0.6 vCPU");
+        assert!(!parallel_encode(Some(3008)), "under 3,538 MB: less than two whole vCPUs");
+        assert!(parallel_encode(Some(3538)));
+        assert!(parallel_encode(Some(10240)));
     }
 }

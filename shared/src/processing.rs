@@ -76,6 +76,7 @@ pub struct Processor<R, O, C> {
     pub limits: DecodeLimits,
     pub quality: f32,
     pub webp_method: i32,
+    pub parallel_encode: bool,
     pub rejected_retention: Duration,
     pub publish_lease: Duration,
     pub clock: Arc<C>,
@@ -153,6 +154,7 @@ impl LiveProcessor {
             limits: config.decode_limits(),
             quality: config.webp_quality,
             webp_method: config.webp_method,
+            parallel_encode: config.parallel_encode,
             rejected_retention: config.rejected_retention,
             publish_lease: config.publish_lease,
             clock: Arc::new(crate::clock::SystemClock),
@@ -309,7 +311,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         let request = imaging::Request {
             declared: record.declared_type,
             allowed: ContentType::IMAGES.into_iter().filter(|t| kind.allows(*t)).collect(),
-            thumbnails: ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method },
+            thumbnails: ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method, parallel: self.parallel_encode },
             strip: kind.is_public(),
             limits: self.limits,
         };

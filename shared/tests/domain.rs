@@ -72,6 +72,7 @@ impl World {
             limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(20) },
             quality: 80.0,
             webp_method: 0,
+            parallel_encode: true,
             rejected_retention: 7 * DAY,
             publish_lease: Duration::from_secs(180),
             clock: Arc::new(FixedClock(at)),

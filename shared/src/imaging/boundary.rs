@@ -137,7 +137,7 @@ mod tests {
         Request {
             declared,
             allowed: ContentType::IMAGES.to_vec(),
-            thumbnails: ThumbnailSpec { sizes: vec![64], quality: 50.0, method: 0 },
+            thumbnails: ThumbnailSpec { sizes: vec![64], quality: 50.0, method: 0, parallel: false },
             strip: true,
             limits: DecodeLimits { max_pixels: 1_000_000, max_side: 2000, max_jpeg_scans: 8, max_memory_mb: 384, time_budget: Duration::from_secs(5) },
         }

@@ -17,6 +17,8 @@ pub struct ThumbnailSpec {
     pub quality: f32,
     /// libwebp method 0 (fast) to 6 (small).
     pub method: i32,
+    /// Encode the sizes on threads of their own (only worth it with a second core).
+    pub parallel: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -65,8 +67,8 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
         let webp = encode(&p, format)?;
         Ok(Thumbnail { size, width: p.width, height: p.height, webp })
     };
-    // Encoding dominates after a scaled decode; spread the sizes over the cores there are.
-    let mut out: Vec<Thumbnail> = if resized.len() > 1 && std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) > 1 {
+    // Encoding dominates after a scaled decode; spread the sizes over the cores, if there are.
+    let mut out: Vec<Thumbnail> = if resized.len() > 1 && spec.parallel {
         std::thread::scope(|scope| {
             let handles: Vec<_> = resized.into_iter().map(|r| scope.spawn(move || encode_one(r))).collect();
             handles
