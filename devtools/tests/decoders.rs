@@ -14,7 +14,7 @@ fn limits() -> DecodeLimits {
 
 fn decode_at(bytes: &[u8], ct: ContentType, target: Option<u32>, limits: DecodeLimits) -> Result<Pixels, ImageError> {
     let p = probe(bytes, ct, limits)?;
-    decode(bytes, &p, target, limits)
+    Ok(decode(bytes, &p, target, limits)?.pixels)
 }
 
 /// The reference: `image`'s pure-Rust decoder at full size, box-averaged to `w`x`h`, colour

@@ -7,7 +7,7 @@
 //! scans), `TJPARAM_MAXMEMORY` (a progressive file's whole-image coefficient buffer) and
 //! `TJPARAM_MAXPIXELS`; exceeding one is a clean `LimitExceeded`, never an allocation failure.
 
-use super::pixels::Pixels;
+use super::pixels::{Decoded, Pixels};
 use super::{DecodeLimits, ImageError};
 use std::ffi::CStr;
 use turbojpeg_sys as tj;
@@ -74,7 +74,7 @@ impl Handle {
 /// libjpeg-turbo does not turn into 8-bit RGB (CMYK/YCCK, 12- and 16-bit precision, lossless
 /// JPEG), which the general decoder handles. `stored` is the size the header probe read (and
 /// checked against the limits); the frame libjpeg-turbo reads must agree.
-pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Option<Pixels>, ImageError> {
+pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Option<Decoded>, ImageError> {
     let h = Handle::decompressor()?;
     h.set(tj::TJPARAM_TJPARAM_SCANLIMIT, limits.max_jpeg_scans.min(i32::MAX as u32) as i32)?;
     h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, limits.max_memory_mb.min(i32::MAX as u32) as i32)?;
@@ -114,7 +114,7 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
     }
     // A warning (for example a few stray bytes before a marker, common in camera files) leaves
     // a complete image; truncation is caught before decoding by the end-of-image check.
-    Ok(Some(Pixels { width: sw, height: sh, alpha: false, data }))
+    Ok(Some(Decoded::scaled(Pixels { width: sw, height: sh, alpha: false, data }, stored, eighths, 8)))
 }
 
 /// Encodes 8-bit RGB or RGBA (alpha ignored) as a baseline JPEG at `quality`, 4:2:0 with
@@ -147,12 +147,17 @@ pub fn encode(p: &Pixels, quality: u8) -> Result<Vec<u8>, ImageError> {
     out
 }
 
-/// The smallest n (of n/8, 1..=8) whose scaled long side is at least the reduction floor of
-/// `target`. At 12 MP that is 1/2, which runs on the SIMD 4x4 IDCT, faster than 3/8 in C.
+/// The smallest of 1/8, 1/4, 1/2 and 1 whose scaled long side is at least the reduction floor
+/// of `target`, in eighths. Only these have SIMD inverse DCTs in libjpeg-turbo; 3/8 and 5/8 to
+/// 7/8 run in C (chroma at twice the scale), and measured slower than the next larger of ours:
+/// 12 MP baseline 44 ms at 1/2 against 48 ms at 3/8, 72 ms at 1/1 against 77-95 ms at 6/8-7/8;
+/// 16 MP progressive 108 ms at 1/2 against 113 ms at 3/8 and 147 ms at 1/1 against 191 ms at
+/// 6/8 (one core, best of 5; bench/RESULTS.md, "JPEG decode by scale"). sharp's shrink-on-load
+/// also picks only these.
 fn scale_eighths(long: u32, target: Option<u32>) -> u32 {
     let Some(target) = target else { return 8 };
     let wanted = super::pixels::reduction_floor(target);
-    (1..=8).find(|&n| (long * n).div_ceil(8) >= wanted).unwrap_or(8)
+    [1, 2, 4].into_iter().find(|&n| (long * n).div_ceil(8) >= wanted).unwrap_or(8)
 }
 
 #[cfg(test)]
@@ -176,9 +181,10 @@ mod tests {
     #[test]
     fn the_smallest_eighth_that_covers_the_target() {
         assert_eq!(scale_eighths(4000, Some(1024)), 4, "2000 px covers 1.5 x 1024");
-        assert_eq!(scale_eighths(4896, Some(1024)), 3, "1836 px");
+        assert_eq!(scale_eighths(4896, Some(1024)), 4, "2448 px: 3/8 (1836 px) would cover it, but has no SIMD IDCT");
         assert_eq!(scale_eighths(8660, Some(1024)), 2);
         assert_eq!(scale_eighths(4000, Some(300)), 1);
+        assert_eq!(scale_eighths(3000, Some(1024)), 8, "1500 px at 1/2 is under the floor; 6/8 is C: full size");
         assert_eq!(scale_eighths(1100, Some(1024)), 8, "never below the target: full size");
         assert_eq!(scale_eighths(4000, None), 8);
     }

@@ -5,7 +5,7 @@
 //! (`pixels::reduction_floor`); the Lanczos resize does the rest. Interlaced (Adam7) files, whose rows arrive in seven
 //! passes, go to the general decoder.
 
-use super::pixels::Pixels;
+use super::pixels::{Decoded, Pixels};
 use super::ImageError;
 use std::io::Cursor;
 
@@ -21,7 +21,7 @@ fn corrupt(e: png::DecodingError) -> ImageError {
 
 /// Returns None when there is nothing to gain (no target, or less than a 2x reduction) or the
 /// file is interlaced; the general decoder then decodes it whole.
-pub fn decode_reduced(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>) -> Result<Option<Pixels>, ImageError> {
+pub fn decode_reduced(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>) -> Result<Option<Decoded>, ImageError> {
     let Some(target) = min_long_side else { return Ok(None) };
     let (w, h) = stored;
     let factor = w.max(h) / super::pixels::reduction_floor(target).max(1);
@@ -60,7 +60,7 @@ pub fn decode_reduced(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u3
     }
     // The rest of the file (to IEND, checksums included) must be intact too.
     reader.finish().map_err(corrupt)?;
-    Ok(Some(Pixels { width: w.div_ceil(factor), height: h.div_ceil(factor), alpha, data: out }))
+    Ok(Some(Decoded::scaled(Pixels { width: w.div_ceil(factor), height: h.div_ceil(factor), alpha, data: out }, stored, 1, factor)))
 }
 
 /// Sums of one band of rows, per output pixel: colour premultiplied by alpha when there is alpha.
@@ -157,7 +157,7 @@ mod tests {
         // red, a transparent right half, and no green bleeding into the edge column.
         let (w, h) = (600, 300);
         let data: Vec<u8> = (0..w * h).flat_map(|i| if i % w < 300 { [220, 10, 10, 255] } else { [0, 255, 0, 0] }).collect();
-        let p = decode_reduced(&png_bytes(w, h, png::ColorType::Rgba, &data), (w, h), Some(100)).unwrap().unwrap();
+        let p = decode_reduced(&png_bytes(w, h, png::ColorType::Rgba, &data), (w, h), Some(100)).unwrap().unwrap().pixels;
         assert_eq!((p.width, p.height, p.alpha), (150, 75, true), "factor 4 = 600 / 150");
         let at = |x: u32, y: u32| &p.data[((y * p.width + x) * 4) as usize..((y * p.width + x) * 4 + 4) as usize];
         assert_eq!(at(10, 10), &[220, 10, 10, 255]);
@@ -169,7 +169,7 @@ mod tests {
     fn grey_is_expanded_and_odd_edges_are_averaged_over_what_exists() {
         let (w, h) = (101, 51);
         let data: Vec<u8> = (0..w * h).map(|i| if i % w == 100 { 0 } else { 200 }).collect();
-        let p = decode_reduced(&png_bytes(w, h, png::ColorType::Grayscale, &data), (w, h), Some(20)).unwrap().unwrap();
+        let p = decode_reduced(&png_bytes(w, h, png::ColorType::Grayscale, &data), (w, h), Some(20)).unwrap().unwrap().pixels;
         assert_eq!((p.width, p.height, p.alpha), (34, 17, false), "factor 3, edges rounded up");
         assert_eq!(&p.data[..3], &[200, 200, 200]);
         let last = ((p.width - 1) * 3) as usize;
@@ -201,7 +201,7 @@ mod tests {
         let (w, h) = (400, 300);
         let data: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, (i / w % 256) as u8, 90, 255]).collect();
         let bytes = png_bytes(w, h, png::ColorType::Rgba, &data);
-        let reference = decode_reduced(&bytes, (w, h), Some(64)).unwrap().unwrap();
+        let reference = decode_reduced(&bytes, (w, h), Some(64)).unwrap().unwrap().pixels;
         let parts = chunks(&bytes);
         let idat = parts.iter().position(|(k, _)| k == b"IDAT").unwrap();
 
@@ -211,13 +211,13 @@ mod tests {
         let (a, b) = split[idat].1.split_at(split[idat].1.len() / 2);
         let (a, b) = (a.to_vec(), b.to_vec());
         split.splice(idat..=idat, [(*b"IDAT", Vec::new()), (*b"IDAT", a), (*b"IDAT", b), (*b"IDAT", Vec::new())]);
-        let p = decode_reduced(&assemble(&split), (w, h), Some(64)).unwrap().unwrap();
+        let p = decode_reduced(&assemble(&split), (w, h), Some(64)).unwrap().unwrap().pixels;
         assert_eq!(p.data, reference.data);
 
         // Bytes after IEND do not change the pixels (the stripper drops them from the original).
         let mut trailer = bytes.clone();
         trailer.extend_from_slice(b"after IEND: a second file");
-        assert_eq!(decode_reduced(&trailer, (w, h), Some(64)).unwrap().unwrap().data, reference.data);
+        assert_eq!(decode_reduced(&trailer, (w, h), Some(64)).unwrap().unwrap().pixels.data, reference.data);
 
         // Image data cut inside the IDAT (valid CRC, short zlib stream), or a damaged CRC.
         let mut short = parts.clone();

@@ -45,19 +45,23 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
     sizes.sort_unstable_by(|a, b| b.cmp(a));
     sizes.dedup();
     let largest = sizes.first().copied();
-    let pixels = decode(bytes, probe, largest, limits)?;
+    let decoded = decode(bytes, probe, largest, limits)?;
     within(deadline)?;
 
-    // The cascade: each size is made from the previous, larger one.
+    // The cascade: each size is made from the previous, larger one (the first from the
+    // decoded frame's covered region).
     let mut resized: Vec<(u32, Pixels)> = Vec::with_capacity(sizes.len());
     let mut resizer = Resizer::new();
     for &size in &sizes {
         within(deadline)?;
-        let source = resized.last().map(|(_, p)| p).unwrap_or(&pixels);
         let (tw, th) = fit(probe.stored_width, probe.stored_height, size);
-        resized.push((size, resize(source, tw, th, &mut resizer)?));
+        let next = match resized.last() {
+            Some((_, source)) => resize(source, tw, th, &mut resizer)?,
+            None => decoded.resize(tw, th, &mut resizer)?,
+        };
+        resized.push((size, next));
     }
-    let placeholder = placeholder(resized.last().map(|(_, p)| p).unwrap_or(&pixels), probe.orientation, &mut resizer)?;
+    let placeholder = placeholder(resized.last().map(|(_, p)| p).unwrap_or(&decoded.pixels), probe.orientation, &mut resizer)?;
 
     let format = Format::Webp(WebpSettings::lossy(spec.quality, spec.method));
     let orientation = probe.orientation;

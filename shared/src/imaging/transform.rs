@@ -2,7 +2,7 @@
 //! thumbnails, then a resize that contains the image in a box, or covers the box and crops
 //! around a focal point.
 
-use super::pixels::{crop, decode, encode, orient, resize, Format};
+use super::pixels::{crop, decode, encode, orient, Format};
 use super::{DecodeLimits, ImageError, Probe};
 use fast_image_resize::Resizer;
 use std::time::Instant;
@@ -49,13 +49,16 @@ pub fn render(bytes: &[u8], probe: &Probe, geometry: Geometry, format: Format, l
         return Err(ImageError::DimensionsTooLarge { width: sw, height: sh });
     }
     // Decode reduced where the codec can, to no less than the scaled long side.
-    let pixels = decode(bytes, probe, Some(sw.max(sh)).filter(|_| scale < 1.0), limits)?;
+    let decoded = decode(bytes, probe, Some(sw.max(sh)).filter(|_| scale < 1.0), limits)?;
     if Instant::now() > deadline {
         return Err(ImageError::LimitExceeded("processing ran past its time budget".into()));
     }
-    let pixels = orient(pixels, probe.orientation)?;
-    let mut resizer = Resizer::new();
-    let scaled = if (pixels.width, pixels.height) == (sw, sh) { pixels } else { resize(&pixels, sw, sh, &mut resizer)? };
+    // Resized as stored, then turned: the padding a scaled decode leaves is on the stored
+    // frame's right and bottom, and the smaller image is the cheaper one to turn.
+    let (rw, rh) = if (dw, dh) == (probe.stored_width, probe.stored_height) { (sw, sh) } else { (sh, sw) };
+    let exact = (decoded.pixels.width, decoded.pixels.height) == (rw, rh) && decoded.covered == (rw as f64, rh as f64);
+    let stored = if exact { decoded.pixels } else { decoded.resize(rw, rh, &mut Resizer::new())? };
+    let scaled = orient(stored, probe.orientation)?;
     let out = match geometry {
         Geometry::Cover { width, height, focal } => {
             let (w, h) = (width.min(sw), height.min(sh));

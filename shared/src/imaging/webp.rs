@@ -3,7 +3,7 @@
 //! RGBA straight into its YUV picture (`use_argb = 0`), where the `webp` crate forced an ARGB
 //! copy and a second conversion of every frame.
 
-use super::pixels::Pixels;
+use super::pixels::{Decoded, Pixels};
 use super::ImageError;
 use libwebp_sys as w;
 
@@ -100,7 +100,7 @@ pub fn encode(p: &Pixels, s: WebpSettings) -> Result<Vec<u8>, ImageError> {
 /// 20 MP WebP for 1024 px thumbnails never exists at full size in RGB. Returns None for
 /// animations, which the general decoder handles (first frame). `stored` is the size the
 /// header probe read; the bitstream must agree.
-pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>) -> Result<Option<Pixels>, ImageError> {
+pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>) -> Result<Option<Decoded>, ImageError> {
     let corrupt = |what: &str, status: w::VP8StatusCode| ImageError::Corrupt(format!("WebP {what}: {status:?}"));
     let mut config = w::WebPDecoderConfig::new().map_err(|_| ImageError::Corrupt("libwebp decoder ABI mismatch".into()))?;
     // SAFETY: `bytes` is valid for its length for the duration of the call; `config.input` is
@@ -137,7 +137,7 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
     if status != w::VP8StatusCode::VP8_STATUS_OK {
         return Err(corrupt("data", status));
     }
-    Ok(Some(Pixels { width: sw, height: sh, alpha, data }))
+    Ok(Some(Decoded::whole(Pixels { width: sw, height: sh, alpha, data })))
 }
 
 #[cfg(test)]
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn lossy_rgb_round_trips_with_its_colours() {
         let bytes = encode(&rgb(320, 240), WebpSettings::lossy(85.0, 4)).unwrap();
-        let p = decode_scaled(&bytes, (320, 240), None).unwrap().unwrap();
+        let p = decode_scaled(&bytes, (320, 240), None).unwrap().unwrap().pixels;
         assert_eq!((p.width, p.height, p.alpha), (320, 240, false));
         let at = |x: usize| &p.data[(120 * 320 + x) * 3..(120 * 320 + x) * 3 + 3];
         assert!(at(40).iter().zip([200, 30, 40]).all(|(&a, b): (&u8, i32)| (a as i32 - b).abs() < 10), "{:?}", at(40));
@@ -164,7 +164,7 @@ mod tests {
         let data: Vec<u8> = (0..64u32 * 48).flat_map(|i| [(i % 251) as u8, (i * 7 % 256) as u8, 9, (i % 3 * 100) as u8]).collect();
         let src = Pixels { width: 64, height: 48, alpha: true, data };
         let bytes = encode(&src, WebpSettings::lossless()).unwrap();
-        let back = decode_scaled(&bytes, (64, 48), None).unwrap().unwrap();
+        let back = decode_scaled(&bytes, (64, 48), None).unwrap().unwrap().pixels;
         assert!(back.alpha);
         assert_eq!(back.data, src.data, "lossless with exact keeps even transparent pixels' colours");
     }
