@@ -3,7 +3,7 @@
 //! strength), each timed on this core (median of 3). Writes `<outdir>/m<M>-q<Q>-s<S>.webp`
 //! and prints one JSON line per setting; bench/sweep.py scores them against a reference.
 
-use shared::imaging::pixels::{decode, encode, fit, orient, resize, Format, WebpSettings};
+use shared::imaging::pixels::{decode, encode, fit, orient, Format, WebpSettings};
 use shared::imaging::{probe, sniff, DecodeLimits};
 use shared::kinds::ContentType;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p = probe(&bytes, ct, limits)?;
     let px = decode(&bytes, &p, Some(1024), limits)?;
     let (tw, th) = fit(p.stored_width, p.stored_height, 1024);
-    let small = orient(resize(&px, tw, th, &mut fast_image_resize::Resizer::new())?, p.orientation)?;
+    let small = orient(px.resize(tw, th, &mut fast_image_resize::Resizer::new())?, p.orientation)?;
     // SWEEP="4,80,50;2,80,25" restricts the grid to those settings.
     let only: Option<Vec<(i32, f32, i32)>> = std::env::var("SWEEP").ok().map(|v| {
         v.split(';').filter_map(|t| {
