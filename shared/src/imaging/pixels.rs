@@ -32,8 +32,8 @@ impl Pixels {
 /// factor that does not divide the image (libjpeg-turbo's n/8 of 5773 rows is 1443.25, stored
 /// as 1444; a PNG band of fewer rows) has a last row or column that is partly padding: the
 /// first resize reads the covered region only, so the result is not stretched by that
-/// fraction of a pixel (at 50 MP, SSIM against the full-size reference went from 0.986 to
-/// 0.999 before encoding; bench/RESULTS.md).
+/// fraction of a pixel. On the 50 MP bench fixture that stretch alone took the 1024 px
+/// thumbnail's SSIM against the full-size reference from 0.943 to 0.933 (bench/RESULTS.md).
 pub struct Decoded {
     pub pixels: Pixels,
     /// Width and height of the image in frame pixels, from the top-left corner; at most the
