@@ -176,6 +176,20 @@ mod tests {
         assert_eq!(&p.data[last..last + 3], &[100, 100, 100], "the last box holds columns 99 and 100 only");
     }
 
+    #[test]
+    fn a_sliver_whose_last_box_is_mostly_padding_still_resizes() {
+        // 2 x 3000: factor 15, so the one reduced column holds 2 of its 15 columns; the image
+        // covers 2/15 of that frame column, and the resize reads just that.
+        let (w, h) = (2, 3000);
+        let decoded = decode_reduced(&png_bytes(w, h, png::ColorType::Grayscale, &vec![90u8; (w * h) as usize]), (w, h), Some(128)).unwrap().unwrap();
+        assert_eq!((decoded.pixels.width, decoded.pixels.height), (1, 200));
+        assert_eq!(decoded.covered, (2.0 / 15.0, 200.0));
+        let (tw, th) = super::super::pixels::fit(w, h, 128);
+        let thumb = decoded.resize(tw, th, &mut fast_image_resize::Resizer::new()).unwrap();
+        assert_eq!((thumb.width, thumb.height), (1, 128));
+        assert!(thumb.data.iter().all(|&v| v.abs_diff(90) <= 1), "{:?}", &thumb.data[..6]);
+    }
+
     /// Splits a PNG into (signature, chunks as (type, data)).
     fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
         let mut out = Vec::new();
