@@ -271,14 +271,15 @@ def misses(thumbs, stages, cold, phases):
                    "the PNG's bytes compare unlike quality (its SSIM column). Method 2 is libwebp's last method without rate-distortion optimisation; "
                    "the sweep above shows method 4 (sharp's) within +5% and -0.002 on every JPEG and WebP class, at about twice the encode time.")
     hello = cold["hello"]
-    slow = [f for f in ["upload-api", "media-api", "complete-upload", "process-upload", "janitor", "transform"] if cold[f] / hello > 1.5]
+    fns = ["upload-api", "media-api", "complete-upload", "process-upload", "janitor", "transform"]
+    slow = [f for f in fns if cold[f] / hello > 1.5]
     if slow:
         init = phases["telemetry_us"] + phases["config_us"] + phases["clients_us"]
         out.append(f"- cold start over 1.5x for {', '.join(f'{f} {cold[f] / hello:.2f}x' for f in slow)}: hello-world takes {hello:.1f} ms. Our init before the "
                    f"runtime starts is {init / 1000:.2f} ms (`init-phases`: tracing {phases['telemetry_us']:.0f} µs, configuration {phases['config_us']:.0f} µs, "
                    f"SDK clients {phases['clients_us']:.0f} µs, of which a second construction in the same process costs {phases['clients_again_us']:.0f} µs: "
-                   f"the rest is paid once per process). The other {max(cold[f] for f in slow) - hello - init / 1000:.1f} ms over hello-world, at most, lie outside our init "
-                   "(process start of a larger binary, the runtime's first poll) and are not split further here.")
+                   f"the rest is paid once per process). The six functions share that init; their spread ({min(cold[f] for f in fns):.1f} to {max(cold[f] for f in fns):.1f} ms) "
+                   "is the measurement's own noise here at this scale. Instruction counts, which do not move with the machine, are in the notes.")
     return out
 
 NOTES = """## Notes
@@ -306,15 +307,15 @@ NOTES = """## Notes
 - PNG (RGBA, 15 MP): sharp's output is smaller at a much lower SSIM (0.85 against our 0.96 on the
   worst size), so bytes there compare unlike quality.
 - Time floors, from the stage profile: for still WebP, libwebp's decode is most of our run and
-  is the same decoder sharp uses; `perf record` of that decode (a C harness over the same
-  `libwebpsys.a`, 20 MP to 1024 px) puts 67% of it in `GetCoeffsFast` (coefficient entropy
+  is the same decoder sharp uses; `perf record` of that decode (`bench/profile/webp-decode.c`,
+  a C harness over the same `libwebpsys.a`, 20 MP to 1024 px) puts 67% of it in `GetCoeffsFast` (coefficient entropy
   decoding) and 8% in the row rescaler, which no decoder option skips (`bypass_filtering` and
   `no_fancy_upsampling` changed nothing measurable). For progressive JPEG, libjpeg-turbo's
   progressive Huffman decoding has no SIMD and runs over the whole coefficient buffer whatever
   the scale: the scale table shows 1/8 costing nearly what 1/2 does. Only a faster entropy
   decoder than the ones sharp also uses would move either floor.
 - Memory: process-upload holds the object as read from S3, so the file's own size is in every
-  figure (56 MB for the PNG, 15 MB for the 50 MP JPEG); streaming the body into the decoders, and
+  figure (54 MiB for the PNG, 15 MiB for the 50 MP JPEG); streaming the body into the decoders, and
   decoding JPEG to YUV planes (half the frame), are what would close the RSS misses.
 - Cold start: the SDK's default HTTPS client reads the system trust store at init (every file of
   `SSL_CERT_FILE` and `SSL_CERT_DIR`; this machine has Debian's bundle and a 290-entry
@@ -322,7 +323,15 @@ NOTES = """## Notes
   the five roots AWS endpoints chain to (Amazon Trust Services and Starfield Services G2),
   compiled in, and builds the SDK configuration directly from the environment Lambda sets
   (credentials, region) instead of through aws-config's provider chains. `init-phases` splits
-  what is left of our init.
+  what is left of our init. Instruction counts (`valgrind --tool=callgrind`, the same for every
+  run; each binary started with the Runtime API on a closed port, so it inits and exits):
+  hello-world 0.55 M, complete-upload 5.19 M, `init-phases` (which builds the clients twice)
+  7.62 M. So nearly all of a function's work over hello-world is its init, and a second client
+  construction costs about 2.4 M of it. The 354 page faults more than hello-world (`perf stat
+  -e page-faults`: 607 against 253) are code and data that init touches first. What would close
+  the gap is a cheaper client construction; one candidate not yet measured: each construction
+  builds the HTTPS client's trust store by scanning all 118 Mozilla roots' DER for the five AWS
+  names.
 - TLS first call: measured against SeaweedFS's HTTPS port (the section under Cold start); aws-lc
   is built without its CPU-jitter entropy source (`.cargo/config.toml`).
 """
