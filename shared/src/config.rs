@@ -275,7 +275,7 @@ impl Config {
 
 /// Lambda's memory size (MB) decides its cores: a whole second vCPU from 3,538 MB. Off Lambda
 /// (no memory size), the cores this process may run on.
-fn parallel_encode(lambda_memory_mb: Option<u32>) -> bool {
+pub fn parallel_encode(lambda_memory_mb: Option<u32>) -> bool {
     match lambda_memory_mb {
         Some(mb) => mb >= 3538,
         None => std::thread::available_parallelism().map(|n| n.get() > 1).unwrap_or(false),

@@ -53,8 +53,8 @@ impl Clients {
 
 /// The SDK configuration from what Lambda puts in the environment, built directly: the
 /// default loader finds the same region and credentials first, but also assembles its whole
-/// provider chains, profile-file and IMDS providers included, which took about 0.45 ms of a
-/// 1 ms init here (bench/RESULTS.md, cold start). Retries, sleep and time come from the
+/// provider chains, profile-file and IMDS providers included, at init (bench/RESULTS.md's
+/// `init-phases` row splits what init costs now). Retries, sleep and time come from the
 /// clients' own defaults for this behaviour version, as with the loader.
 fn environment_sdk_config(
     credentials: &EnvironmentCredentials,

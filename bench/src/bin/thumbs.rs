@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ct = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);
     let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::config::DEFAULT_WEBP_METHOD);
     // As production decides it off Lambda: threads only when this process may use a second core.
-    let parallel = std::thread::available_parallelism().map(|n| n.get() > 1).unwrap_or(false);
+    let parallel = shared::config::parallel_encode(None);
     let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method, parallel };
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(60) };
     let (mut times, mut cpu) = (Vec::new(), Vec::new());
