@@ -110,7 +110,7 @@ pub async fn assert_serves_exactly_its_routes(function: &str, edge: &Edge) {
 pub struct NoSigner;
 
 impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
+    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
         Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
     }
     async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, StorageError> {

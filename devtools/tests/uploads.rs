@@ -145,7 +145,7 @@ async fn expired_urls_are_refused_by_s3() {
     let jpeg = images::jpeg(16, 16);
     let key = format!("incoming/expiry-test-{}", uuid::Uuid::new_v4());
 
-    let post = signer.presign_post(&key, ContentType::Jpeg, 1000, past, Duration::from_secs(60)).await.unwrap();
+    let post = signer.presign_post(&key, ContentType::Jpeg, 1..=1000, past, Duration::from_secs(60)).await.unwrap();
     let slot = json!({"url": post.url, "fields": post.fields.into_iter().map(|(k, v)| (k, json!(v))).collect::<serde_json::Map<_, _>>()});
     let (status, body) = s.post_form(&slot, jpeg.clone(), "image/jpeg").await;
     assert_eq!(status, 403, "expired POST policy: {body}");

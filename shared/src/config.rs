@@ -70,6 +70,11 @@ pub struct Config {
     pub transform_secret: Secret,
     /// Where transform URLs point: the API's or the CDN's origin (`TRANSFORM_BASE_URL`).
     pub transform_base_url: Option<String>,
+    /// New variants one media may have rendered per window (`MAX_VARIANTS_PER_WINDOW`,
+    /// `VARIANT_WINDOW_SECONDS`).
+    pub variant_cap: crate::transform::service::VariantCap,
+    /// Which public transforms need no signature (`PUBLIC_TRANSFORMS`: `any` or `presets`).
+    pub public_transforms: crate::transform::service::PublicTransforms,
     pub max_pixels: u64,
     pub max_side: u32,
     pub max_jpeg_scans: u32,
@@ -192,6 +197,11 @@ impl Config {
             }
             (None, None) => EventsConfig::Off,
         };
+        let public_transforms = match get("PUBLIC_TRANSFORMS").as_deref().unwrap_or("any") {
+            "any" => crate::transform::service::PublicTransforms::Any,
+            "presets" => crate::transform::service::PublicTransforms::Presets,
+            other => return Err(ConfigError::Invalid { name: "PUBLIC_TRANSFORMS", message: format!("{other:?}: use any or presets") }),
+        };
         Ok(Self {
             bucket: required("S3_BUCKET")?,
             table: required("TABLE_NAME")?,
@@ -208,6 +218,11 @@ impl Config {
             cursor_secret: Secret::new(get("CURSOR_SECRET").unwrap_or_default()),
             transform_secret: Secret::new(get("TRANSFORM_SECRET").unwrap_or_default()),
             transform_base_url: get("TRANSFORM_BASE_URL").map(|s| s.trim_end_matches('/').to_string()),
+            variant_cap: crate::transform::service::VariantCap {
+                renders: number("MAX_VARIANTS_PER_WINDOW", 50, 1..=100_000)? as u32,
+                window: Duration::from_secs(number("VARIANT_WINDOW_SECONDS", 3600, 60..=30 * 86400)?),
+            },
+            public_transforms,
             max_pixels: number("MAX_IMAGE_PIXELS", 50_000_000, 1..=500_000_000)?,
             max_side: number("MAX_IMAGE_SIDE", 20_000, 1..=100_000)? as u32,
             max_jpeg_scans: number("MAX_JPEG_SCANS", 64, 1..=1000)? as u32,

@@ -1,15 +1,19 @@
-//! The delete protocol, the one copy used by the media API and the janitor:
+//! The delete protocol, the one copy used by the media API, the upload API's abort and the
+//! janitor:
 //! 1. the record says `deleting` (invisible to the API, janitor work due now), so a failure
 //!    before the objects are gone loses track of nothing;
-//! 2. every object of the media goes: the upload, the original, the variants, and everything
-//!    else under the media's folder (derived objects, leftovers of a crashed publish);
-//! 3. `media.deleted` is published (a failure leaves the record `deleting`: the janitor repeats
-//!    steps 2 and 3, with the same event id);
+//! 2. an upload that was never decided has its S3 multipart upload aborted (its parts are
+//!    storage no listing of objects shows), then every object of the media goes: the upload,
+//!    the original, the variants, and everything else under the media's folder (derived
+//!    objects, leftovers of a crashed publish);
+//! 3. `media.deleted` is published for a media that had a verdict (a failure leaves the record
+//!    `deleting`: the janitor repeats steps 2 and 3, with the same event id); an upload given up
+//!    before its verdict was never announced, so its removal announces nothing either;
 //! 4. the record goes, only if it is still the `deleting` record of step 1.
 
 use crate::events::{EventError, EventSink, EventType, MediaEvent};
 use crate::media::{MediaRecord, Status};
-use crate::ports::{MediaRepository, ObjectStore, StorageError, StoreError};
+use crate::ports::{MediaRepository, MultipartStore, ObjectStore, StorageError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
@@ -26,26 +30,31 @@ pub async fn start(store: &impl MediaRepository, id: &str, owner: Option<&str>, 
     store.mark_deleting(id, owner, now).await
 }
 
+/// Whether a media was ever decided (ready or rejected): only those were announced, so only
+/// those announce their deletion.
+pub fn was_decided(r: &MediaRecord) -> bool {
+    r.decided_at.is_some()
+}
+
 /// Steps 2 to 4 for a record in `deleting`. Returns how many objects were removed. Safe to
 /// repeat: a record already gone is success.
-pub async fn finish(store: &impl MediaRepository, objects: &impl ObjectStore, events: &dyn EventSink, r: &MediaRecord) -> Result<u64, DeleteError> {
+pub async fn finish(store: &impl MediaRepository, objects: &(impl ObjectStore + MultipartStore), events: &dyn EventSink, r: &MediaRecord) -> Result<u64, DeleteError> {
+    if let (false, Some(upload)) = (was_decided(r), &r.multipart) {
+        // Aborting an upload S3 no longer knows (completed, aborted before) succeeds.
+        objects.abort_multipart(&r.incoming_key, &upload.upload_id).await?;
+    }
     let removed = remove_objects(objects, r).await?;
-    // `updated_at` is when the delete started: the same in every repetition of this step.
-    events.publish(&MediaEvent::new(EventType::Deleted, r, &r.updated_at)).await?;
+    if was_decided(r) {
+        // `updated_at` is when the delete started: the same in every repetition of this step.
+        events.publish(&MediaEvent::new(EventType::Deleted, r, &r.updated_at)).await?;
+    }
     forget(store, r).await?;
     Ok(removed)
 }
 
-/// For an upload its owner gave up before it was decided (a `deleting` record that was
-/// pending): only the upload object can exist, since a verification that was running cannot
-/// publish any more and removes what it wrote. No event: there was never a media.
-pub async fn discard_upload(store: &impl MediaRepository, objects: &impl ObjectStore, r: &MediaRecord) -> Result<(), DeleteError> {
-    objects.delete(&r.incoming_key).await?;
-    forget(store, r).await?;
-    Ok(())
-}
-
-async fn remove_objects(objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, StorageError> {
+/// Every object a media may have: the keys its record names, then whatever else is under its
+/// folder. Returns how many there were.
+pub async fn remove_objects(objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, StorageError> {
     let mut present = Vec::new();
     for key in r.all_keys() {
         if objects.exists(&key).await? {

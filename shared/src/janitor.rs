@@ -1,6 +1,8 @@
 //! The janitor: removes upload debris and nothing else.
 //!
-//! Work is found through the sparse `gc_due` index and by listing only `incoming/`; every
+//! Work is found through the sparse `gc_due` index, by listing only `incoming/`, and by
+//! listing the multipart uploads S3 holds open under `incoming/` (parts a record no longer
+//! names are storage that no object listing shows); every
 //! record delete is conditional on the state it was selected in, so a race with
 //! process-upload, attach or delete keeps live media. Runs are bounded in items and time and
 //! always safe to repeat.
@@ -28,6 +30,8 @@ pub struct Summary {
     pub scanned: u64,
     pub deleted_records: u64,
     pub deleted_objects: u64,
+    /// Multipart uploads under incoming/ that no pending record owned, aborted with their parts.
+    pub aborted_uploads: u64,
     pub skipped: u64,
     pub errors: u64,
 }
@@ -42,6 +46,7 @@ pub struct Janitor<R, O> {
 
 pub enum Step {
     Deleted { records: u64, objects: u64 },
+    Aborted,
     /// Taken out of the janitor's index: nothing to do for it, now or later.
     Unindexed,
     Skipped,
@@ -88,6 +93,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
         let mut summary = Summary::default();
         self.sweep_due_records(now, deadline, &mut summary).await;
         self.sweep_incoming_objects(now, deadline, &mut summary).await;
+        self.sweep_open_uploads(now, deadline, &mut summary).await;
         summary
     }
 
@@ -157,8 +163,61 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
         }
     }
 
+    /// Multipart uploads under incoming/ whose record is gone, or no longer pending with that
+    /// upload: a delete that crashed between its steps, a record removed by hand. Those a
+    /// pending record owns are left to the record rules above.
+    async fn sweep_open_uploads(&self, now: OffsetDateTime, deadline: Instant, summary: &mut Summary) {
+        let mut budget = Budget::new(self.settings.max_items);
+        let mut marker = None;
+        loop {
+            if budget.exhausted(deadline) {
+                return;
+            }
+            let (uploads, next) = match self.objects.list_uploads(crate::keys::INCOMING_PREFIX, marker.take(), budget.page_size() as i32).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "listing multipart uploads under incoming/ failed");
+                    summary.errors += 1;
+                    return;
+                }
+            };
+            for upload in uploads {
+                if budget.exhausted(deadline) {
+                    return;
+                }
+                summary.scanned += 1;
+                let step = self.sweep_open_upload(&upload, now).await;
+                budget.spend(&step);
+                self.tally(summary, &upload.key, step);
+            }
+            match next {
+                Some(m) => marker = Some(m),
+                None => return,
+            }
+        }
+    }
+
+    async fn sweep_open_upload(&self, upload: &crate::ports::OpenUpload, now: OffsetDateTime) -> Result<Step, String> {
+        // A slot starts its upload just before writing its record: young ones may be mid-slot.
+        let old_enough = upload.initiated.map(OffsetDateTime::from).is_some_and(|t| t + self.settings.grace <= now);
+        if !old_enough {
+            return Ok(Step::Skipped);
+        }
+        if let Some(id) = crate::keys::incoming_id(&upload.key) {
+            let record = self.store.get(&id.to_string()).await.map_err(|e| e.to_string())?;
+            let owned = record.is_some_and(|r| r.status == Status::Pending && r.multipart.is_some_and(|m| m.upload_id == upload.upload_id));
+            if owned {
+                return Ok(Step::Skipped);
+            }
+        }
+        self.objects.abort_multipart(&upload.key, &upload.upload_id).await.map_err(|e| e.to_string())?;
+        tracing::info!(key = %upload.key, "orphaned multipart upload aborted");
+        Ok(Step::Aborted)
+    }
+
     fn tally(&self, summary: &mut Summary, what: &str, result: Result<Step, String>) {
         match result {
+            Ok(Step::Aborted) => summary.aborted_uploads += 1,
             Ok(Step::Deleted { records, objects }) => {
                 summary.deleted_records += records;
                 summary.deleted_objects += objects;
@@ -175,10 +234,10 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
     pub async fn sweep_record(&self, r: &MediaRecord, now: OffsetDateTime) -> Result<Step, String> {
         let due = |t: Option<OffsetDateTime>, after: Duration| t.is_some_and(|t| t + after <= now);
         match r.status {
-            Status::Pending if due(at(&r.upload_expires_at), self.settings.grace) => self.remove(r, &[r.incoming_key.clone()]).await,
+            Status::Pending if due(at(&r.upload_expires_at), self.settings.grace) => self.remove(r).await,
             // gc_at is set when the media is rejected and moved by nothing but a state change,
             // so the rule the index orders by is the rule applied (PATCH cannot keep it fresh).
-            Status::Rejected if due(r.gc_at.as_deref().and_then(at), Duration::ZERO) => self.remove(r, &[r.incoming_key.clone()]).await,
+            Status::Rejected if due(r.gc_at.as_deref().and_then(at), Duration::ZERO) => self.remove(r).await,
             Status::Ready => {
                 let expires = self.kinds.get(&r.kind).and_then(|k| k.unattached_ttl).is_some();
                 match r.gc_at.as_deref() {
@@ -208,7 +267,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
     /// Pending and rejected debris: the record goes first (conditionally), then its object. An
     /// upload that lands in between finds no record and is deleted as a stray; the reverse
     /// order could delete the bytes of an upload that is just turning ready.
-    async fn remove(&self, r: &MediaRecord, keys: &[String]) -> Result<Step, String> {
+    async fn remove(&self, r: &MediaRecord) -> Result<Step, String> {
         if let (Status::Pending, Some(m)) = (r.status, &r.multipart) {
             // Its window has closed, so nothing can complete it any more; parts S3 still holds
             // cost storage until aborted (the bucket's lifecycle rule is the backstop).
@@ -219,15 +278,8 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
             Err(StoreError::ConditionFailed) => return Ok(Step::Skipped),
             Err(e) => return Err(e.to_string()),
         }
-        let mut deleted = 0;
-        for k in keys {
-            if self.objects.exists(k).await.map_err(|e| e.to_string())? {
-                self.objects.delete(k).await.map_err(|e| e.to_string())?;
-                deleted += 1;
-            }
-        }
-        // Whatever a crashed publish attempt may have left in the media's folder.
-        deleted += self.objects.delete_prefix(&r.object_prefix()).await.map_err(|e| e.to_string())?;
+        // The upload, and whatever a crashed publish attempt may have left in the media's folder.
+        let deleted = crate::deletion::remove_objects(&self.objects, r).await.map_err(|e| e.to_string())?;
         Ok(Step::Deleted { records: 1, objects: deleted })
     }
 

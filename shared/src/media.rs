@@ -183,6 +183,12 @@ pub struct MediaRecord {
     /// while it differs from the status, the decision's event is still owed (`events`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_sent: Option<String>,
+    /// The transform function's render counter: the window (unix seconds) it counts in, and
+    /// how many new variants were rendered in it (`count_render`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_window: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_count: Option<u32>,
 }
 
 pub const GC_SHARD: &str = "gc";

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::clock::{self, Clock};
 use crate::kinds::{KindName, Kinds};
 use crate::media::{MediaId, MediaRecord, Status};
-use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, StorageError, StoreError};
+use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, MultipartStore, ObjectStore, PageToken, StorageError, StoreError};
 use crate::view::{can_read, is_owner, MediaView, SignedUrl, UrlSigner};
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ pub struct MediaService<R, O, C> {
     pub links: crate::transform::service::Links,
 }
 
-impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
+impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService<R, O, C> {
     fn now(&self) -> String {
         clock::format(self.urls.clock.now())
     }
@@ -161,7 +161,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
     }
 
     /// A transform URL (`GET /v1/media/{id}/image`) of a ready image: signed for `ttl` when
-    /// the media is private, plain (and lasting) when it is public.
+    /// the media is private (or public and not a preset under `PUBLIC_TRANSFORMS=presets`),
+    /// plain (and lasting) otherwise.
     pub async fn transform_url(&self, caller: &Caller, id: MediaId, spec: &crate::transform::TransformSpec, ttl: Duration) -> Result<SignedUrl, MediaError> {
         let record = self.readable(caller, id).await?;
         if record.status != Status::Ready {
@@ -172,11 +173,12 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
         }
         let now = self.urls.clock.now();
         let expires = now + ttl;
-        let url = crate::transform::service::link(&self.links.base_url, &record, spec, &self.links.secret, expires.unix_timestamp())
+        let public = self.links.public_transforms;
+        let url = crate::transform::service::link(&self.links.base_url, &record, spec, &self.links.secret, expires.unix_timestamp(), public)
             .map_err(|e| MediaError::Signing(e.message))?;
-        Ok(match record.visibility {
-            crate::kinds::Visibility::Public => SignedUrl { url, expires_at: None, expires_in: None },
-            crate::kinds::Visibility::Private => SignedUrl { url, expires_at: Some(clock::format(expires)), expires_in: Some(ttl.as_secs()) },
+        Ok(match crate::transform::service::needs_signature(&record, spec, public) {
+            false => SignedUrl { url, expires_at: None, expires_in: None },
+            true => SignedUrl { url, expires_at: Some(clock::format(expires)), expires_in: Some(ttl.as_secs()) },
         })
     }
 
@@ -223,7 +225,9 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> MediaService<R, O, C> {
         self.view(&updated).await
     }
 
-    /// The delete protocol; once the record says `deleting`, a failure is the janitor's to finish.
+    /// The delete protocol; once the record says `deleting`, a failure is the janitor's to
+    /// finish. A pending upload deleted here is given up exactly as `DELETE /v1/uploads/{id}`
+    /// gives it up: its multipart upload aborted, no event.
     pub async fn delete(&self, caller: &Caller, id: MediaId) -> Result<(), MediaError> {
         let record = self.owned(caller, id).await?;
         let marked = crate::deletion::start(&self.repo, &record.id, Some(&caller.user_id), &self.now()).await.map_err(not_found_on_condition)?;

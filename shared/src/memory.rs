@@ -251,6 +251,23 @@ impl MediaRepository for MemoryRepository {
         self.update(id, |r| r.status == status, |r| r.event_sent = Some(event.to_string())).map(|_| ())
     }
 
+    async fn count_render(&self, id: &str, window: i64, cap: u32) -> Result<bool, StoreError> {
+        let counted = self.update(
+            id,
+            |r| r.render_window != Some(window) || r.render_count.unwrap_or(0) < cap,
+            |r| {
+                let count = if r.render_window == Some(window) { r.render_count.unwrap_or(0) } else { 0 };
+                r.render_window = Some(window);
+                r.render_count = Some(count + 1);
+            },
+        );
+        match counted {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), StoreError> {
         self.update(id, |r| r.publish_claim.as_deref() == Some(attempt), clear_claim).map(|_| ())
     }
@@ -311,7 +328,8 @@ pub struct MemoryObjects {
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
 }
 
-type MemoryUpload = (String, String, BTreeMap<u32, Vec<u8>>);
+/// Key, content type, parts by number, and when it was started.
+type MemoryUpload = (String, String, BTreeMap<u32, Vec<u8>>, SystemTime);
 
 fn storage_poisoned<T>(e: std::sync::PoisonError<T>) -> StorageError {
     StorageError::Other(e.to_string())
@@ -334,7 +352,7 @@ impl MemoryObjects {
     pub fn upload_part(&self, upload_id: &str, part_number: u32, bytes: Vec<u8>) -> bool {
         let Ok(mut uploads) = self.uploads.lock() else { return false };
         match uploads.get_mut(upload_id) {
-            Some((_, _, parts)) => {
+            Some((_, _, parts, _)) => {
                 parts.insert(part_number, bytes);
                 true
             }
@@ -467,7 +485,7 @@ fn etag(bytes: &[u8]) -> String {
 impl crate::ports::MultipartStore for MemoryObjects {
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        self.uploads.lock().map_err(storage_poisoned)?.insert(id.clone(), (key.to_string(), content_type.to_string(), BTreeMap::new()));
+        self.uploads.lock().map_err(storage_poisoned)?.insert(id.clone(), (key.to_string(), content_type.to_string(), BTreeMap::new(), SystemTime::now()));
         Ok(id)
     }
 
@@ -478,7 +496,7 @@ impl crate::ports::MultipartStore for MemoryObjects {
 
     async fn list_parts(&self, _key: &str, upload_id: &str, max_parts: u32) -> Result<Option<Vec<crate::ports::StoredPart>>, StorageError> {
         let uploads = self.uploads.lock().map_err(storage_poisoned)?;
-        Ok(uploads.get(upload_id).map(|(_, _, parts)| {
+        Ok(uploads.get(upload_id).map(|(_, _, parts, _)| {
             parts
                 .iter()
                 .take(max_parts as usize)
@@ -488,7 +506,7 @@ impl crate::ports::MultipartStore for MemoryObjects {
     }
 
     async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[crate::ports::StoredPart]) -> Result<(), StorageError> {
-        let (stored_key, content_type, held) =
+        let (stored_key, content_type, held, _) =
             self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id).ok_or_else(|| StorageError::Other("NoSuchUpload".into()))?;
         let mut bytes = Vec::new();
         for p in parts {
@@ -503,5 +521,26 @@ impl crate::ports::MultipartStore for MemoryObjects {
     async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<(), StorageError> {
         self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id);
         Ok(())
+    }
+
+    async fn list_uploads(
+        &self,
+        prefix: &str,
+        marker: Option<crate::ports::UploadsMarker>,
+        max_uploads: i32,
+    ) -> Result<(Vec<crate::ports::OpenUpload>, Option<crate::ports::UploadsMarker>), StorageError> {
+        let uploads = self.uploads.lock().map_err(storage_poisoned)?;
+        // S3's order: by key, then upload id.
+        let mut open: Vec<crate::ports::OpenUpload> = uploads
+            .iter()
+            .filter(|(_, (key, ..))| key.starts_with(prefix))
+            .map(|(id, (key, _, _, at))| crate::ports::OpenUpload { key: key.clone(), upload_id: id.clone(), initiated: Some(*at) })
+            .filter(|u| marker.as_ref().is_none_or(|(k, i)| (&u.key, &u.upload_id) > (k, i)))
+            .collect();
+        open.sort_by(|a, b| (&a.key, &a.upload_id).cmp(&(&b.key, &b.upload_id)));
+        let max = max_uploads.max(1) as usize;
+        let next = (open.len() > max).then(|| (open[max - 1].key.clone(), open[max - 1].upload_id.clone()));
+        open.truncate(max);
+        Ok((open, next))
     }
 }

@@ -203,7 +203,8 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
     }
 
     /// `DELETE /v1/uploads/{id}`: the owner gives up a pending upload. The record goes first
-    /// (to deleting, so no verification can publish it), then S3's parts, then the record.
+    /// (to deleting, so no verification can publish it), then S3's parts and every object,
+    /// then the record: the delete protocol, without an event (nothing was announced).
     pub async fn abort(&self, caller: &Caller, id: MediaId) -> Result<(), MultipartError> {
         self.pending(caller, id).await?;
         let id = id.to_string();
@@ -213,10 +214,13 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
             Err(StoreError::ConditionFailed) => return Err(MultipartError::NotPending),
             Err(e) => return Err(e.into()),
         };
-        if let Some(upload) = &marked.multipart {
-            self.store.abort_multipart(&marked.incoming_key, &upload.upload_id).await?;
+        if crate::deletion::was_decided(&marked) {
+            // Decided between the check and the mark: its deletion is announced, which this
+            // function cannot do. The record is janitor work due now; the janitor finishes it.
+            tracing::info!(media_id = %id, "upload decided while being aborted; deletion left to the janitor");
+            return Ok(());
         }
-        crate::deletion::discard_upload(&self.records, &self.store, &marked).await.map_err(|e| match e {
+        crate::deletion::finish(&self.records, &self.store, &crate::events::NoEvents, &marked).await.map_err(|e| match e {
             crate::deletion::DeleteError::Store(s) => MultipartError::Store(s),
             crate::deletion::DeleteError::Storage(s) => MultipartError::Storage(s),
             crate::deletion::DeleteError::Events(e) => MultipartError::Storage(StorageError::Other(e.to_string())),

@@ -142,6 +142,11 @@ pub trait MediaRepository: UploadRecords {
     /// pending with no live claim → rejected, kept until `gc_at`.
     fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Counts one render of a new variant of this media in the window starting at `window`
+    /// (unix seconds), unless `cap` renders were counted in it already: `Ok(false)`. The only
+    /// write the transform function makes, and only to these two counters.
+    fn count_render(&self, id: &str, window: i64, cap: u32) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Records that the decision event of a record in `status` was published (no-op, with
     /// `ConditionFailed`, if the record has moved on).
     fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -220,7 +225,19 @@ pub struct PresignedPart {
     pub headers: BTreeMap<String, String>,
 }
 
-/// S3 multipart uploads on one key: the only calls the `multipart` domain makes.
+/// A multipart upload S3 holds open (parts stored, not yet completed or aborted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub initiated: Option<SystemTime>,
+}
+
+/// Where a listing of open uploads resumes: the key and upload id to continue after.
+pub type UploadsMarker = (String, String);
+
+/// S3 multipart uploads: the calls the `multipart` domain, the delete protocol and the
+/// janitor make.
 pub trait MultipartStore: Send + Sync {
     /// Starts an upload whose object will have this Content-Type; returns its upload id.
     fn create_multipart(&self, key: &str, content_type: &str) -> impl Future<Output = Result<String, StorageError>> + Send;
@@ -241,4 +258,12 @@ pub trait MultipartStore: Send + Sync {
     fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> impl Future<Output = Result<(), StorageError>> + Send;
     /// Discards the upload and its parts; an upload that no longer exists is not an error.
     fn abort_multipart(&self, key: &str, upload_id: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// One page (at most `max_uploads`) of the uploads open under `prefix`, and where the next
+    /// page starts: how the janitor finds uploads no record names any more.
+    fn list_uploads(
+        &self,
+        prefix: &str,
+        marker: Option<UploadsMarker>,
+        max_uploads: i32,
+    ) -> impl Future<Output = Result<(Vec<OpenUpload>, Option<UploadsMarker>), StorageError>> + Send;
 }

@@ -13,7 +13,7 @@ use crate::events::{EventError, EventType, Events, MediaEvent};
 use crate::clock::{self, Clock};
 use crate::imaging::{self, DecodeLimits, ImageError, Inspection, ThumbnailSpec};
 use crate::kinds::{ContentType, KindSpec, Kinds};
-use crate::media::{MediaId, MediaRecord, Rejection, Status, UploadMethod, Variant};
+use crate::media::{MediaId, MediaRecord, Rejection, Status, Variant};
 use crate::view::is_owner;
 use crate::ports::{Fetched, MediaRepository, ObjectStore, Ranged, ReadyFields, StorageError, StoreError};
 use crate::s3::S3Objects;
@@ -288,12 +288,15 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     /// call decided it, and the record.
     pub async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, MediaRecord), CompleteError> {
         let record = self.store.get(&id.to_string()).await.map_err(ProcessError::from)?.ok_or(CompleteError::NotFound)?;
-        if !is_owner(caller, &record) {
+        if !is_owner(caller, &record) || record.status == Status::Deleting {
             return Err(CompleteError::NotFound);
         }
         match self.process(id).await? {
             Outcome::Stray => Err(CompleteError::NotFound),
             Outcome::Missing(_) => Err(CompleteError::UploadMissing),
+            // Deleted while this call ran: gone, as the media API says of it (never a verdict
+            // of `deleting`, which is not one).
+            Outcome::AlreadyDone(r) | Outcome::Decided(r) if r.status == Status::Deleting => Err(CompleteError::NotFound),
             Outcome::AlreadyDone(r) => Ok((false, r)),
             Outcome::Decided(r) => Ok((true, r)),
         }
@@ -301,12 +304,10 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
 
     /// Judges the bytes. Infallible by design: whatever the file does, the answer is a verdict.
     async fn verify(&self, record: &MediaRecord, kind: &KindSpec, bytes: Vec<u8>) -> Verdict {
-        if matches!(record.method, UploadMethod::Put | UploadMethod::Multipart) {
-            if let Some(declared) = record.declared_size {
-                if bytes.len() as u64 != declared {
-                    return reject("size_mismatch", format!("{} bytes arrived, {declared} were declared", bytes.len()));
-                }
-            }
+        // One rule for every kind and method: a declared size is the size (S3 enforces it on
+        // POST and PUT; this covers bytes that reached incoming/ another way).
+        if let Some(declared) = record.declared_size.filter(|d| *d != bytes.len() as u64) {
+            return reject("size_mismatch", format!("{} bytes arrived, {declared} were declared", bytes.len()));
         }
         let request = imaging::Request {
             declared: record.declared_type,

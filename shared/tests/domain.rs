@@ -27,7 +27,7 @@ const DAY: Duration = Duration::from_secs(86400);
 struct NoSigner;
 
 impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
+    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
         Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
     }
     async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, StorageError> {
@@ -98,7 +98,7 @@ impl World {
             kinds: Kinds::defaults(),
             cursor_secret: b"cursor-secret".to_vec(),
             events: Arc::new(self.events.clone()),
-            links: shared::transform::service::Links { base_url: "https://api.test".into(), secret: b"transform-secret-of-32-characters".to_vec() },
+            links: shared::transform::service::Links { base_url: "https://api.test".into(), secret: b"transform-secret-of-32-characters".to_vec(), public_transforms: shared::transform::service::PublicTransforms::Any },
         }
     }
 

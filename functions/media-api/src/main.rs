@@ -35,6 +35,7 @@ async fn main() -> Result<(), Error> {
             links: shared::transform::service::Links {
                 base_url: config.transform_base_url.clone().ok_or("TRANSFORM_BASE_URL is required: transform URLs point there")?,
                 secret: config.transform_key()?.to_vec(),
+                public_transforms: config.public_transforms,
             },
         },
     });

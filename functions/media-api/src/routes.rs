@@ -13,7 +13,7 @@ use shared::error::ApiError;
 use shared::http::{self, Authenticates, JsonBody, Params};
 use shared::media::MediaId;
 use shared::media_service::{ListQuery, MediaService, UrlQuery};
-use shared::ports::{ListFilter, MediaRepository, ObjectStore};
+use shared::ports::{ListFilter, MediaRepository, MultipartStore, ObjectStore};
 use shared::upload::request::parse_scope;
 use shared::transform::{TransformSpec, TRANSFORM_PARAMS};
 use shared::view::DEFAULT_URL_TTL;
@@ -36,7 +36,7 @@ type Answer = Result<Response, ApiError>;
 pub fn api<R, O, C>(app: App<R, O, C>) -> Router
 where
     R: MediaRepository + Send + Sync + 'static,
-    O: ObjectStore + Send + Sync + 'static,
+    O: ObjectStore + MultipartStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
     let routes = Router::new()
@@ -48,11 +48,11 @@ where
     http::api("media-api", routes, Arc::new(app))
 }
 
-async fn get_one<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
+async fn get_one<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
     Ok(http::json(200, &app.media.get(&caller, id).await?))
 }
 
-async fn list<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, q: Params) -> Answer {
+async fn list<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, q: Params) -> Answer {
     let query = ListQuery {
         scope: q.get("scope").map(|s| parse_scope(&s)).transpose()?,
         filter: ListFilter { kind: api::parse_kind(q.get("kind").as_deref())?, status: api::parse_status(q.get("status").as_deref())? },
@@ -83,7 +83,7 @@ fn transform_query(q: &Params) -> Result<Option<TransformSpec>, ApiError> {
     Ok(Some(TransformSpec::parse(&pairs)?))
 }
 
-async fn url<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
+async fn url<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
     let signed = match transform_query(&q)? {
         Some(spec) => {
             let ttl = api::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?;
@@ -94,12 +94,12 @@ async fn url<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R,
     Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
 }
 
-async fn content<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
+async fn content<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
     let signed = app.media.url(&caller, id, url_query(&q)?).await?;
     Ok(http::redirect(&signed.url))
 }
 
-async fn patch<R: MediaRepository, O: ObjectStore, C: Clock>(
+async fn patch<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(
     State(app): Shared<R, O, C>,
     caller: Caller,
     id: MediaId,
@@ -109,7 +109,7 @@ async fn patch<R: MediaRepository, O: ObjectStore, C: Clock>(
     Ok(http::json(200, &app.media.patch(&caller, id, &edit).await?))
 }
 
-async fn attach<R: MediaRepository, O: ObjectStore, C: Clock>(
+async fn attach<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(
     State(app): Shared<R, O, C>,
     caller: Caller,
     id: MediaId,
@@ -119,11 +119,11 @@ async fn attach<R: MediaRepository, O: ObjectStore, C: Clock>(
     Ok(http::json(200, &app.media.attach(&caller, id, &body.reference, body.expect_kind.as_ref()).await?))
 }
 
-async fn detach<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
+async fn detach<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
     Ok(http::json(200, &app.media.detach(&caller, id).await?))
 }
 
-async fn delete<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
+async fn delete<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
     app.media.delete(&caller, id).await?;
     Ok(http::no_content())
 }
@@ -139,7 +139,7 @@ mod tests {
 
     fn edge(repo: MemoryRepository) -> http::Edge {
         let urls = UrlSigner { objects: MemoryObjects::default(), public_base: "https://media.example".into(), clock: SystemClock };
-        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::events::NoEvents), links: shared::transform::service::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec() } };
+        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::events::NoEvents), links: shared::transform::service::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec(), public_transforms: shared::transform::service::PublicTransforms::Any } };
         http::edge(api(App { auth: inprocess::authenticator(), media }))
     }
 

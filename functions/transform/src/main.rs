@@ -26,6 +26,8 @@ async fn main() -> Result<(), Error> {
         limits: config.decode_limits(),
         secret,
         webp_method: config.webp_method,
+        cap: config.variant_cap,
+        public_transforms: config.public_transforms,
     });
     lambda_http::run(shared::http::edge(api)).await
 }

@@ -86,6 +86,8 @@ mod tests {
             limits,
             secret: b"in-process transform key 32 bytes".to_vec(),
             webp_method: 2,
+            cap: shared::transform::service::VariantCap { renders: 50, window: Duration::from_secs(3600) },
+            public_transforms: shared::transform::service::PublicTransforms::Any,
         };
         http::edge(api(service))
     }

@@ -69,6 +69,52 @@ impl MediaRepository for DynamoStore {
         Ok(())
     }
 
+    /// Two conditional updates, neither a read: add one within the current window while under
+    /// the cap, or start the window at one if the record counts an older one (or none). A
+    /// request that loses the race to start the window adds to it on its next attempt.
+    async fn count_render(&self, id: &str, window: i64, cap: u32) -> Result<bool, StoreError> {
+        for _ in 0..2 {
+            let add = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(schema::PK, AttributeValue::S(id.to_string()))
+                .condition_expression("render_window = :w AND render_count < :cap")
+                .update_expression("SET render_count = render_count + :one")
+                .expression_attribute_values(":w", AttributeValue::N(window.to_string()))
+                .expression_attribute_values(":cap", AttributeValue::N(cap.to_string()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .send()
+                .await
+                .map_err(classify);
+            match add {
+                Ok(_) => return Ok(true),
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e),
+            }
+            let start = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(schema::PK, AttributeValue::S(id.to_string()))
+                .condition_expression("attribute_exists(#id) AND (attribute_not_exists(render_window) OR render_window <> :w)")
+                .update_expression("SET render_window = :w, render_count = :one")
+                .expression_attribute_names("#id", schema::PK)
+                .expression_attribute_values(":w", AttributeValue::N(window.to_string()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .send()
+                .await
+                .map_err(classify);
+            match start {
+                Ok(_) => return Ok(cap >= 1),
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // This window is counted and both attempts found it full.
+        Ok(false)
+    }
+
     async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), StoreError> {
         self.client
             .update_item()

@@ -1,14 +1,13 @@
 //! S3 multipart uploads: the `MultipartStore` adapter.
 
 use super::objects::{classify, not_found, S3Objects};
-use crate::ports::{MultipartStore, PresignedPart, StorageError, StoredPart};
+use crate::ports::{MultipartStore, OpenUpload, PresignedPart, StorageError, StoredPart, UploadsMarker};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use std::time::{Duration, SystemTime};
 
 /// ListParts returns at most this many per page (S3's own maximum).
 const LIST_PAGE: i32 = 1000;
-
 
 impl MultipartStore for S3Objects {
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
@@ -106,5 +105,36 @@ impl MultipartStore for S3Objects {
             Err(e) if not_found(&e, "NoSuchUpload") => Ok(()),
             Err(e) => Err(classify(e)),
         }
+    }
+
+    async fn list_uploads(&self, prefix: &str, marker: Option<UploadsMarker>, max_uploads: i32) -> Result<(Vec<OpenUpload>, Option<UploadsMarker>), StorageError> {
+        let (key_marker, id_marker) = marker.unzip();
+        let out = self
+            .client()
+            .list_multipart_uploads()
+            .bucket(self.bucket())
+            .prefix(prefix)
+            .max_uploads(max_uploads.clamp(1, LIST_PAGE))
+            .set_key_marker(key_marker)
+            .set_upload_id_marker(id_marker)
+            .send()
+            .await
+            .map_err(classify)?;
+        let uploads = out
+            .uploads()
+            .iter()
+            .filter_map(|u| {
+                Some(OpenUpload {
+                    key: u.key()?.to_string(),
+                    upload_id: u.upload_id()?.to_string(),
+                    initiated: u.initiated().and_then(|t| SystemTime::try_from(*t).ok()),
+                })
+            })
+            .collect();
+        let next = match (out.is_truncated(), out.next_key_marker(), out.next_upload_id_marker()) {
+            (Some(true), Some(k), Some(u)) if !k.is_empty() => Some((k.to_string(), u.to_string())),
+            _ => None,
+        };
+        Ok((uploads, next))
     }
 }

@@ -93,28 +93,66 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "invalid_transform", message)
 }
 
+/// A number in its one decimal spelling: `+640`, `0640` and `640.0` would each be another URL
+/// (another CDN cache key, another function call) for the same variant.
+pub fn canonical_number<T: std::str::FromStr + ToString>(raw: &str) -> Option<T> {
+    raw.parse::<T>().ok().filter(|v| v.to_string() == raw)
+}
+
 fn size(name: &str, raw: &str) -> Result<u32, ApiError> {
-    raw.parse::<u32>()
-        .ok()
+    canonical_number::<u32>(raw)
         .filter(|v| SIZES.contains(v))
         .ok_or_else(|| invalid(format!("{name} must be one of {SIZES:?}")))
 }
 
+/// Whether an `Accept` header names `mime` itself with a non-zero weight. Wildcards do not
+/// count (`*/*` from an old browser is no promise it decodes AVIF). A weight is a qvalue in any
+/// of its spellings (`q=0`, `Q = 0.000`, `q=0.5`); a media range with a malformed weight is
+/// left out, and a zero weight for `mime` anywhere in the header refuses it.
+pub fn accepts(accept: &str, mime: &str) -> bool {
+    let mut named = false;
+    for range in accept.split(',') {
+        let mut fields = range.split(';');
+        if !fields.next().is_some_and(|t| t.trim().eq_ignore_ascii_case(mime)) {
+            continue;
+        }
+        let mut weight = Some(1.0);
+        for param in fields {
+            let Some((key, value)) = param.split_once('=') else { continue };
+            if key.trim().eq_ignore_ascii_case("q") {
+                weight = qvalue(value.trim());
+            }
+        }
+        match weight {
+            Some(w) if w > 0.0 => named = true,
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    named
+}
+
+/// RFC 9110's `qvalue`: `0` or `1`, optionally with up to three decimals (`0.000` to `1.000`).
+fn qvalue(raw: &str) -> Option<f32> {
+    let (int, frac) = raw.split_once('.').unwrap_or((raw, ""));
+    let well_formed = matches!(int, "0" | "1") && frac.len() <= 3 && frac.bytes().all(|b| b.is_ascii_digit()) && (int == "0" || frac.bytes().all(|b| b == b'0'));
+    well_formed.then(|| raw.parse::<f32>().ok()).flatten()
+}
+
 impl TransformSpec {
-    /// Parses the query parameters (`sig` and `exp` belong to the signature and are skipped).
-    /// Unknown or repeated parameters are refused, so every URL has one meaning.
+    /// Parses the query parameters (`sig` and `exp` belong to the signature and are read by
+    /// the edge). Unknown or repeated parameters are refused, `sig` and `exp` included, so every
+    /// URL has one meaning (and one CDN cache key per variant).
     pub fn parse(params: &[(String, String)]) -> Result<Self, ApiError> {
         let mut seen: Vec<&str> = Vec::new();
         let mut spec = Self { width: None, height: None, fit: Fit::Inside, format: Requested::Auto, quality: DEFAULT_QUALITY };
         for (k, v) in params {
-            if matches!(k.as_str(), "sig" | "exp") {
-                continue;
-            }
             if seen.contains(&k.as_str()) {
                 return Err(invalid(format!("{k} is given more than once")));
             }
             seen.push(k);
             match k.as_str() {
+                "sig" | "exp" => {}
                 "w" => spec.width = Some(size("w", v)?),
                 "h" => spec.height = Some(size("h", v)?),
                 "fit" => {
@@ -142,9 +180,7 @@ impl TransformSpec {
                     (spec.width, spec.height, spec.fit) = (*w, *h, *fit);
                 }
                 "q" => {
-                    spec.quality = v
-                        .parse::<u8>()
-                        .ok()
+                    spec.quality = canonical_number::<u8>(v)
                         .filter(|q| QUALITIES.contains(q))
                         .ok_or_else(|| invalid(format!("q must be one of {QUALITIES:?}")))?
                 }
@@ -161,6 +197,12 @@ impl TransformSpec {
             return Err(invalid("fit=cover needs both w and h"));
         }
         Ok(spec)
+    }
+
+    /// Whether the box is one of the named presets (which public media may be asked for
+    /// unsigned when `PUBLIC_TRANSFORMS=presets`).
+    pub fn is_preset(&self) -> bool {
+        PRESETS.iter().any(|(_, w, h, fit)| (*w, *h, *fit) == (self.width, self.height, self.fit))
     }
 
     /// The one spelling of these parameters: what signatures cover and variant keys hash.
@@ -191,15 +233,7 @@ impl TransformSpec {
             Requested::Jpeg => Output::Jpeg,
             Requested::Png => Output::Png,
             Requested::Auto => {
-                let accepts = |mime: &str| {
-                    accept.unwrap_or("").split(',').any(|part| {
-                        let mut fields = part.split(';');
-                        let type_matches = fields.next().is_some_and(|t| t.trim().eq_ignore_ascii_case(mime));
-                        // `q=0` means "not acceptable".
-                        let refused = fields.any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("q=0"));
-                        type_matches && !refused
-                    })
-                };
+                let accepts = |mime: &str| accept.is_some_and(|a| accepts(a, mime));
                 if accepts("image/avif") {
                     Output::Avif
                 } else if accepts("image/webp") {

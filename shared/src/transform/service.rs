@@ -49,6 +49,32 @@ pub struct Served {
     pub varies: bool,
 }
 
+/// Which transforms of a public media need no signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicTransforms {
+    /// Every parameter set in the bounded space (the default).
+    Any,
+    /// The named presets only; other boxes need a signed URL from `GET /v1/media/{id}/url`,
+    /// as Cloudflare Images serves named variants and flexible ones only when allowed.
+    Presets,
+}
+
+/// How many new variants one media may have rendered per window: the bound on the work one
+/// image can be made to cost, whatever URLs are sent.
+#[derive(Debug, Clone, Copy)]
+pub struct VariantCap {
+    pub renders: u32,
+    pub window: Duration,
+}
+
+impl VariantCap {
+    /// The window `now` (unix seconds) falls in.
+    pub fn window_start(&self, now: i64) -> i64 {
+        let len = self.window.as_secs().max(1) as i64;
+        now - now.rem_euclid(len)
+    }
+}
+
 pub struct TransformService<R, O, C> {
     pub repo: R,
     /// Reads originals, stores variants and presigns the redirect to them.
@@ -59,10 +85,30 @@ pub struct TransformService<R, O, C> {
     pub secret: Vec<u8>,
     /// libwebp method for WebP variants (the thumbnails' setting).
     pub webp_method: i32,
+    pub cap: VariantCap,
+    pub public_transforms: PublicTransforms,
 }
 
 fn no_image() -> ApiError {
     ApiError::new(404, "not_found", "no such image")
+}
+
+/// A render that failed leaves this beside the variant's key, holding the message: the same
+/// request is then answered with the same error from a listing and a small read, without
+/// decoding the original again.
+pub const FAILURE_SUFFIX: &str = ".failed";
+/// The failure marker's message is at most this long.
+const FAILURE_MESSAGE_BYTES: u64 = 1024;
+
+/// What is stored under a variant's key.
+enum Stored {
+    Variant,
+    Failed(String),
+    Nothing,
+}
+
+fn transform_failed(message: String) -> ApiError {
+    ApiError::new(422, "transform_failed", message)
 }
 
 impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
@@ -70,30 +116,42 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     /// (inside the same boundary and limits as verification) and stored for every later request.
     pub async fn image(&self, req: ImageRequest) -> Result<Served, ApiError> {
         let record = self.repo.get(&req.id.to_string()).await?.ok_or_else(no_image)?;
-        if record.visibility == Visibility::Private {
-            let now = self.clock.now().unix_timestamp();
-            let (expires, sig) = req.signature.as_ref().ok_or_else(|| {
-                ApiError::new(403, "signature_required", "this media is private: use the signed URL from GET /v1/media/{id}/url")
-            })?;
-            verify(&self.secret, &record.id, &req.spec, *expires, sig, now)?;
-        }
+        self.authorize(&record, &req)?;
         let (original_key, content_type, size) = self.original(&record)?;
         let has_alpha = record.placeholder.as_ref().is_some_and(|p| p.has_alpha);
         let output = req.spec.output(req.accept.as_deref(), content_type, has_alpha);
         let focal = record.focal_point.unwrap_or(FocalPoint::CENTRE);
         let key = variant_key(&record.object_prefix(), &req.spec, output, focal);
-        let rendered = if self.stored(&key).await? {
-            false
-        } else {
-            let bytes = match self.objects.get_bounded(&original_key, size).await? {
-                Fetched::Bytes(b) => b,
-                // Deleted meanwhile, or not the object the record describes: nothing to serve.
-                Fetched::Missing | Fetched::TooLarge(_) => return Err(no_image()),
-            };
-            let variant = self.render(bytes, content_type, &req.spec, output, focal).await?;
-            tracing::info!(media_id = %record.id, key = %key, bytes = variant.len(), "variant rendered");
-            self.objects.put(&key, variant, output.mime(), VARIANT_CACHE_CONTROL).await?;
-            true
+        let rendered = match self.stored(&key).await? {
+            Stored::Variant => false,
+            Stored::Failed(message) => return Err(transform_failed(message)),
+            Stored::Nothing => {
+                let window = self.cap.window_start(self.clock.now().unix_timestamp());
+                if !self.repo.count_render(&record.id, window, self.cap.renders).await? {
+                    return Err(ApiError::new(
+                        429,
+                        "too_many_variants",
+                        format!("this image had {} new variants rendered in the last {} s; ask for a stored one or later", self.cap.renders, self.cap.window.as_secs()),
+                    ));
+                }
+                let bytes = match self.objects.get_bounded(&original_key, size).await? {
+                    Fetched::Bytes(b) => b,
+                    // Deleted meanwhile, or not the object the record describes: nothing to serve.
+                    Fetched::Missing | Fetched::TooLarge(_) => return Err(no_image()),
+                };
+                let variant = match self.render(bytes, content_type, &req.spec, output, focal).await {
+                    Ok(v) => v,
+                    Err(e) if e.code == "transform_failed" => {
+                        let marker = format!("{key}{FAILURE_SUFFIX}");
+                        self.objects.put(&marker, e.message.clone().into_bytes(), "text/plain; charset=utf-8", VARIANT_CACHE_CONTROL).await?;
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
+                };
+                tracing::info!(media_id = %record.id, key = %key, bytes = variant.len(), "variant rendered");
+                self.objects.put(&key, variant, output.mime(), VARIANT_CACHE_CONTROL).await?;
+                true
+            }
         };
         // The bucket is private: only the CDN reads `public/`. Anything else is a presigned GET.
         let shared = req.via_cdn && record.visibility == Visibility::Public;
@@ -105,11 +163,42 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         Ok(Served { url, output, rendered, shared, varies })
     }
 
-    /// Whether the variant is stored. A listing of its own key, not a HEAD: with the function's
-    /// prefix-limited ListBucket, S3 answers a HEAD of a missing key with 403, never 404.
-    async fn stored(&self, key: &str) -> Result<bool, ApiError> {
-        let (items, _) = self.objects.list_page(key, None, 1).await?;
-        Ok(items.first().is_some_and(|(k, _)| k == key))
+    /// A signature, where one is given, is always checked (a public media's too: an unchecked
+    /// one would make every forged `sig` another cache key). Private media need one; public
+    /// media need one for anything but a preset when `PUBLIC_TRANSFORMS=presets`.
+    fn authorize(&self, record: &MediaRecord, req: &ImageRequest) -> Result<(), ApiError> {
+        let now = self.clock.now().unix_timestamp();
+        if let Some((expires, sig)) = &req.signature {
+            return verify(&self.secret, &record.id, &req.spec, *expires, sig, now);
+        }
+        match (record.visibility, self.public_transforms) {
+            (Visibility::Public, PublicTransforms::Any) => Ok(()),
+            (Visibility::Public, PublicTransforms::Presets) if req.spec.is_preset() => Ok(()),
+            (Visibility::Public, PublicTransforms::Presets) => Err(ApiError::new(
+                403,
+                "signature_required",
+                "public media serve the named presets unsigned; other sizes need the signed URL from GET /v1/media/{id}/url",
+            )),
+            (Visibility::Private, _) => Err(ApiError::new(403, "signature_required", "this media is private: use the signed URL from GET /v1/media/{id}/url")),
+        }
+    }
+
+    /// What the variant's key holds: the variant, the marker of a failed render, or nothing. A
+    /// listing of the key as a prefix (the variant sorts before its marker), not a HEAD: with
+    /// the function's prefix-limited ListBucket, S3 answers a HEAD of a missing key with 403.
+    async fn stored(&self, key: &str) -> Result<Stored, ApiError> {
+        let (items, _) = self.objects.list_page(key, None, 2).await?;
+        if items.iter().any(|(k, _)| k == key) {
+            return Ok(Stored::Variant);
+        }
+        let marker = format!("{key}{FAILURE_SUFFIX}");
+        if !items.iter().any(|(k, _)| *k == marker) {
+            return Ok(Stored::Nothing);
+        }
+        Ok(match self.objects.get_bounded(&marker, FAILURE_MESSAGE_BYTES).await? {
+            Fetched::Bytes(b) => Stored::Failed(String::from_utf8_lossy(&b).into_owned()),
+            Fetched::Missing | Fetched::TooLarge(_) => Stored::Failed("this image could not be transformed".into()),
+        })
     }
 
     /// The verified original of a ready image; anything else has no variants.
@@ -140,7 +229,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
             Err(e) => {
                 // The original passed verification under these limits: this is ours, not the file's.
                 tracing::error!(error = %e, "a verified original could not be transformed");
-                Err(ApiError::new(422, "transform_failed", format!("this image could not be transformed: {e}")))
+                Err(transform_failed(format!("this image could not be transformed: {e}")))
             }
         }
     }
@@ -168,14 +257,23 @@ pub struct Links {
     /// The API's or CDN's origin, without a trailing slash.
     pub base_url: String,
     pub secret: Vec<u8>,
+    pub public_transforms: PublicTransforms,
 }
 
-/// The transform URL of a media: plain for public media, signed until `expires` (unix seconds)
-/// for private ones.
-pub fn link(base: &str, record: &MediaRecord, spec: &TransformSpec, secret: &[u8], expires: i64) -> Result<String, ApiError> {
+/// Whether a transform URL of this media needs a signature.
+pub fn needs_signature(record: &MediaRecord, spec: &TransformSpec, public: PublicTransforms) -> bool {
+    match record.visibility {
+        Visibility::Private => true,
+        Visibility::Public => public == PublicTransforms::Presets && !spec.is_preset(),
+    }
+}
+
+/// The transform URL of a media: plain where `needs_signature` says none is needed, else
+/// signed until `expires` (unix seconds).
+pub fn link(base: &str, record: &MediaRecord, spec: &TransformSpec, secret: &[u8], expires: i64, public: PublicTransforms) -> Result<String, ApiError> {
     let query: Vec<String> = spec.canonical().split('&').filter(|p| !p.ends_with('=')).map(str::to_string).collect();
     let mut url = format!("{base}/v1/media/{}/image?{}", record.id, query.join("&"));
-    if record.visibility == Visibility::Private {
+    if needs_signature(record, spec, public) {
         url.push_str(&format!("&exp={expires}&sig={}", sign(secret, &record.id, spec, expires)?));
     }
     Ok(url)

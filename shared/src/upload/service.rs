@@ -115,10 +115,7 @@ impl<R: UploadRecords, S: UploadSigner, M: MultipartStore, C: Clock> UploadServi
                 key: record.incoming_key,
                 expires_at: clock::format(expires),
                 expires_in: window.as_secs(),
-                max_bytes: match upload.method {
-                    UploadMethod::Post => upload.kind.max_bytes,
-                    UploadMethod::Put | UploadMethod::Multipart => file.size_bytes.unwrap_or(upload.kind.max_bytes),
-                },
+                max_bytes: file.size_bytes.unwrap_or(upload.kind.max_bytes),
                 public_url,
                 upload_id: multipart.as_ref().map(|m| m.upload_id.clone()),
                 part_size: multipart.as_ref().map(|m| m.part_size),
@@ -141,7 +138,12 @@ impl<R: UploadRecords, S: UploadSigner, M: MultipartStore, C: Clock> UploadServi
     async fn sign(&self, upload: &ValidUpload, file: &ValidFile, key: &str, now: OffsetDateTime) -> Result<Signed, UploadError> {
         Ok(match upload.method {
             UploadMethod::Post => {
-                let p = self.signer.presign_post(key, file.content_type, upload.kind.max_bytes, now, self.url_ttl).await?;
+                // A declared size is the size: S3 refuses any other (as a PUT's signed length does).
+                let length = match file.size_bytes {
+                    Some(n) => n..=n,
+                    None => 1..=upload.kind.max_bytes,
+                };
+                let p = self.signer.presign_post(key, file.content_type, length, now, self.url_ttl).await?;
                 (p.url, p.fields.into_iter().collect(), BTreeMap::new())
             }
             UploadMethod::Put => {
@@ -202,6 +204,8 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         publish_claim_until: None,
         decided_at: None,
         event_sent: None,
+        render_window: None,
+        render_count: None,
         id,
     }
 }

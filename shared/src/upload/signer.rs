@@ -7,6 +7,7 @@ use crate::kinds::ContentType;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::presigning::PresigningConfig;
 use std::future::Future;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -24,11 +25,13 @@ pub struct PresignedPut {
 
 /// The seam between slot creation and S3 signing.
 pub trait UploadSigner: Send + Sync {
+    /// `length` is what the policy's `content-length-range` allows: exactly the declared size
+    /// when one was declared.
     fn presign_post(
         &self,
         key: &str,
         content_type: ContentType,
-        max_bytes: u64,
+        length: RangeInclusive<u64>,
         now: OffsetDateTime,
         ttl: Duration,
     ) -> impl Future<Output = Result<PresignedPost, StorageError>> + Send;
@@ -68,7 +71,7 @@ impl UploadSigner for S3UploadSigner {
         &self,
         key: &str,
         content_type: ContentType,
-        max_bytes: u64,
+        length: RangeInclusive<u64>,
         now: OffsetDateTime,
         ttl: Duration,
     ) -> Result<PresignedPost, StorageError> {
@@ -77,8 +80,8 @@ impl UploadSigner for S3UploadSigner {
             bucket: &self.bucket,
             key,
             content_type: content_type.mime(),
-            min_bytes: 1,
-            max_bytes,
+            min_bytes: *length.start(),
+            max_bytes: *length.end(),
             region: &self.region,
             now,
             expires_in: ttl,
