@@ -59,7 +59,17 @@ impl Decoded {
 
     /// Resizes the covered region to `width`×`height`.
     pub fn resize(&self, width: u32, height: u32, resizer: &mut Resizer) -> Result<Pixels, ImageError> {
-        resize_region(&self.pixels, self.covered, width, height, resizer)
+        resize_region(&self.pixels, (0.0, 0.0, self.covered.0, self.covered.1), width, height, resizer)
+    }
+
+    /// Resizes `rect` (left, top, width, height in frame pixels, clamped to the covered
+    /// region) to `width`×`height`: a crop and a resize in one pass.
+    pub fn resize_rect(&self, rect: (f64, f64, f64, f64), width: u32, height: u32, resizer: &mut Resizer) -> Result<Pixels, ImageError> {
+        let (cw, ch) = self.covered;
+        let left = rect.0.clamp(0.0, cw);
+        let top = rect.1.clamp(0.0, ch);
+        let clamped = (left, top, rect.2.min(cw - left).max(f64::MIN_POSITIVE), rect.3.min(ch - top).max(f64::MIN_POSITIVE));
+        resize_region(&self.pixels, clamped, width, height, resizer)
     }
 }
 
@@ -128,14 +138,14 @@ fn has_eoi(bytes: &[u8]) -> bool {
 
 /// Resizes with a Lanczos3 convolution (SIMD). `resizer` keeps its buffers between calls.
 pub fn resize(src: &Pixels, width: u32, height: u32, resizer: &mut Resizer) -> Result<Pixels, ImageError> {
-    resize_region(src, (src.width as f64, src.height as f64), width, height, resizer)
+    resize_region(src, (0.0, 0.0, src.width as f64, src.height as f64), width, height, resizer)
 }
 
-/// Resizes the `covered` width×height from the top-left corner of `src`.
-fn resize_region(src: &Pixels, covered: (f64, f64), width: u32, height: u32, resizer: &mut Resizer) -> Result<Pixels, ImageError> {
+/// Resizes the `region` (left, top, width, height) of `src`.
+fn resize_region(src: &Pixels, region: (f64, f64, f64, f64), width: u32, height: u32, resizer: &mut Resizer) -> Result<Pixels, ImageError> {
     let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    if covered != (src.width as f64, src.height as f64) {
-        options = options.crop(0.0, 0.0, covered.0, covered.1);
+    if region != (0.0, 0.0, src.width as f64, src.height as f64) {
+        options = options.crop(region.0, region.1, region.2, region.3);
     }
     let view = ImageRef::new(src.width, src.height, &src.data, src.pixel_type()).map_err(|e| ImageError::Corrupt(e.to_string()))?;
     let mut dst = Image::new(width, height, src.pixel_type());
@@ -182,21 +192,6 @@ fn encode_png(p: &Pixels) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out).write_image(&p.data, p.width, p.height, color).map_err(|e| ImageError::Corrupt(e.to_string()))?;
     Ok(out)
-}
-
-/// The `w`×`h` window of `p` whose top-left corner is at (`x`, `y`).
-pub fn crop(p: &Pixels, x: u32, y: u32, w: u32, h: u32) -> Result<Pixels, ImageError> {
-    if x.saturating_add(w) > p.width || y.saturating_add(h) > p.height {
-        return Err(ImageError::Corrupt("crop outside the image".into()));
-    }
-    let bpp = if p.alpha { 4 } else { 3 };
-    let row = p.width as usize * bpp;
-    let mut data = Vec::with_capacity(w as usize * h as usize * bpp);
-    for r in y..y + h {
-        let start = r as usize * row + x as usize * bpp;
-        data.extend_from_slice(&p.data[start..start + w as usize * bpp]);
-    }
-    Ok(Pixels { width: w, height: h, alpha: p.alpha, data })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! thumbnails, then a resize that contains the image in a box, or covers the box and crops
 //! around a focal point.
 
-use super::pixels::{crop, decode, encode, orient, Format};
+use super::pixels::{decode, encode, orient, Format};
 use super::{DecodeLimits, ImageError, Probe};
 use fast_image_resize::Resizer;
 use std::time::Instant;
@@ -33,44 +33,79 @@ fn contain_scale(dw: u32, dh: u32, width: Option<u32>, height: Option<u32>) -> f
     sx.min(sy)
 }
 
+/// A rectangle in pixels: left, top, width, height.
+type Rect = (f64, f64, f64, f64);
+
+/// The part of the displayed image the output shows, in display pixels, and the output size.
+/// A cover crop picks its window in the source first, so only that window is resized: a
+/// 10:1 panorama covered at 2560×2560 resizes a 400×400 window, never a 49 MP intermediate.
+fn window(geometry: Geometry, dw: u32, dh: u32) -> Result<(Rect, u32, u32), ImageError> {
+    let (dwf, dhf) = (dw as f64, dh as f64);
+    let contained = |scale: f64| -> Result<(Rect, u32, u32), ImageError> {
+        if !scale.is_finite() || scale <= 0.0 {
+            return Err(ImageError::Corrupt("no size requested".into()));
+        }
+        Ok(((0.0, 0.0, dwf, dhf), ((dwf * scale).round() as u32).max(1), ((dhf * scale).round() as u32).max(1)))
+    };
+    match geometry {
+        Geometry::Inside { width, height } => contained(contain_scale(dw, dh, width, height).min(1.0)),
+        Geometry::Contain { width, height } => contained(contain_scale(dw, dh, width, height)),
+        Geometry::Cover { width, height, focal } => {
+            let scale = (width as f64 / dwf).max(height as f64 / dhf);
+            let (cw, ch) = ((width as f64 / scale).min(dwf), (height as f64 / scale).min(dhf));
+            // The window centred on the focal point as far as the edges allow.
+            let place = |size: f64, window: f64, f: f32| (f.clamp(0.0, 1.0) as f64 * size - window / 2.0).clamp(0.0, size - window);
+            Ok(((place(dwf, cw, focal.0), place(dhf, ch, focal.1), cw, ch), width, height))
+        }
+    }
+}
+
+/// A rectangle of the displayed image as a rectangle of the stored one (EXIF orientations:
+/// the display is the stored frame turned and mirrored as `orient` does it).
+fn to_stored((x, y, w, h): Rect, orientation: u8, stored: (u32, u32)) -> Rect {
+    let (sw, sh) = (stored.0 as f64, stored.1 as f64);
+    match orientation {
+        2 => (sw - x - w, y, w, h),
+        3 => (sw - x - w, sh - y - h, w, h),
+        4 => (x, sh - y - h, w, h),
+        5 => (y, x, h, w),
+        6 => (y, sh - x - w, h, w),
+        7 => (sw - y - h, sh - x - w, h, w),
+        8 => (sw - y - h, x, h, w),
+        _ => (x, y, w, h),
+    }
+}
+
 /// Renders one variant of a verified image.
 pub fn render(bytes: &[u8], probe: &Probe, geometry: Geometry, format: Format, limits: DecodeLimits, deadline: Instant) -> Result<Variant, ImageError> {
     let (dw, dh) = probe.display_size();
-    let scale = match geometry {
-        Geometry::Inside { width, height } => contain_scale(dw, dh, width, height).min(1.0),
-        Geometry::Contain { width, height } => contain_scale(dw, dh, width, height),
-        Geometry::Cover { width, height, .. } => (width as f64 / dw as f64).max(height as f64 / dh as f64),
-    };
-    if !scale.is_finite() || scale <= 0.0 {
-        return Err(ImageError::Corrupt("no size requested".into()));
+    let (shown, ow, oh) = window(geometry, dw, dh)?;
+    if !limits.allows(ow, oh) {
+        return Err(ImageError::DimensionsTooLarge { width: ow, height: oh });
     }
-    let (sw, sh) = (((dw as f64 * scale).round() as u32).max(1), ((dh as f64 * scale).round() as u32).max(1));
-    if !limits.allows(sw, sh) {
-        return Err(ImageError::DimensionsTooLarge { width: sw, height: sh });
-    }
-    // Decode reduced where the codec can, to no less than the scaled long side.
-    let decoded = decode(bytes, probe, Some(sw.max(sh)).filter(|_| scale < 1.0), limits)?;
+    // The scale from display to output pixels; the whole image at that scale is what the
+    // codec may reduce to while decoding (the smallest DCT scale that still covers the window).
+    let scale = ow as f64 / shown.2;
+    let whole_long = ((dw.max(dh) as f64 * scale).round() as u32).max(1);
+    let decoded = decode(bytes, probe, Some(whole_long).filter(|_| scale < 1.0), limits)?;
     if Instant::now() > deadline {
         return Err(ImageError::LimitExceeded("processing ran past its time budget".into()));
     }
     // Resized as stored, then turned: the padding a scaled decode leaves is on the stored
     // frame's right and bottom, and the smaller image is the cheaper one to turn.
-    let (rw, rh) = if (dw, dh) == (probe.stored_width, probe.stored_height) { (sw, sh) } else { (sh, sw) };
-    let exact = (decoded.pixels.width, decoded.pixels.height) == (rw, rh) && decoded.covered == (rw as f64, rh as f64);
-    let stored = if exact { decoded.pixels } else { decoded.resize(rw, rh, &mut Resizer::new())? };
-    let scaled = orient(stored, probe.orientation)?;
-    let out = match geometry {
-        Geometry::Cover { width, height, focal } => {
-            let (w, h) = (width.min(sw), height.min(sh));
-            // The window centred on the focal point as far as the edges allow.
-            let place = |size: u32, window: u32, f: f32| -> u32 {
-                let centre = (f.clamp(0.0, 1.0) as f64 * size as f64).round() as i64;
-                (centre - window as i64 / 2).clamp(0, (size - window) as i64) as u32
-            };
-            crop(&scaled, place(sw, w, focal.0), place(sh, h, focal.1), w, h)?
-        }
-        _ => scaled,
+    let turned = (dw, dh) != (probe.stored_width, probe.stored_height);
+    let (rw, rh) = if turned { (oh, ow) } else { (ow, oh) };
+    let stored_rect = to_stored(shown, probe.orientation, (probe.stored_width, probe.stored_height));
+    // From stored pixels to the decoded frame's pixels.
+    let (fx, fy) = (decoded.covered.0 / probe.stored_width as f64, decoded.covered.1 / probe.stored_height as f64);
+    let frame_rect = (stored_rect.0 * fx, stored_rect.1 * fy, stored_rect.2 * fx, stored_rect.3 * fy);
+    let whole = (0.0, 0.0, decoded.pixels.width as f64, decoded.pixels.height as f64);
+    let stored = if frame_rect == whole && (decoded.pixels.width, decoded.pixels.height) == (rw, rh) {
+        decoded.pixels
+    } else {
+        decoded.resize_rect(frame_rect, rw, rh, &mut Resizer::new())?
     };
+    let out = orient(stored, probe.orientation)?;
     let encoded = encode(&out, format)?;
     Ok(Variant { bytes: encoded, width: out.width, height: out.height })
 }
@@ -109,6 +144,47 @@ mod tests {
         assert!(!red_at(&centre, 5, 5), "a centred crop of a 2:1 image drops the left edge");
         let corner = render(&png, &probe, Geometry::Cover { width: 300, height: 300, focal: (0.0, 0.0) }, Format::Png, limits(), far).unwrap();
         assert!(red_at(&corner, 5, 5) && !red_at(&corner, 200, 200), "the marked corner stays in frame");
+    }
+
+    /// The `w`×`h` window of `p` whose top-left corner is at (`x`, `y`).
+    fn crop(p: &Pixels, x: u32, y: u32, w: u32, h: u32) -> Pixels {
+        let row = p.width as usize * 3;
+        let data = (y..y + h).flat_map(|r| p.data[r as usize * row + x as usize * 3..][..w as usize * 3].to_vec()).collect();
+        Pixels { width: w, height: h, alpha: false, data }
+    }
+
+    #[test]
+    fn a_display_window_maps_to_the_same_stored_pixels_in_every_orientation() {
+        // Every pixel distinct: a window taken from the turned image must be the turned window
+        // of the stored one.
+        let (sw, sh) = (7u32, 5u32);
+        let data: Vec<u8> = (0..sw * sh).flat_map(|i| [i as u8, (i * 7) as u8, 1]).collect();
+        let stored = Pixels { width: sw, height: sh, alpha: false, data };
+        for o in 1..=8u8 {
+            let shown = orient(Pixels { data: stored.data.clone(), ..stored }, o).unwrap();
+            for (x, y, w, h) in [(0, 0, 2, 3), (1, 2, 3, 2), (shown.width - 2, shown.height - 1, 2, 1)] {
+                let want = crop(&shown, x, y, w, h);
+                let r = to_stored((x as f64, y as f64, w as f64, h as f64), o, (sw, sh));
+                let got = orient(crop(&stored, r.0 as u32, r.1 as u32, r.2 as u32, r.3 as u32), o).unwrap();
+                assert_eq!((got.width, got.height, &got.data), (want.width, want.height, &want.data), "orientation {o}, window {x},{y} {w}x{h}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cover_crop_of_a_panorama_resizes_only_its_window() {
+        // 3000×300, 10:1, covered at 2560×2560: the window is the 300×300 around the focal
+        // point, scaled up; the whole-image intermediate would be 25600×2560 (65 MP).
+        let data: Vec<u8> = (0..3000 * 300).flat_map(|i| if i % 3000 < 1500 { [220, 20, 20] } else { [20, 40, 200] }).collect();
+        let png = encode(&Pixels { width: 3000, height: 300, alpha: false, data }, Format::Png).unwrap();
+        let probe = crate::imaging::probe(&png, ContentType::Png, limits()).unwrap();
+        let (window, w, h) = window(Geometry::Cover { width: 2560, height: 2560, focal: (0.1, 0.5) }, 3000, 300).unwrap();
+        let rounded = (window.0.round(), window.1.round(), window.2.round(), window.3.round());
+        assert_eq!((rounded, w, h), ((150.0, 0.0, 300.0, 300.0), 2560, 2560));
+        let far = Instant::now() + Duration::from_secs(30);
+        let v = render(&png, &probe, Geometry::Cover { width: 2560, height: 2560, focal: (0.1, 0.5) }, Format::Jpeg(80), limits(), far).unwrap();
+        assert_eq!((v.width, v.height), (2560, 2560));
+        assert!(red_at(&v, 2500, 1280), "the left (red) half, around the focal point");
     }
 
     #[test]
