@@ -1,7 +1,7 @@
 // Keeps openapi.yaml honest: real responses from the local stack are validated against it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -92,8 +92,16 @@ test("every route answers as openapi.yaml documents", { timeout: 120_000 }, asyn
   await call("POST", `/v1/media/${id}/attach`, token, { ref: "post:1" });
   await call("POST", `/v1/media/${id}/attach`, token, { ref: "post:2" });
   await call("DELETE", `/v1/media/${id}/attach`, token);
+  // Images on demand: unsigned (the image kind is private), bounded, repeated signature, signed.
+  await call("GET", `/v1/media/${id}/image?w=64`);
+  await call("GET", `/v1/media/${id}/image?w=65`);
+  await call("GET", `/v1/media/${id}/image?w=64&exp=1&exp=2&sig=a`);
+  const link = await call("GET", `/v1/media/${id}/url?w=64&format=webp`, token);
+  await call("GET", link.data.url.slice(link.data.url.indexOf("/v1/")));
+  await call("GET", link.data.url.slice(link.data.url.indexOf("/v1/")).replace(/sig=[^&]+/, "sig=forged"));
   await call("DELETE", `/v1/media/${id}`, token);
   await call("DELETE", `/v1/media/${id}`, token);
+  await call("GET", link.data.url.slice(link.data.url.indexOf("/v1/")));
 
   // Kinds and multipart uploads.
   const kinds = await call("GET", "/v1/kinds");
@@ -113,5 +121,30 @@ test("every route answers as openapi.yaml documents", { timeout: 120_000 }, asyn
   await call("POST", `/v1/uploads/${single.data.uploads[0].media_id}/parts`, token, { part_numbers: [1] });
   await call("POST", `/v1/uploads/${single.data.uploads[0].media_id}/complete`, token);
   await call("DELETE", `/v1/uploads/${single.data.uploads[0].media_id}`, token);
-  assert.ok(checked.size >= 38, `checked ${checked.size} route/status pairs`);
+  assert.ok(checked.size >= 42, `checked ${checked.size} route/status pairs`);
+});
+
+/** Every `.rs` file under `dir`. */
+function rustSources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? rustSources(p) : e.name.endsWith(".rs") ? [p] : [];
+  });
+}
+
+test("every error code the API's code can produce is in openapi.yaml's enum", () => {
+  // Read from the sources, not from a list: each ApiError is built by `ApiError::new(status,
+  // "code", …)` (or `Self::new` inside error.rs) or `ApiError::conflict("code", …)`.
+  const dirs = [path.join(root, "shared/src"), ...readdirSync(path.join(root, "functions")).map((f) => path.join(root, "functions", f, "src"))];
+  const found = new Map();
+  for (const file of dirs.flatMap(rustSources)) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/(?:ApiError|Self)::new\(\s*(\d{3}),\s*"([a-z_]+)"/g)) found.set(m[2], file);
+    for (const m of text.matchAll(/ApiError::conflict\(\s*"([a-z_]+)"/g)) found.set(m[1], file);
+    // A code that is not a literal would escape this check: there must be none.
+    assert.doesNotMatch(text, /ApiError::new\(\s*\d{3},\s*[^"\s]/, `${file} builds an ApiError from a non-literal code`);
+  }
+  const documented = new Set(doc.components.schemas.Error.properties.error.properties.code.enum);
+  assert.ok(found.size >= 25, `found ${found.size} codes`);
+  for (const [code, file] of found) assert.ok(documented.has(code), `${code} (${path.relative(root, file)}) is not in openapi.yaml's error enum`);
 });

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use shared::clock::Clock;
@@ -15,6 +15,9 @@ use shared::transform::TransformSpec;
 use std::sync::Arc;
 
 type Shared<R, O, C> = State<Arc<TransformService<R, O, C>>>;
+
+/// How long a remembered render failure may be cached.
+const FAILURE_CACHE_CONTROL: &str = "public, max-age=300";
 
 pub fn api<R, O, C>(service: TransformService<R, O, C>) -> Router
 where
@@ -47,7 +50,17 @@ async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<
         signature: signature(&q)?,
         via_cdn: headers.contains_key(CDN_HEADER),
     };
-    let served = app.image(request).await?;
+    let served = match app.image(request).await {
+        Ok(served) => served,
+        // Remembered under derived/ (the same answer until the original changes, which it never
+        // does): caches may keep the answer briefly too.
+        Err(e) if e.code == "transform_failed" => {
+            let mut response = e.into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(FAILURE_CACHE_CONTROL));
+            return Ok(response);
+        }
+        Err(e) => return Err(e),
+    };
     let mut response = http::redirect(&served.url);
     let h = response.headers_mut();
     let cache = match served.shared {

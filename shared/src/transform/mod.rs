@@ -344,6 +344,73 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_weight_refuses_in_every_spelling() {
+        for refused in ["image/avif;q=0", "image/avif;q=0.0", "image/avif; q=0.00", "image/avif;Q=0.000", "image/avif ; q = 0", "IMAGE/AVIF;q=0."] {
+            let accept = format!("{refused},image/webp,*/*;q=0.8");
+            assert!(!accepts(&accept, "image/avif"), "{accept}");
+            assert!(accepts(&accept, "image/webp"), "{accept}");
+        }
+        for taken in ["image/avif", "image/avif;q=1", "image/avif;q=0.001", "image/avif;q=1.000", "image/avif;level=1;q=0.5", " image/avif "] {
+            assert!(accepts(taken, "image/avif"), "{taken}");
+        }
+        // Malformed weights leave the range out; a wildcard is no promise; a refusal anywhere wins.
+        for not_taken in ["image/avif;q=2", "image/avif;q=-1", "image/avif;q=0.0001", "image/avif;q=1.5", "image/avif;q=", "image/avif;q=abc", "image/*", "*/*", "", "image/avifx", "image/avif,image/avif;q=0"] {
+            assert!(!accepts(not_taken, "image/avif"), "{not_taken}");
+        }
+        let spec = TransformSpec::parse(&q(&[("w", "640")])).unwrap();
+        assert_eq!(spec.output(Some("image/avif;q=0.0,image/webp"), ContentType::Jpeg, false), Output::Webp);
+    }
+
+    #[test]
+    fn every_parameter_has_one_spelling_and_one_occurrence() {
+        for bad in [
+            q(&[("w", "+640")]),
+            q(&[("w", "0640")]),
+            q(&[("w", "640.0")]),
+            q(&[("w", " 640")]),
+            q(&[("w", "640"), ("q", "080")]),
+            q(&[("w", "640"), ("sig", "a"), ("sig", "b")]),
+            q(&[("w", "640"), ("exp", "1"), ("exp", "1")]),
+            q(&[("W", "640")]),
+            q(&[("w", "")]),
+            q(&[("w", "640"), ("", "")]),
+        ] {
+            assert_eq!(TransformSpec::parse(&bad).unwrap_err().code, "invalid_transform", "{bad:?}");
+        }
+        assert!(TransformSpec::parse(&q(&[("w", "640"), ("exp", "1"), ("sig", "a")])).is_ok());
+    }
+
+    /// Property: over many generated parameter lists (a fixed-seed generator), a list that
+    /// parses has a canonical form that parses back to the same spec, and every permutation of
+    /// it parses to the same canonical form; no list panics.
+    #[test]
+    fn canonical_forms_round_trip_and_ignore_order() {
+        let keys = ["w", "h", "fit", "format", "q", "preset", "sig", "exp", "x", "W"];
+        let values = ["640", "1024", "65", "+640", "0", "cover", "inside", "contain", "webp", "avif", "jpg", "auto", "80", "90", "card", "feed", "", "%20", "1e3"];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut parsed = 0;
+        for _ in 0..100_000 {
+            let len = 1 + next(5);
+            let list: Vec<(String, String)> = (0..len).map(|_| (keys[next(keys.len())].to_string(), values[next(values.len())].to_string())).collect();
+            let Ok(spec) = TransformSpec::parse(&list) else { continue };
+            parsed += 1;
+            let canonical: Vec<(String, String)> =
+                spec.canonical().split('&').filter(|p| !p.ends_with('=')).filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            assert_eq!(TransformSpec::parse(&canonical).unwrap(), spec, "{list:?}");
+            let mut reversed = list.clone();
+            reversed.reverse();
+            assert_eq!(TransformSpec::parse(&reversed).unwrap().canonical(), spec.canonical(), "{list:?}");
+        }
+        assert!(parsed > 400, "the generator reaches valid lists: {parsed}");
+    }
+
+    #[test]
     fn variants_are_keyed_by_their_parameters_inside_the_media_folder() {
         let a = TransformSpec::parse(&q(&[("w", "640")])).unwrap();
         let b = TransformSpec::parse(&q(&[("w", "640"), ("q", "90")])).unwrap();
