@@ -71,21 +71,24 @@ EXPECTED = {
         "s3:ListBucket": {BUCKET},
         "s3:GetObject": {PUBLIC, PRIVATE},
         "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
+        "s3:AbortMultipartUpload": {INCOMING},
         "dynamodb:GetItem": {TABLE},
         "dynamodb:UpdateItem": {TABLE},
         "dynamodb:DeleteItem": {TABLE},
         "dynamodb:Query": {"${MediaTable.Arn}/index/by_owner", "${MediaTable.Arn}/index/by_scope"},
         "events:PutEvents": {BUS},
     },
-    # Reads originals, finds and stores variants; changes no record, deletes nothing.
+    # Reads originals, finds and stores variants; writes only its render counters, deletes nothing.
     "TransformFunction": {
         "s3:GetObject": {PUBLIC, PRIVATE},
         "s3:ListBucket": {BUCKET},
         "s3:PutObject": {BUCKET + "/public/*/derived/*", BUCKET + "/private/*/derived/*"},
         "dynamodb:GetItem": {TABLE},
+        "dynamodb:UpdateItem": {TABLE},
     },
     "JanitorFunction": {
         "s3:ListBucket": {BUCKET},
+        "s3:ListBucketMultipartUploads": {BUCKET},
         "s3:AbortMultipartUpload": {INCOMING},
         "s3:DeleteObject": {INCOMING, PUBLIC, PRIVATE},
         "s3:GetObject": {INCOMING, PUBLIC, PRIVATE},
@@ -259,3 +262,15 @@ def test_events_go_to_the_stacks_own_bus_only():
     assert sub(env["EVENT_BUS_NAME"]) == "Ref:MediaEventBus"
     publishers = {f for f in FUNCTIONS if "events:PutEvents" in grants(f)}
     assert publishers == {"ProcessUploadFunction", "CompleteUploadFunction", "MediaApiFunction", "JanitorFunction"}
+
+
+def test_the_transform_function_writes_only_its_render_counters():
+    for policy in RESOURCES["TransformFunction"]["Properties"]["Policies"]:
+        for st in policy["Statement"]:
+            if "dynamodb:UpdateItem" in as_list(st["Action"]):
+                assert set(st["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]) == {"id", "render_window", "render_count"}
+
+
+def test_the_transform_function_has_one_whole_vcpu():
+    # Lambda's one full vCPU starts at 1,769 MB; the render budget is measured on one core.
+    assert RESOURCES["TransformFunction"]["Properties"]["MemorySize"] >= 1769

@@ -60,6 +60,11 @@ fn window(geometry: Geometry, dw: u32, dh: u32) -> Result<(Rect, u32, u32), Imag
     }
 }
 
+/// The size `render` makes of a displayed image of `dw`×`dh`.
+pub fn output_size(geometry: Geometry, dw: u32, dh: u32) -> Result<(u32, u32), ImageError> {
+    window(geometry, dw, dh).map(|(_, w, h)| (w, h))
+}
+
 /// A rectangle of the displayed image as a rectangle of the stored one (EXIF orientations:
 /// the display is the stored frame turned and mirrored as `orient` does it).
 fn to_stored((x, y, w, h): Rect, orientation: u8, stored: (u32, u32)) -> Rect {

@@ -15,6 +15,10 @@ use sha2::{Digest, Sha256};
 /// Widths and heights a transform may ask for: common layout and retina sizes. Anything else is
 /// 400, so a media has at most |SIZES|² × fits × formats × qualities variants.
 pub const SIZES: [u32; 15] = [64, 128, 256, 320, 360, 480, 512, 640, 720, 768, 1024, 1280, 1600, 1920, 2560];
+/// The most pixels an AVIF variant may have: rav1e's encode time grows with the pixels, and
+/// larger ones would not finish within the render budget on one vCPU with margin (bench/RESULTS.md,
+/// "Worst-case renders"). `format=auto` gives larger results as WebP; `format=avif` is 400.
+pub const AVIF_MAX_PIXELS: u64 = 1_300_000;
 /// Quality levels (the encoder's scale); the default is 80.
 pub const QUALITIES: [u8; 4] = [50, 65, 80, 90];
 const DEFAULT_QUALITY: u8 = 80;
@@ -227,6 +231,12 @@ impl TransformSpec {
     /// (AVIF, then WebP), else the original's own (a WebP original falls back to PNG if it may
     /// have alpha, JPEG otherwise).
     pub fn output(&self, accept: Option<&str>, original: ContentType, has_alpha: bool) -> Output {
+        self.output_within(accept, original, has_alpha, true)
+    }
+
+    /// `output`, where `avif` says whether AVIF may be chosen for `auto` (the result is small
+    /// enough to encode within budget: `AVIF_MAX_PIXELS`).
+    pub fn output_within(&self, accept: Option<&str>, original: ContentType, has_alpha: bool, avif: bool) -> Output {
         match self.format {
             Requested::Avif => Output::Avif,
             Requested::Webp => Output::Webp,
@@ -234,7 +244,7 @@ impl TransformSpec {
             Requested::Png => Output::Png,
             Requested::Auto => {
                 let accepts = |mime: &str| accept.is_some_and(|a| accepts(a, mime));
-                if accepts("image/avif") {
+                if avif && accepts("image/avif") {
                     Output::Avif
                 } else if accepts("image/webp") {
                     Output::Webp

@@ -119,8 +119,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         self.authorize(&record, &req)?;
         let (original_key, content_type, size) = self.original(&record)?;
         let has_alpha = record.placeholder.as_ref().is_some_and(|p| p.has_alpha);
-        let output = req.spec.output(req.accept.as_deref(), content_type, has_alpha);
         let focal = record.focal_point.unwrap_or(FocalPoint::CENTRE);
+        let output = self.output(&record, &req, content_type, has_alpha, focal)?;
         let key = variant_key(&record.object_prefix(), &req.spec, output, focal);
         let rendered = match self.stored(&key).await? {
             Stored::Variant => false,
@@ -161,6 +161,25 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         };
         let varies = req.spec.format == super::Requested::Auto;
         Ok(Served { url, output, rendered, shared, varies })
+    }
+
+    /// The encoded format; AVIF only for results of at most `AVIF_MAX_PIXELS` (the size follows
+    /// from the record's dimensions, before anything is decoded).
+    fn output(&self, record: &MediaRecord, req: &ImageRequest, content_type: crate::kinds::ContentType, has_alpha: bool, focal: FocalPoint) -> Result<Output, ApiError> {
+        let (geometry, _) = plan(&req.spec, Output::Webp, focal, self.webp_method);
+        let (ow, oh) = match (record.width, record.height) {
+            (Some(w), Some(h)) => crate::imaging::transform::output_size(geometry, w, h).unwrap_or((u32::MAX, u32::MAX)),
+            _ => (u32::MAX, u32::MAX),
+        };
+        let avif = u64::from(ow) * u64::from(oh) <= super::AVIF_MAX_PIXELS;
+        if req.spec.format == super::Requested::Avif && !avif {
+            return Err(ApiError::new(
+                400,
+                "invalid_transform",
+                format!("AVIF is rendered up to {} pixels and this one would be {ow}x{oh}: ask for format=webp or auto", super::AVIF_MAX_PIXELS),
+            ));
+        }
+        Ok(req.spec.output_within(req.accept.as_deref(), content_type, has_alpha, avif))
     }
 
     /// A signature, where one is given, is always checked (a public media's too: an unchecked
@@ -237,10 +256,14 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
 
 /// The imaging work one variant is: the box and fit, and the encoder with its settings.
 pub fn plan(spec: &TransformSpec, output: Output, focal: FocalPoint, webp_method: i32) -> (Geometry, Format) {
+    // A side not asked for is still bounded by the largest size: `w=1024` of a 1:10 strip is
+    // 256×2560, not 1024×10240 (a result larger than any size the API lists).
+    let largest = super::SIZES[super::SIZES.len() - 1];
+    let (bw, bh) = (spec.width.or(Some(largest)), spec.height.or(Some(largest)));
     let geometry = match (spec.fit, spec.width, spec.height) {
         (Fit::Cover, Some(width), Some(height)) => Geometry::Cover { width, height, focal: (focal.x, focal.y) },
-        (Fit::Contain, width, height) => Geometry::Contain { width, height },
-        (_, width, height) => Geometry::Inside { width, height },
+        (Fit::Contain, _, _) => Geometry::Contain { width: bw, height: bh },
+        _ => Geometry::Inside { width: bw, height: bh },
     };
     let format = match output {
         Output::Avif => Format::Avif(spec.quality),
