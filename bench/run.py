@@ -401,6 +401,8 @@ def main():
     import transform
     rendered = transform.render_table(fixtures)
     lines += [""] + transform.section(rendered, with_local_stack(transform.stack_latency))
+    import worstcase
+    lines += [""] + worstcase.section(worstcase.rows())
     lines += ["", "## Targets", ""] + targets(thumbs, cold, crit)
     lines += ["", "### Each miss, with its profile", ""] + (misses(thumbs, stages, cold, phases) or ["None."]) + ["", NOTES]
     text = "\n".join(lines) + "\n"

@@ -28,7 +28,19 @@ async fn the_janitor_function_honours_now_locally_and_prints_a_summary() {
     let two_days = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
+    // A multipart upload no record names (a delete that crashed between its steps): S3 keeps
+    // its parts until someone aborts it, and no listing of objects shows them.
+    let orphan = format!("incoming/{}", uuid::Uuid::new_v4());
+    let started = s.s3.create_multipart_upload().bucket(&s.bucket).key(&orphan).send().await.unwrap();
+    let orphan_id = started.upload_id().unwrap().to_string();
+    let open = |s: &Stack, key: String| {
+        let (s3, bucket) = (s.s3.clone(), s.bucket.clone());
+        async move { s3.list_multipart_uploads().bucket(bucket).prefix(&key).send().await.unwrap().uploads().len() }
+    };
+    assert_eq!(open(&s, orphan.clone()).await, 1);
     let summary = invoke(Some(&two_days)).await;
     assert!(summary["deleted_records"].as_u64().unwrap() >= 1, "{summary}");
+    assert!(summary["aborted_uploads"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(open(&s, orphan.clone()).await, 0, "the orphaned upload {orphan_id} was aborted");
     assert!(s.record(id).await.is_none(), "two days on, the expired pending upload is gone");
 }

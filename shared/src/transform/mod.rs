@@ -18,7 +18,7 @@ pub const SIZES: [u32; 15] = [64, 128, 256, 320, 360, 480, 512, 640, 720, 768, 1
 /// The most pixels an AVIF variant may have: rav1e's encode time grows with the pixels, and
 /// larger ones would not finish within the render budget on one vCPU with margin (bench/RESULTS.md,
 /// "Worst-case renders"). `format=auto` gives larger results as WebP; `format=avif` is 400.
-pub const AVIF_MAX_PIXELS: u64 = 1_300_000;
+pub const AVIF_MAX_PIXELS: u64 = 2_000_000;
 /// Quality levels (the encoder's scale); the default is 80.
 pub const QUALITIES: [u8; 4] = [50, 65, 80, 90];
 const DEFAULT_QUALITY: u8 = 80;
