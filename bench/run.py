@@ -20,6 +20,19 @@ def run_child(cmd, env=None):
     data = json.loads(p.stdout)
     return data, data["peak_rss_kb"] / 1024.0
 
+def replace_section(heading, text):
+    """Puts `text` in bench/RESULTS.md in place of the section whose title starts with `heading`
+    (before "## Targets" if there is none): what a bench run alone for one section does."""
+    path = os.path.join(BENCH, "RESULTS.md")
+    old = open(path).read() if os.path.exists(path) else ""
+    start = old.find(heading)
+    if start >= 0:
+        end = old.find("\n## ", start + 3)
+        old = old[:start] + (old[end + 1:] if end >= 0 else "")
+    marker = old.find("## Targets")
+    new = old[:marker] + text + "\n" + old[marker:] if marker >= 0 else old + "\n" + text
+    open(path, "w").write(new)
+
 def ssim(a, b):
     """Mean SSIM on luma with an 8x8 box window (Wang et al. constants)."""
     a = a.astype(np.float64); b = b.astype(np.float64)

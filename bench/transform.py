@@ -7,7 +7,7 @@ latency of a stored variant and of a first render on the local stack; cost per 1
 import datetime, json, os, statistics, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, COLD_ENV, HTTP_EVENT, ONE_CORE_ENV, PINNED, REL, ROOT, RUNS, WARMUP, geomean, luma, run_child, ssim  # noqa: E402
+from run import replace_section, BENCH, COLD_ENV, HTTP_EVENT, ONE_CORE_ENV, PINNED, REL, ROOT, RUNS, WARMUP, geomean, luma, run_child, ssim  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 FIXTURES = ["jpeg-baseline-420-12mp.jpg", "jpeg-progressive-16mp.jpg", "webp-lossy-20mp.webp", "png-rgba-15mp.png"]
@@ -169,15 +169,7 @@ def main():
     fixtures = os.path.join(BENCH, "fixtures")
     rows = render_table(fixtures)
     text = "\n".join(section(rows, stack_latency(), cold_starts())) + "\n"
-    path = os.path.join(BENCH, "RESULTS.md")
-    old = open(path).read() if os.path.exists(path) else ""
-    start = old.find("## Transforms")
-    if start >= 0:
-        end = old.find("\n## ", start + 3)
-        old = old[:start] + (old[end + 1:] if end >= 0 else "")
-    marker = old.find("## Targets")
-    new = old[:marker] + text + "\n" + old[marker:] if marker >= 0 else old + "\n" + text
-    open(path, "w").write(new)
+    replace_section("## Transforms", text)
     print(text)
 
 

@@ -8,7 +8,7 @@ bench/RESULTS.md; `bench/run` includes it."""
 import datetime, json, os, statistics, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, ONE_CORE_ENV, PINNED, REL, run_child  # noqa: E402
+from run import replace_section, BENCH, ONE_CORE_ENV, PINNED, REL, run_child  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -81,15 +81,7 @@ def rows():
 
 def main():
     text = "\n".join(section(rows())) + "\n"
-    path = os.path.join(BENCH, "RESULTS.md")
-    old = open(path).read() if os.path.exists(path) else ""
-    start = old.find("## Worst-case renders")
-    if start >= 0:
-        end = old.find("\n## ", start + 3)
-        old = old[:start] + (old[end + 1:] if end >= 0 else "")
-    marker = old.find("## Targets")
-    new = old[:marker] + text + "\n" + old[marker:] if marker >= 0 else old + "\n" + text
-    open(path, "w").write(new)
+    replace_section("## Worst-case renders", text)
     print(text)
 
 

@@ -127,6 +127,31 @@ impl Stack {
         r.body["uploads"][0].clone()
     }
 
+    /// Uploads `bytes` by PUT, completes, and returns the media, which must turn ready.
+    pub async fn ready(&self, token: &str, kind: &str, bytes: Vec<u8>, content_type: &str) -> Value {
+        let slot = self.slot(token, kind, "put", "t.bin", content_type, bytes.len()).await;
+        let (status, body) = self.put_slot(&slot, bytes).await;
+        assert_eq!(status, 200, "{body}");
+        let id = slot["media_id"].as_str().expect("media_id").to_string();
+        let r = self.call("POST", &format!("/v1/media/{id}/complete"), Some(token), None).await;
+        assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")), "{}", r.body);
+        r.body
+    }
+
+    /// A GET without a token (as a browser's `<img>` sends it), optionally with `Accept`;
+    /// redirects are not followed.
+    pub async fn get_anonymous(&self, path_and_query: &str, accept: Option<&str>) -> Reply {
+        let mut req = self.http.get(format!("{}{path_and_query}", self.api));
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or(Value::Null);
+        Reply { status, body, headers }
+    }
+
     /// A browser-style multipart form POST: every field in order, the file last.
     pub async fn post_form(&self, slot: &Value, bytes: Vec<u8>, content_type: &str) -> (u16, String) {
         self.post_form_with(slot, bytes, content_type, |_, v| v.to_string()).await

@@ -6,7 +6,7 @@
 
 use devtools::images;
 use devtools::stack::{user, Reply, Stack};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 const MIB: usize = 1024 * 1024;
@@ -15,28 +15,6 @@ const CHROME_ACCEPT: &str = "image/avif,image/webp,image/apng,image/svg+xml,imag
 async fn open_uploads(s: &Stack, prefix: &str) -> usize {
     let out = s.s3.list_multipart_uploads().bucket(&s.bucket).prefix(prefix).send().await.expect("list uploads");
     out.uploads().len()
-}
-
-async fn ready(s: &Stack, token: &str, kind: &str, bytes: Vec<u8>) -> Value {
-    let slot = s.slot(token, kind, "put", "a.jpg", "image/jpeg", bytes.len()).await;
-    let (status, body) = s.put_slot(&slot, bytes).await;
-    assert_eq!(status, 200, "{body}");
-    let id = slot["media_id"].as_str().unwrap().to_string();
-    let r = s.call("POST", &format!("/v1/media/{id}/complete"), Some(token), None).await;
-    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")), "{}", r.body);
-    r.body
-}
-
-async fn image(s: &Stack, path_and_query: &str, accept: Option<&str>) -> Reply {
-    let mut req = s.http.get(format!("{}{path_and_query}", s.api));
-    if let Some(a) = accept {
-        req = req.header("accept", a);
-    }
-    let resp = req.send().await.expect("transform request");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or(Value::Null);
-    Reply { status, body, headers }
 }
 
 fn header<'a>(r: &'a Reply, name: &str) -> &'a str {
@@ -123,27 +101,27 @@ async fn finding_8_a_declared_size_is_the_size_for_every_method_and_kind() {
 async fn finding_6_and_7_signatures_once_and_checked_weights_in_every_spelling() {
     let s = Stack::connect().await;
     let t = s.token(&user("sig"), &[]);
-    let private = ready(&s, &t, "image", images::jpeg(400, 300)).await;
-    let public = ready(&s, &t, "post_image", images::jpeg(400, 300)).await;
+    let private = s.ready(&t, "image", images::jpeg(400, 300), "image/jpeg").await;
+    let public = s.ready(&t, "post_image", images::jpeg(400, 300), "image/jpeg").await;
     let (pid, uid) = (private["id"].as_str().unwrap(), public["id"].as_str().unwrap());
     let url = signed(&s, &t, pid, "w=64&format=webp").await;
-    let good = image(&s, &url, None).await;
+    let good = s.get_anonymous(&url, None).await;
     assert_eq!(good.status, 302, "{}", good.body);
     // A second sig or exp is a second meaning of the URL.
     for extra in ["&sig=AAAA", "&exp=99999999999", "&w=64"] {
-        let r = image(&s, &format!("{url}{extra}"), None).await;
+        let r = s.get_anonymous(&format!("{url}{extra}"), None).await;
         assert_eq!((r.status, r.code()), (400, "invalid_transform"), "{extra}: {}", r.body);
     }
-    let non_canonical = image(&s, &format!("/v1/media/{uid}/image?w=064"), None).await;
+    let non_canonical = s.get_anonymous(&format!("/v1/media/{uid}/image?w=064"), None).await;
     assert_eq!((non_canonical.status, non_canonical.code()), (400, "invalid_transform"));
     // A public media's signature, when given, is checked like any other.
-    let forged = image(&s, &format!("/v1/media/{uid}/image?w=64&exp=99999999999&sig=forged"), None).await;
+    let forged = s.get_anonymous(&format!("/v1/media/{uid}/image?w=64&exp=99999999999&sig=forged"), None).await;
     assert_eq!((forged.status, forged.code()), (403, "invalid_signature"), "{}", forged.body);
-    let plain = image(&s, &format!("/v1/media/{uid}/image?w=64"), None).await;
+    let plain = s.get_anonymous(&format!("/v1/media/{uid}/image?w=64"), None).await;
     assert_eq!(plain.status, 302, "{}", plain.body);
     // q=0 in its other spellings refuses AVIF too.
     for accept in ["image/avif;q=0.0,image/webp", "image/avif; q=0.00, image/webp", "image/avif;Q=0.000,image/webp;q=1.0"] {
-        let r = image(&s, &format!("/v1/media/{uid}/image?w=128"), Some(accept)).await;
+        let r = s.get_anonymous(&format!("/v1/media/{uid}/image?w=128"), Some(accept)).await;
         assert_eq!((r.status, header(&r, "x-transform-type")), (302, "image/webp"), "{accept}: {}", r.body);
     }
 }
@@ -152,22 +130,22 @@ async fn finding_6_and_7_signatures_once_and_checked_weights_in_every_spelling()
 async fn finding_2_and_3_large_avif_and_panorama_covers_render_within_budget() {
     let s = Stack::connect().await;
     let t = s.token(&user("big"), &[]);
-    let square = ready(&s, &t, "post_image", images::jpeg(2600, 2600)).await;
+    let square = s.ready(&t, "post_image", images::jpeg(2600, 2600), "image/jpeg").await;
     let id = square["id"].as_str().unwrap();
     // Over AVIF_MAX_PIXELS: Chrome's Accept gets WebP, an explicit AVIF is refused up front.
     let started = Instant::now();
-    let r = image(&s, &format!("/v1/media/{id}/image?w=2560"), Some(CHROME_ACCEPT)).await;
+    let r = s.get_anonymous(&format!("/v1/media/{id}/image?w=2560"), Some(CHROME_ACCEPT)).await;
     assert_eq!((r.status, header(&r, "x-transform-type")), (302, "image/webp"), "{}", r.body);
     eprintln!("2560 px from a 2600 x 2600 JPEG (auto, Chrome's Accept): {:?}", started.elapsed());
-    let r = image(&s, &format!("/v1/media/{id}/image?w=2560&format=avif"), None).await;
+    let r = s.get_anonymous(&format!("/v1/media/{id}/image?w=2560&format=avif"), None).await;
     assert_eq!((r.status, r.code()), (400, "invalid_transform"), "{}", r.body);
-    let r = image(&s, &format!("/v1/media/{id}/image?w=1024"), Some(CHROME_ACCEPT)).await;
+    let r = s.get_anonymous(&format!("/v1/media/{id}/image?w=1024"), Some(CHROME_ACCEPT)).await;
     assert_eq!((r.status, header(&r, "x-transform-type")), (302, "image/avif"), "small enough for AVIF: {}", r.body);
     // A 3000 x 400 panorama covered at 2560 x 2560 resizes its 400 x 400 window only.
-    let pano = ready(&s, &t, "post_image", images::jpeg(3000, 400)).await;
+    let pano = s.ready(&t, "post_image", images::jpeg(3000, 400), "image/jpeg").await;
     let pid = pano["id"].as_str().unwrap();
     let started = Instant::now();
-    let r = image(&s, &format!("/v1/media/{pid}/image?w=2560&h=2560&fit=cover&format=webp"), None).await;
+    let r = s.get_anonymous(&format!("/v1/media/{pid}/image?w=2560&h=2560&fit=cover&format=webp"), None).await;
     assert_eq!(r.status, 302, "{}", r.body);
     eprintln!("2560 x 2560 cover of a 3000 x 400 panorama: {:?}", started.elapsed());
     let bytes = s.http.get(header(&r, "location")).send().await.unwrap().bytes().await.unwrap();
@@ -179,14 +157,14 @@ async fn finding_2_and_3_large_avif_and_panorama_covers_render_within_budget() {
 async fn a_failed_render_is_remembered_and_answered_without_decoding_again() {
     let s = Stack::connect().await;
     let t = s.token(&user("broken"), &[]);
-    let m = ready(&s, &t, "post_image", images::jpeg(300, 200)).await;
+    let m = s.ready(&t, "post_image", images::jpeg(300, 200), "image/jpeg").await;
     let id = m["id"].as_str().unwrap();
     // The verified original damaged behind the API's back (an operator's mistake, a bit flip):
     // the render fails, which no client can cause, so it is ours, and remembered.
     let record = s.record(id).await.expect("record");
     let key = record["final_key"].as_s().unwrap().clone();
     s.s3.put_object().bucket(&s.bucket).key(&key).body(b"not a jpeg any more".to_vec().into()).send().await.unwrap();
-    let first = image(&s, &format!("/v1/media/{id}/image?w=128&format=webp"), None).await;
+    let first = s.get_anonymous(&format!("/v1/media/{id}/image?w=128&format=webp"), None).await;
     assert_eq!((first.status, first.code()), (422, "transform_failed"), "{}", first.body);
     let folder = key.rsplit_once('/').unwrap().0;
     let listed = s.s3.list_objects_v2().bucket(&s.bucket).prefix(format!("{folder}/derived/")).send().await.unwrap();
@@ -194,12 +172,12 @@ async fn a_failed_render_is_remembered_and_answered_without_decoding_again() {
     assert_eq!(markers.len(), 1, "one failure marker: {markers:?}");
     // Put a valid original back: the remembered failure still answers, so nothing was decoded.
     s.s3.put_object().bucket(&s.bucket).key(&key).body(images::jpeg(300, 200).into()).send().await.unwrap();
-    let again = image(&s, &format!("/v1/media/{id}/image?w=128&format=webp"), None).await;
+    let again = s.get_anonymous(&format!("/v1/media/{id}/image?w=128&format=webp"), None).await;
     assert_eq!((again.status, again.code()), (422, "transform_failed"), "{}", again.body);
     assert_eq!(again.body["error"]["message"], first.body["error"]["message"]);
     assert_eq!(header(&again, "cache-control"), "public, max-age=300");
     // Another variant is rendered from the (now valid) original.
-    let other = image(&s, &format!("/v1/media/{id}/image?w=64&format=webp"), None).await;
+    let other = s.get_anonymous(&format!("/v1/media/{id}/image?w=64&format=webp"), None).await;
     assert_eq!(other.status, 302, "{}", other.body);
 }
 
@@ -208,7 +186,7 @@ async fn new_variants_of_one_image_are_capped_per_window() {
     let s = Stack::connect().await;
     let cap: usize = s.var("MAX_VARIANTS_PER_WINDOW").parse().expect("scripts/local sets MAX_VARIANTS_PER_WINDOW");
     let t = s.token(&user("fanout"), &[]);
-    let m = ready(&s, &t, "post_image", images::jpeg(160, 120)).await;
+    let m = s.ready(&t, "post_image", images::jpeg(160, 120), "image/jpeg").await;
     let id = m["id"].as_str().unwrap();
     let sizes = shared::transform::SIZES;
     let queries: Vec<String> = sizes
@@ -220,16 +198,16 @@ async fn new_variants_of_one_image_are_capped_per_window() {
     assert_eq!(queries.len(), cap + 1, "enough distinct variants to pass the cap");
     let deadline = Instant::now() + Duration::from_secs(120);
     for q in &queries[..cap] {
-        let r = image(&s, &format!("/v1/media/{id}/image?{q}"), None).await;
+        let r = s.get_anonymous(&format!("/v1/media/{id}/image?{q}"), None).await;
         assert_eq!((r.status, header(&r, "x-transform")), (302, "rendered"), "{q}: {}", r.body);
         assert!(Instant::now() < deadline);
     }
-    let over = image(&s, &format!("/v1/media/{id}/image?{}", queries[cap]), None).await;
+    let over = s.get_anonymous(&format!("/v1/media/{id}/image?{}", queries[cap]), None).await;
     assert_eq!((over.status, over.code()), (429, "too_many_variants"), "{}", over.body);
     // Stored variants are still served; another image has its own budget.
-    let stored = image(&s, &format!("/v1/media/{id}/image?{}", queries[0]), None).await;
+    let stored = s.get_anonymous(&format!("/v1/media/{id}/image?{}", queries[0]), None).await;
     assert_eq!((stored.status, header(&stored, "x-transform")), (302, "stored"));
-    let other = ready(&s, &t, "post_image", images::jpeg(160, 120)).await;
-    let r = image(&s, &format!("/v1/media/{}/image?{}", other["id"].as_str().unwrap(), queries[cap]), None).await;
+    let other = s.ready(&t, "post_image", images::jpeg(160, 120), "image/jpeg").await;
+    let r = s.get_anonymous(&format!("/v1/media/{}/image?{}", other["id"].as_str().unwrap(), queries[cap]), None).await;
     assert_eq!(r.status, 302, "{}", r.body);
 }

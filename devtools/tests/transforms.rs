@@ -10,27 +10,12 @@ use shared::transform::{variant_key, TransformSpec};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-/// Uploads, completes and returns the ready media.
 async fn ready(s: &Stack, token: &str, kind: &str, bytes: Vec<u8>, content_type: &str) -> Value {
-    let slot = s.slot(token, kind, "put", "t.bin", content_type, bytes.len()).await;
-    let (status, body) = s.put_slot(&slot, bytes).await;
-    assert_eq!(status, 200, "{body}");
-    let id = slot["media_id"].as_str().unwrap().to_string();
-    let r = s.call("POST", &format!("/v1/media/{id}/complete"), Some(token), None).await;
-    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")), "{}", r.body);
-    r.body
+    s.ready(token, kind, bytes, content_type).await
 }
 
 async fn image(s: &Stack, path_and_query: &str, accept: Option<&str>) -> Reply {
-    let mut req = s.http.get(format!("{}{path_and_query}", s.api));
-    if let Some(a) = accept {
-        req = req.header("accept", a);
-    }
-    let resp = req.send().await.expect("transform request");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or(Value::Null);
-    Reply { status, body, headers }
+    s.get_anonymous(path_and_query, accept).await
 }
 
 fn header<'a>(r: &'a Reply, name: &str) -> &'a str {
