@@ -175,13 +175,37 @@ async fn jpegs_that_decoders_disagree_on_are_rejected_not_half_stripped() {
     }
 }
 
+/// `jpeg` grown to exactly `len` bytes by COM segments after SOI (each 4 to 65,537 bytes long).
+fn pad_jpeg(jpeg: Vec<u8>, len: usize) -> Vec<u8> {
+    let mut missing = len.checked_sub(jpeg.len()).expect("the padded file is the larger");
+    assert!(missing == 0 || missing >= 4, "a segment is at least 4 bytes");
+    let mut out = jpeg[..2].to_vec();
+    while missing > 0 {
+        // Leave at least 4 bytes for the last segment.
+        let mut take = missing.min(65_537);
+        if missing - take > 0 && missing - take < 4 {
+            take -= 4;
+        }
+        let length = (take - 2) as u16;
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend(std::iter::repeat_n(b'x', take - 4));
+        missing -= take;
+    }
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 #[tokio::test]
 async fn racing_uploads_on_one_policy_publish_exactly_the_bytes_the_record_describes() {
     let s = Stack::connect().await;
     let t = s.token(&user("racer"), &[]);
     for round in 0..3 {
         let slow = corpus::corpus().into_iter().find(|f| f.name == "progressive.jpg").unwrap().bytes;
-        let fast = images::with_exif(&images::jpeg(300, 200), &images::exif_tiff(1, true));
+        // The policy binds the declared length, so the racing file is another image padded (with
+        // comment segments) to exactly that length.
+        let fast = pad_jpeg(images::with_exif(&images::jpeg(300, 200), &images::exif_tiff(1, true)), slow.len());
+        assert_eq!(fast.len(), slow.len());
         let slot = s.slot(&t, "post_image", "post", "race.jpg", "image/jpeg", slow.len()).await;
         let id = slot["media_id"].as_str().unwrap().to_string();
         // The same POST policy used twice, a slow image then a fast one, while complete runs.
