@@ -107,7 +107,7 @@ async fn every_corpus_file_gets_its_verdict_and_public_originals_carry_only_pixe
         match f.expect {
             Expect::Rejected(code) => {
                 assert_eq!((m["status"].as_str(), m["rejection"]["code"].as_str()), (Some("rejected"), Some(code)), "{}: {m}", f.name);
-                assert!(s.head(&format!("incoming/{id}")).await.is_none(), "{}: the rejected upload is removed", f.name);
+                assert!(s.wait_absent(&format!("incoming/{id}"), Duration::from_secs(10)).await, "{}: the rejected upload is removed", f.name);
             }
             Expect::Ready { width, height } => {
                 assert_eq!(m["status"], "ready", "{}: {m}", f.name);

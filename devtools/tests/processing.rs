@@ -65,7 +65,7 @@ async fn a_photo_becomes_ready_with_lossy_webp_thumbnails_without_complete() {
         assert!(&raw[12..16] == b"VP8 " || (&raw[12..16] == b"VP8X" && !raw.windows(4).any(|w| w == b"VP8L")), "lossy WebP");
     }
     // The upload itself is gone from incoming/.
-    assert!(s.head(&format!("incoming/{id}")).await.is_none());
+    assert!(s.wait_absent(&format!("incoming/{id}"), Duration::from_secs(10)).await);
 }
 
 #[tokio::test]
@@ -176,7 +176,8 @@ async fn every_bad_file_is_rejected_with_its_code_and_its_bytes_deleted() {
         assert!(m["rejection"]["message"].as_str().is_some_and(|x| !x.is_empty()));
         assert_eq!(m["url"], Value::Null, "{name}: no URL for rejected media");
         let id = m["id"].as_str().unwrap();
-        assert!(s.head(&format!("incoming/{id}")).await.is_none(), "{name}: upload deleted");
+        // The verdict is recorded before the upload is removed: poll for it, with a deadline.
+        assert!(s.wait_absent(&format!("incoming/{id}"), Duration::from_secs(10)).await, "{name}: upload deleted");
         for ext in ["jpg", "png", "webp"] {
             assert!(s.head(&format!("public/post_image/{id}/original.{ext}")).await.is_none(), "{name}: nothing public");
         }
@@ -279,7 +280,7 @@ async fn complete_verifies_synchronously_and_reports_missing_uploads() {
     assert_eq!(m["sha256"], a.body["sha256"]);
     let variants: Vec<&String> = m["variants"].as_object().unwrap().keys().collect();
     assert_eq!(variants, ["128"], "only sizes below the 300 px long side: {m}");
-    assert!(s.head(&format!("incoming/{id}")).await.is_none());
+    assert!(s.wait_absent(&format!("incoming/{id}"), Duration::from_secs(10)).await);
 }
 
 #[tokio::test]
