@@ -91,6 +91,7 @@ impl Stack {
         }
         let resp = req.send().await.expect("API request");
         let status = resp.status().as_u16();
+        seen(method, path, status);
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -108,6 +109,7 @@ impl Stack {
             .await
             .expect("API request");
         let status = resp.status().as_u16();
+        seen("POST", path, status);
         let headers = resp.headers().clone();
         let body = resp.json().await.unwrap_or(Value::Null);
         Reply { status, body, headers }
@@ -147,6 +149,7 @@ impl Stack {
         }
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
+        seen("GET", path_and_query, status);
         let headers = resp.headers().clone();
         let body = serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or(Value::Null);
         Reply { status, body, headers }
@@ -269,6 +272,18 @@ impl Stack {
 }
 
 /// A user id unique to this test run.
+/// Notes one API answer, `METHOD path status`, in the file `STACK_STATUSES` names (scripts/test
+/// sets it; the OpenAPI contract test then checks that openapi.yaml documents every status the
+/// stack tests saw). One `write` per line in append mode, so parallel tests do not interleave.
+pub fn seen(method: &str, path: &str, status: u16) {
+    use std::io::Write;
+    let Some(file) = std::env::var_os("STACK_STATUSES") else { return };
+    let path = path.split('?').next().unwrap_or(path);
+    let line = format!("{method} {path} {status}\n");
+    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file).expect("STACK_STATUSES is writable");
+    out.write_all(line.as_bytes()).expect("STACK_STATUSES is writable");
+}
+
 pub fn user(name: &str) -> String {
     format!("{name}-{}", uuid::Uuid::new_v4().simple())
 }

@@ -86,6 +86,7 @@ async fn a_public_image_follows_accept_and_each_variant_is_rendered_once() {
 
     // Through the CDN (which adds its origin header), a public variant is a path it serves.
     let resp = s.http.get(format!("{}{path}", s.api)).header("accept", "image/avif").header("x-media-cdn", "1").send().await.unwrap();
+    devtools::stack::seen("GET", &path, resp.status().as_u16());
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(location, format!("/{}", before.iter().find(|k| k.ends_with(".avif")).unwrap()));
     assert_eq!(resp.headers()["cache-control"], "public, max-age=86400");

@@ -122,6 +122,9 @@ test("every route answers as openapi.yaml documents", { timeout: 120_000 }, asyn
   await call("POST", `/v1/uploads/${single.data.uploads[0].media_id}/complete`, token);
   await call("DELETE", `/v1/uploads/${single.data.uploads[0].media_id}`, token);
   assert.ok(checked.size >= 42, `checked ${checked.size} route/status pairs`);
+  // A method a path does not list: the answer x-unlisted-method promises.
+  const unlisted = await fetch(env.API_URL + "/v1/media", { method: "PUT", headers: { authorization: `Bearer ${token}` } });
+  assert.deepEqual([unlisted.status, (await unlisted.json()).error.code], [doc["x-unlisted-method"].status, doc["x-unlisted-method"].code]);
 });
 
 /** Every `.rs` file under `dir`. */
@@ -147,4 +150,25 @@ test("every error code the API's code can produce is in openapi.yaml's enum", ()
   const documented = new Set(doc.components.schemas.Error.properties.error.properties.code.enum);
   assert.ok(found.size >= 25, `found ${found.size} codes`);
   for (const [code, file] of found) assert.ok(documented.has(code), `${code} (${path.relative(root, file)}) is not in openapi.yaml's error enum`);
+});
+
+// scripts/test names this file and runs the Rust stack tests first; each line is one answer
+// they saw, `METHOD /path status` (devtools::stack::seen).
+const statuses = process.env.STACK_STATUSES;
+test("every status the stack tests saw is documented in openapi.yaml", { skip: statuses ? false : "STACK_STATUSES is not set (scripts/test sets it)" }, () => {
+  const lines = readFileSync(statuses, "utf8").split("\n").filter(Boolean);
+  assert.ok(lines.length >= 200, `${statuses} holds ${lines.length} answers: did the stack tests run?`);
+  const missing = new Set();
+  const pairs = new Set();
+  for (const line of lines) {
+    const [method, url, status] = line.split(" ");
+    const tpl = templateOf(url);
+    const op = tpl && doc.paths[tpl][method.toLowerCase()];
+    pairs.add(`${method} ${tpl} ${status}`);
+    if (!tpl) missing.add(`${method} ${url} (no such documented path) ${status}`);
+    else if (!op && status !== String(doc["x-unlisted-method"].status)) missing.add(`${method} ${tpl} (a method it does not list) ${status}`);
+    else if (op && !op.responses[status]) missing.add(`${method} ${tpl} ${status}`);
+  }
+  assert.deepEqual([...missing].sort(), [], "statuses the stack answered that openapi.yaml does not document");
+  assert.ok(pairs.size >= 40, `saw ${pairs.size} route/status pairs`);
 });
