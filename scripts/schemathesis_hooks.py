@@ -6,7 +6,7 @@
    which would leave nothing for the rest of the run).
 2. `cargo lambda watch` (the local front door) answers 500 itself, before any function runs, when
    a body sent as application/json is not UTF-8: it cannot put such bytes into the API Gateway
-   event. API Gateway delivers them base64-encoded, and the functions answer 400 (shared/src/http.rs
+   event. API Gateway delivers them base64-encoded, and the functions answer 400 (shared/src/edge/http.rs
    test `every_bad_body_is_a_client_error`). Only those bodies are skipped; every other invalid
    body is sent.
 """

@@ -175,14 +175,14 @@ def test_the_cdn_serves_public_media_and_transforms_through_origin_access_contro
     assert sub(origins["transform"]["OriginAccessControlId"]) == "GetAtt:TransformOac.Id"
     assert RESOURCES["TransformFunction"]["Properties"]["FunctionUrlConfig"]["AuthType"] == "AWS_IAM", "only the CDN calls the function URL"
     assert origins["transform"]["OriginCustomHeaders"] == [{"HeaderName": "x-media-cdn", "HeaderValue": "1"}]
-    service = (ROOT / "shared/src/transform/service.rs").read_text()
+    service = (ROOT / "shared/src/usecases/transforms.rs").read_text()
     assert 'pub const CDN_HEADER: &str = "x-media-cdn";' in service
     (image,) = cfg["CacheBehaviors"]
     assert image["PathPattern"] == "/v1/media/*/image" and image["TargetOriginId"] == "transform"
     assert image["FunctionAssociations"][0]["EventType"] == "viewer-request"
     key = RESOURCES["TransformCachePolicy"]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Accept"]}
-    params = (ROOT / "shared/src/transform/mod.rs").read_text()
+    params = (ROOT / "shared/src/domain/transform.rs").read_text()
     names = re.search(r"TRANSFORM_PARAMS: \[&str; \d+\] = \[([^\]]+)\]", params).group(1)
     code = [n.strip().strip('"') for n in names.split(",")]
     assert key["QueryStringsConfig"]["QueryStrings"] == code + ["exp", "sig"], "the cache key is exactly the parameters the code reads"
@@ -217,7 +217,7 @@ def test_cors_and_lifecycle():
 
 
 def test_table_indexes_match_the_code():
-    schema = (ROOT / "shared/src/dynamodb/schema.rs").read_text()
+    schema = (ROOT / "shared/src/adapters/dynamodb/schema.rs").read_text()
     consts = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', schema))
     code = {(consts[i], h, r) for i, h, r in re.findall(r'\((\w+), "(\w+)", "(\w+)"\)', schema)}
     table = RESOURCES["MediaTable"]["Properties"]

@@ -4,12 +4,14 @@
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use criterion::{criterion_group, criterion_main, Criterion};
-use shared::auth::Hs256Verifier;
-use shared::clock::SystemClock;
-use shared::kinds::{ContentType, Kinds};
-use shared::memory::MemoryRepository;
-use shared::upload::policy::PostPolicy;
-use shared::upload::{S3UploadSigner, UploadRequest, UploadService, UploadSigner};
+use shared::edge::auth::Hs256Verifier;
+use shared::domain::clock::SystemClock;
+use shared::domain::kinds::{ContentType, Kinds};
+use shared::adapters::memory::MemoryRepository;
+use shared::adapters::s3::policy::PostPolicy;
+use shared::adapters::s3::presign::{S3UploadSigner, UploadSigner};
+use shared::edge::requests::upload::UploadRequest;
+use shared::usecases::uploads::UploadService;
 use std::time::Duration;
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret!";
@@ -58,7 +60,7 @@ fn benches(c: &mut Criterion) {
             || UploadService {
                 records: MemoryRepository::default(),
                 signer: signer(&rt),
-                multipart: shared::memory::MemoryObjects::default(),
+                multipart: shared::adapters::memory::MemoryObjects::default(),
                 clock: SystemClock,
                 url_ttl: Duration::from_secs(300),
                 multipart_window: Duration::from_secs(86400),

@@ -1,24 +1,27 @@
 //! The functions' routers in process (tower `oneshot`: no emulator, no network, no port):
 //! requests shaped as the Lambda runtime delivers them, and the check that a router serves
-//! exactly its own rows of `shared::routes::ROUTES` (so the table, and with it template.yaml,
+//! exactly its own rows of `shared::edge::routes::ROUTES` (so the table, and with it template.yaml,
 //! the watch router and openapi.yaml, cannot drift from the code that serves).
 
 use crate::token;
 use serde_json::Value;
-use shared::auth::{Authenticator, Caller, Hs256Verifier};
-use shared::clock::SystemClock;
+use shared::edge::auth::{Authenticator, Hs256Verifier};
+use shared::domain::caller::Caller;
+use shared::domain::clock::SystemClock;
 use shared::ports::StorageError;
-use shared::kinds::{ContentType, Kinds};
-use shared::media::UploadMethod;
+use shared::domain::kinds::{ContentType, Kinds};
+use shared::domain::media::UploadMethod;
 use shared::imaging::DecodeLimits;
-use shared::memory::{MemoryObjects, MemoryRepository};
-use shared::processing::Processor;
+use shared::adapters::memory::{MemoryObjects, MemoryRepository};
+use shared::usecases::processing::Processor;
 use std::sync::Arc;
-use shared::upload::{Filename, PresignedPost, PresignedPut, UploadService, UploadSigner, ValidFile, ValidUpload};
+use shared::edge::requests::upload::{Filename, ValidFile, ValidUpload};
+use shared::adapters::s3::presign::{PresignedPost, PresignedPut, UploadSigner};
+use shared::usecases::uploads::UploadService;
 use std::time::Duration;
 use time::OffsetDateTime;
-use shared::http::Edge;
-use shared::routes::{allowed, matches, ROUTES};
+use shared::edge::http::Edge;
+use shared::edge::routes::{allowed, matches, ROUTES};
 use tower::ServiceExt;
 
 const SECRET: &str = "in-process-router-tests";
@@ -158,6 +161,6 @@ pub fn processor(repo: MemoryRepository, objects: MemoryObjects) -> Processor<Me
         publish_lease: Duration::from_secs(180),
         clock: Arc::new(SystemClock),
         verify_slots: Arc::new(tokio::sync::Semaphore::new(1)),
-        events: Arc::new(shared::events::NoEvents),
+        events: Arc::new(shared::domain::events::NoEvents),
     }
 }

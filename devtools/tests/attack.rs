@@ -188,10 +188,10 @@ async fn new_variants_of_one_image_are_capped_per_window() {
     let t = s.token(&user("fanout"), &[]);
     let m = s.ready(&t, "post_image", images::jpeg(160, 120), "image/jpeg").await;
     let id = m["id"].as_str().unwrap();
-    let sizes = shared::transform::SIZES;
+    let sizes = shared::domain::transform::SIZES;
     let queries: Vec<String> = sizes
         .iter()
-        .flat_map(|w| shared::transform::QUALITIES.iter().map(move |q| (w, q)))
+        .flat_map(|w| shared::domain::transform::QUALITIES.iter().map(move |q| (w, q)))
         .flat_map(|(w, q)| ["png", "jpeg", "webp"].map(|f| format!("w={w}&q={q}&format={f}")))
         .take(cap + 1)
         .collect();

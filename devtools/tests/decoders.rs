@@ -5,7 +5,7 @@
 use devtools::corpus::{self, Expect};
 use shared::imaging::pixels::{decode, Pixels};
 use shared::imaging::{probe, DecodeLimits, ImageError};
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use std::time::Duration;
 
 fn limits() -> DecodeLimits {

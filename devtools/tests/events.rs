@@ -8,9 +8,9 @@ use devtools::images;
 use devtools::isolated::Isolated;
 use devtools::stack::{user, Stack};
 use serde_json::Value;
-use shared::media::{MediaId, Status};
+use shared::domain::media::{MediaId, Status};
 use shared::ports::MediaRepository;
-use shared::processing::{Outcome, ProcessError};
+use shared::usecases::processing::{Outcome, ProcessError};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -107,14 +107,14 @@ async fn every_decision_and_delete_is_one_logical_event() {
 async fn the_event_acknowledgement_on_dynamodb() {
     let iso = Isolated::new().await;
     let at = OffsetDateTime::now_utc();
-    let caller = shared::auth::Caller::new("events-iso", vec![]).unwrap();
-    let upload = shared::upload::ValidUpload {
-        kind: shared::kinds::Kinds::defaults().get("post_image").unwrap().clone(),
+    let caller = shared::domain::caller::Caller::new("events-iso", vec![]).unwrap();
+    let upload = shared::edge::requests::upload::ValidUpload {
+        kind: shared::domain::kinds::Kinds::defaults().get("post_image").unwrap().clone(),
         scope: None,
-        method: shared::media::UploadMethod::Put,
-        files: vec![shared::upload::ValidFile {
-            filename: shared::upload::Filename::parse("a.jpg").unwrap(),
-            content_type: shared::kinds::ContentType::Jpeg,
+        method: shared::domain::media::UploadMethod::Put,
+        files: vec![shared::edge::requests::upload::ValidFile {
+            filename: shared::edge::requests::upload::Filename::parse("a.jpg").unwrap(),
+            content_type: shared::domain::kinds::ContentType::Jpeg,
             size_bytes: Some(images::jpeg(300, 200).len() as u64),
         }],
     };

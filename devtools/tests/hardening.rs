@@ -9,7 +9,7 @@ use devtools::stack::{user, Stack};
 use serde_json::{json, Value};
 use sha2::Digest;
 use shared::imaging::metadata_findings;
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use std::time::Duration;
 
 fn key_of(s: &Stack, url: &str) -> String {

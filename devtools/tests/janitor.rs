@@ -4,12 +4,13 @@
 use shared::ports::{MediaRepository, ObjectStore};
 use devtools::images;
 use devtools::isolated::Isolated;
-use shared::auth::Caller;
-use shared::janitor::Summary;
-use shared::kinds::{ContentType, Kinds};
-use shared::media::{MediaRecord, Status, UploadMethod};
-use shared::processing::Outcome;
-use shared::upload::{Filename, UploadSlot, ValidFile, ValidUpload};
+use shared::domain::caller::Caller;
+use shared::usecases::janitor::Summary;
+use shared::domain::kinds::{ContentType, Kinds};
+use shared::domain::media::{MediaRecord, Status, UploadMethod};
+use shared::usecases::processing::Outcome;
+use shared::edge::requests::upload::{Filename, ValidFile, ValidUpload};
+use shared::usecases::uploads::UploadSlot;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -45,7 +46,7 @@ async fn put(iso: &Isolated, slot: &UploadSlot, bytes: Vec<u8>) {
 async fn media(iso: &Isolated, at: OffsetDateTime, kind: &str, bytes: Vec<u8>, ct: ContentType) -> MediaRecord {
     let s = slot(iso, at, kind, ct, bytes.len() as u64).await;
     put(iso, &s, bytes).await;
-    match iso.processor(at).process(shared::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap() {
+    match iso.processor(at).process(shared::domain::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap() {
         Outcome::Decided(r) => r,
         other => panic!("unexpected {other:?}"),
     }
@@ -118,7 +119,7 @@ async fn unattached_temp_media_expires_and_everything_live_survives() {
     let jpeg = images::jpeg(600, 400);
     let temp = media(&iso, t0, "temp_image", jpeg.clone(), ContentType::Jpeg).await;
     let attached = media(&iso, t0, "temp_image", jpeg.clone(), ContentType::Jpeg).await;
-    iso.store.attach(&attached.id, &attached.owner, "post:1", None, &shared::clock::format(t0)).await.unwrap();
+    iso.store.attach(&attached.id, &attached.owner, "post:1", None, &shared::domain::clock::format(t0)).await.unwrap();
     let public = media(&iso, t0, "post_image", jpeg.clone(), ContentType::Jpeg).await;
     let private = media(&iso, t0, "image", jpeg.clone(), ContentType::Jpeg).await;
     for r in [&temp, &attached, &public, &private] {
@@ -149,7 +150,7 @@ async fn records_left_deleting_are_finished() {
     let t0 = OffsetDateTime::now_utc();
     let r = media(&iso, t0, "post_image", images::jpeg(700, 500), ContentType::Jpeg).await;
     // A delete that stopped after marking the record (as if S3 had failed).
-    iso.store.mark_deleting(&r.id, None, &shared::clock::format(t0)).await.unwrap();
+    iso.store.mark_deleting(&r.id, None, &shared::domain::clock::format(t0)).await.unwrap();
     let s = iso.janitor(100).run(t0 + Duration::from_secs(1), far()).await;
     assert_eq!((s.deleted_records, s.deleted_objects), (1, 3), "{s:?}");
     assert!(!exists(&iso, &r.id).await);
@@ -168,7 +169,7 @@ async fn media_that_turns_ready_after_selection_survives() {
     let stale = iso.store.get(&s.media_id).await.unwrap().unwrap();
     // ...then the upload arrived and was verified...
     put(&iso, &s, jpeg).await;
-    iso.processor(t0).process(shared::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap();
+    iso.processor(t0).process(shared::domain::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap();
     // ...and only then does the janitor act on its selection.
     iso.janitor(100).sweep_record(&stale, t0 + 3 * HOUR).await.unwrap();
     let now = iso.store.get(&s.media_id).await.unwrap().expect("survives");
@@ -177,7 +178,7 @@ async fn media_that_turns_ready_after_selection_survives() {
 
     // The same for an expiring temp image attached after selection.
     let temp = media(&iso, t0, "temp_image", images::jpeg(200, 200), ContentType::Jpeg).await;
-    iso.store.attach(&temp.id, &temp.owner, "post:9", None, &shared::clock::format(t0 + HOUR)).await.unwrap();
+    iso.store.attach(&temp.id, &temp.owner, "post:9", None, &shared::domain::clock::format(t0 + HOUR)).await.unwrap();
     iso.janitor(100).sweep_record(&temp, t0 + 2 * DAY).await.unwrap();
     assert_eq!(iso.store.get(&temp.id).await.unwrap().expect("survives").attached_to.as_deref(), Some("post:9"));
 }
@@ -239,7 +240,7 @@ async fn more_hostile_records_than_the_budget_cannot_starve_real_debris() {
     let later = t0 + 7 * DAY + HOUR;
     for r in &hostile {
         let edit = shared::ports::MetadataEdit { title: Some(Some("keep me".into())), ..Default::default() };
-        iso.store.update_metadata(&r.id, &r.owner, &edit, &shared::clock::format(later)).await.unwrap();
+        iso.store.update_metadata(&r.id, &r.owner, &edit, &shared::domain::clock::format(later)).await.unwrap();
     }
     // Real debris behind them in the index: a pending upload whose URL expired, and a stray
     // object under incoming/.

@@ -4,9 +4,9 @@
 use devtools::images;
 use devtools::stack::{user, Reply, Stack};
 use serde_json::{json, Value};
-use shared::kinds::ContentType;
-use shared::media::FocalPoint;
-use shared::transform::{variant_key, TransformSpec};
+use shared::domain::kinds::ContentType;
+use shared::domain::media::FocalPoint;
+use shared::domain::transform::{variant_key, TransformSpec};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -205,7 +205,7 @@ async fn a_private_image_needs_a_valid_unexpired_signature() {
     }
     let spec = TransformSpec::parse(&[("w".into(), "128".into())]).unwrap();
     let past = time::OffsetDateTime::now_utc().unix_timestamp() - 1;
-    let sig = shared::transform::sign(s.var("TRANSFORM_SECRET").as_bytes(), id, &spec, past).unwrap();
+    let sig = shared::domain::transform::sign(s.var("TRANSFORM_SECRET").as_bytes(), id, &spec, past).unwrap();
     let r = image(&s, &format!("/v1/media/{id}/image?w=128&exp={past}&sig={sig}"), None).await;
     assert_eq!((r.status, r.code()), (403, "expired_signature"), "{}", r.body);
 

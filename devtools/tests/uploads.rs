@@ -5,8 +5,8 @@ use aws_credential_types::Credentials;
 use devtools::images;
 use devtools::stack::{user, Stack};
 use serde_json::json;
-use shared::kinds::ContentType;
-use shared::upload::{S3UploadSigner, UploadSigner};
+use shared::domain::kinds::ContentType;
+use shared::adapters::s3::presign::{S3UploadSigner, UploadSigner};
 use std::time::Duration;
 
 const MIB: usize = 1024 * 1024;
@@ -329,7 +329,7 @@ async fn too_many_pending_uploads_is_429() {
         .dynamodb
         .query()
         .table_name(&s.table)
-        .index_name(shared::dynamodb::schema::PENDING_BY_OWNER)
+        .index_name(shared::adapters::dynamodb::schema::PENDING_BY_OWNER)
         .key_condition_expression("pending_owner = :o")
         .expression_attribute_values(":o", aws_sdk_dynamodb::types::AttributeValue::S(owner))
         .select(aws_sdk_dynamodb::types::Select::Count)

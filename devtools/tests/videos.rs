@@ -8,7 +8,7 @@ use devtools::stack::{user, Stack};
 use devtools::videos::{self, fixture};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use shared::video::{inspect_bytes, VideoError};
 
 const MIB: usize = 1024 * 1024;
@@ -145,27 +145,27 @@ async fn a_200_mb_video_is_verified_reading_under_a_megabyte_of_it() {
     let iso = Isolated::new().await;
     let at = time::OffsetDateTime::now_utc();
     let big = videos::with_large_mdat(200 * MIB);
-    let upload = shared::upload::ValidUpload {
-        kind: shared::kinds::Kinds::defaults().get("video").unwrap().clone(),
+    let upload = shared::edge::requests::upload::ValidUpload {
+        kind: shared::domain::kinds::Kinds::defaults().get("video").unwrap().clone(),
         scope: None,
-        method: shared::media::UploadMethod::Put,
-        files: vec![shared::upload::ValidFile {
-            filename: shared::upload::Filename::parse("big.mp4").unwrap(),
+        method: shared::domain::media::UploadMethod::Put,
+        files: vec![shared::edge::requests::upload::ValidFile {
+            filename: shared::edge::requests::upload::Filename::parse("big.mp4").unwrap(),
             content_type: ContentType::Mp4,
             size_bytes: Some(big.len() as u64),
         }],
     };
-    let caller = shared::auth::Caller::new("big", vec![]).unwrap();
+    let caller = shared::domain::caller::Caller::new("big", vec![]).unwrap();
     let slot = iso.uploads(at).create(&caller, upload).await.unwrap().remove(0);
     iso.stack.s3.put_object().bucket(&iso.bucket).key(&slot.key).body(big.clone().into()).send().await.unwrap();
 
     let counting = CountingObjects::new(iso.objects.clone());
-    let id = shared::media::MediaId::parse(&slot.media_id).unwrap();
+    let id = shared::domain::media::MediaId::parse(&slot.media_id).unwrap();
     let record = match iso.processor_over(counting.clone(), at).process(id).await.unwrap() {
-        shared::processing::Outcome::Decided(r) => r,
+        shared::usecases::processing::Outcome::Decided(r) => r,
         other => panic!("{other:?}"),
     };
-    assert_eq!(record.status, shared::media::Status::Ready, "{:?}", record.rejection);
+    assert_eq!(record.status, shared::domain::media::Status::Ready, "{:?}", record.rejection);
     assert_eq!((record.width, record.height, record.size_bytes), (Some(320), Some(240), Some(big.len() as u64)));
     assert!(counting.read() < MIB as u64, "verifying {} bytes read {} of them", big.len(), counting.read());
     eprintln!("verified {} bytes reading {}", big.len(), counting.read());

@@ -4,6 +4,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
-        let _ = shared::cursor::decode(b"fuzz-secret", "Owner(\"u\")|None|None", s);
+        let _ = shared::usecases::cursor::decode(b"fuzz-secret", "Owner(\"u\")|None|None", s);
     }
 });

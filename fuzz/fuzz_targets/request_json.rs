@@ -3,10 +3,10 @@
 //! the kinds configuration, scopes, filenames and Content-Disposition. Refuse or accept, never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::api::{self, AttachRequest, CompleteBatch, MetadataPatch, TempImageRequest};
-use shared::auth::Caller;
-use shared::kinds::Kinds;
-use shared::upload::UploadRequest;
+use shared::edge::requests::{self, AttachRequest, CompleteBatch, MetadataPatch, TempImageRequest};
+use shared::domain::caller::Caller;
+use shared::domain::kinds::Kinds;
+use shared::edge::requests::upload::UploadRequest;
 use std::time::Duration;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,35 +16,35 @@ fuzz_target!(|data: &[u8]| {
         let _ = req.validate(&kinds, &caller);
     }
     if let Ok(req) = serde_json::from_slice::<TempImageRequest>(data) {
-        let _ = shared::upload::Filename::parse(&req.filename);
+        let _ = shared::edge::requests::upload::Filename::parse(&req.filename);
     }
     if let Ok(p) = serde_json::from_slice::<MetadataPatch>(data) {
         if let Ok(edit) = p.validate() {
             // What passed validation is bounded.
-            assert!(edit.tags.as_ref().map_or(0, Vec::len) <= api::MAX_TAGS);
+            assert!(edit.tags.as_ref().map_or(0, Vec::len) <= requests::MAX_TAGS);
         }
     }
     if let Ok(a) = serde_json::from_slice::<AttachRequest>(data) {
         if let Ok(a) = a.validate() {
-            assert!(!a.reference.is_empty() && a.reference.chars().count() <= api::MAX_REF);
+            assert!(!a.reference.is_empty() && a.reference.chars().count() <= requests::MAX_REF);
         }
     }
     if let Ok(b) = serde_json::from_slice::<CompleteBatch>(data) {
         if let Ok(ids) = b.validate() {
-            assert!((1..=api::MAX_BATCH).contains(&ids.len()));
+            assert!((1..=requests::MAX_BATCH).contains(&ids.len()));
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Kinds::from_json(text);
-        let _ = shared::upload::request::parse_scope(text);
-        let _ = shared::upload::Filename::parse(text);
+        let _ = shared::edge::requests::upload::parse_scope(text);
+        let _ = shared::edge::requests::upload::Filename::parse(text);
         // Whatever the name, the header never carries a control character (no header injection).
-        let d = api::content_disposition(text);
+        let d = requests::content_disposition(text);
         assert!(!d.chars().any(|c| c.is_control()), "{d:?}");
-        let _ = api::parse_limit(Some(text));
-        let _ = api::parse_status(Some(text));
-        let _ = api::parse_expires_in(Some(text), Duration::from_secs(300));
-        let _ = api::parse_download(Some(text));
-        let _ = shared::http::media_id(text);
+        let _ = requests::parse_limit(Some(text));
+        let _ = requests::parse_status(Some(text));
+        let _ = requests::parse_expires_in(Some(text), Duration::from_secs(300));
+        let _ = requests::parse_download(Some(text));
+        let _ = shared::edge::http::media_id(text);
     }
 });

@@ -4,7 +4,7 @@
 //! order of its parameters; a zero weight for a type in any spelling refuses it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::transform::{accepts, TransformSpec};
+use shared::domain::transform::{accepts, TransformSpec};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -26,5 +26,5 @@ fuzz_target!(|data: &[u8]| {
     let mut reversed = pairs.clone();
     reversed.reverse();
     assert_eq!(TransformSpec::parse(&reversed).ok().map(|s| s.canonical()), Some(spec.canonical()), "order does not matter");
-    let _ = spec.output(Some(accept), shared::kinds::ContentType::Jpeg, false);
+    let _ = spec.output(Some(accept), shared::domain::kinds::ContentType::Jpeg, false);
 });

@@ -8,7 +8,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use shared::imaging::{inspect, metadata_findings, sniff, strip_metadata, DecodeLimits, Request, ThumbnailSpec};
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use std::time::{Duration, Instant};
 
 fn format(ct: ContentType) -> image::ImageFormat {

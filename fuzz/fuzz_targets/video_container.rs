@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use shared::video::inspect_bytes;
 
 const MAX_SIDE: u32 = 8192;

@@ -2,20 +2,22 @@
 //! classes, the delete protocol and the media service's rules. No emulator, no network: these
 //! run in a second. Every adapter path is covered again against the emulators in devtools/tests.
 
-use shared::auth::Caller;
-use shared::clock::{self, FixedClock};
+use shared::domain::caller::Caller;
+use shared::domain::clock::{self, FixedClock};
 use shared::ports::StorageError;
 use shared::imaging::DecodeLimits;
-use shared::janitor::{Janitor, JanitorSettings};
-use shared::kinds::{ContentType, KindName, Kinds};
-use shared::media::{MediaId, MediaRecord, Status, UploadMethod};
-use shared::multipart::{MultipartError, MultipartService, PartsProblem, PartsRequest};
-use shared::media_service::{ListQuery, MediaError, MediaService, UrlQuery};
-use shared::memory::{MemoryEvents, MemoryObjects, MemoryRepository};
+use shared::usecases::janitor::{Janitor, JanitorSettings};
+use shared::domain::kinds::{ContentType, KindName, Kinds};
+use shared::domain::media::{MediaId, MediaRecord, Status, UploadMethod};
+use shared::usecases::multipart::{MultipartError, MultipartService, PartsProblem, PartsRequest};
+use shared::usecases::media::{ListQuery, MediaError, MediaService, UrlQuery};
+use shared::adapters::memory::{MemoryEvents, MemoryObjects, MemoryRepository};
 use shared::ports::{ListFilter, MediaRepository, MetadataEdit};
-use shared::processing::{Outcome, Processor};
-use shared::upload::{Filename, PresignedPost, PresignedPut, UploadService, UploadSigner, ValidFile, ValidUpload};
-use shared::view::UrlSigner;
+use shared::usecases::processing::{Outcome, Processor};
+use shared::edge::requests::upload::{Filename, ValidFile, ValidUpload};
+use shared::adapters::s3::presign::{PresignedPost, PresignedPut, UploadSigner};
+use shared::usecases::uploads::UploadService;
+use shared::usecases::view::UrlSigner;
 use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -98,7 +100,7 @@ impl World {
             kinds: Kinds::defaults(),
             cursor_secret: b"cursor-secret".to_vec(),
             events: Arc::new(self.events.clone()),
-            links: shared::transform::service::Links { base_url: "https://api.test".into(), secret: b"transform-secret-of-32-characters".to_vec(), public_transforms: shared::transform::service::PublicTransforms::Any },
+            links: shared::usecases::transforms::Links { base_url: "https://api.test".into(), secret: b"transform-secret-of-32-characters".to_vec(), public_transforms: shared::usecases::transforms::PublicTransforms::Any },
         }
     }
 
@@ -165,7 +167,7 @@ async fn a_photo_becomes_ready_with_its_thumbnails_and_the_hash_of_the_stored_by
     let stored = w.objects.object(r.final_key.as_deref().unwrap()).unwrap();
     use sha2::Digest;
     assert_eq!(Some(hex::encode(sha2::Sha256::digest(&stored.bytes))), r.sha256);
-    assert_eq!(stored.cache_control, shared::processing::IMMUTABLE);
+    assert_eq!(stored.cache_control, shared::usecases::processing::IMMUTABLE);
     assert_eq!(r.variants.keys().collect::<Vec<_>>(), ["128", "512"]);
     let mut expected: Vec<String> = r.variants.values().map(|v| v.key.clone()).chain(r.final_key.clone()).collect();
     expected.sort();
@@ -232,7 +234,7 @@ async fn a_run_that_cannot_claim_writes_nothing_and_reports_the_winners_verdict(
     let decide = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         w.repo.release_claim(&id.to_string(), "other-run").await.unwrap();
-        let rejection = shared::media::Rejection { code: "corrupt_image".into(), message: "decided elsewhere".into() };
+        let rejection = shared::domain::media::Rejection { code: "corrupt_image".into(), message: "decided elsewhere".into() };
         w.repo.mark_rejected(&id.to_string(), &rejection, &now, &now).await.unwrap();
     };
     let (outcome, ()) = tokio::join!(loser.process(id), decide);
@@ -355,7 +357,7 @@ async fn a_filtered_listing_stops_after_a_bounded_number_of_pages() {
 }
 
 /// Distinct event ids per type, and how many deliveries each had.
-fn ids(events: &[shared::events::MediaEvent]) -> Vec<(String, &'static str)> {
+fn ids(events: &[shared::domain::events::MediaEvent]) -> Vec<(String, &'static str)> {
     let mut v: Vec<(String, &'static str)> = events.iter().map(|e| (e.id.clone(), e.event_type.as_str())).collect();
     v.sort();
     v.dedup();
@@ -402,7 +404,7 @@ async fn a_failed_publish_keeps_the_decision_and_the_retry_sends_the_same_event_
     w.objects.insert(&format!("incoming/{id}"), jpeg(640, 480), SystemTime::now());
     w.events.fail_next(1);
     let first = w.processor(w.t0).process(id).await;
-    assert!(matches!(first, Err(shared::processing::ProcessError::Events(_))), "the S3 event is retried: {first:?}");
+    assert!(matches!(first, Err(shared::usecases::processing::ProcessError::Events(_))), "the S3 event is retried: {first:?}");
     let decided = w.record(&id.to_string()).await.unwrap();
     assert_eq!((decided.status, decided.event_sent.as_deref()), (Status::Ready, None), "decided, event still owed");
     assert!(w.events.delivered().is_empty());
@@ -439,7 +441,7 @@ async fn a_delete_whose_event_fails_stays_deleting_until_the_janitor_sends_it() 
 }
 
 /// A multipart slot for `bytes` as a JPEG of the `image` kind.
-async fn multipart_slot(w: &World, user: &str, size: u64) -> (MediaId, shared::upload::UploadSlot) {
+async fn multipart_slot(w: &World, user: &str, size: u64) -> (MediaId, shared::usecases::uploads::UploadSlot) {
     let upload = ValidUpload {
         kind: Kinds::defaults().get("image").unwrap().clone(),
         scope: None,

@@ -2,7 +2,7 @@
 //! Cargo.toml, the HttpApi events in template.yaml and the paths of openapi.yaml. A route added
 //! or removed in one place and not the others fails here.
 
-use shared::routes::ROUTES;
+use shared::edge::routes::ROUTES;
 use std::collections::BTreeSet;
 
 fn read(name: &str) -> String {

@@ -5,7 +5,7 @@
 
 use shared::imaging::pixels::{decode, encode, fit, orient, Format, WebpSettings};
 use shared::imaging::{probe, sniff, DecodeLimits};
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

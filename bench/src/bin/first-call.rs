@@ -4,14 +4,14 @@
 //! then the first and second calls' own times. Point `S3_ENDPOINT` at an https endpoint to
 //! include the first TLS handshake (bench/firstcall.py runs it against SeaweedFS over TLS).
 
-use shared::config::Config;
-use shared::runtime::Clients;
+use shared::wiring::config::Config;
+use shared::wiring::runtime::Clients;
 use std::time::Instant;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let init = start.elapsed();

@@ -6,7 +6,7 @@
 
 use shared::imaging::pixels::{decode, encode, fit, orient, resize, Format, Pixels, WebpSettings};
 use shared::imaging::{probe, sniff, DecodeLimits};
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use std::time::{Duration, Instant};
 
 const SIZES: [u32; 3] = [1024, 512, 128];
@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5).max(1);
     let bytes = std::fs::read(&path)?;
     let ct = sniff(&bytes).unwrap_or(ContentType::Jpeg);
-    let method: i32 = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::config::DEFAULT_WEBP_METHOD);
+    let method: i32 = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::wiring::config::DEFAULT_WEBP_METHOD);
     let quality: f32 = std::env::var("WEBP_QUALITY").ok().and_then(|m| m.parse().ok()).unwrap_or(80.0);
     let sns_strength = std::env::var("WEBP_SNS").ok().and_then(|m| m.parse().ok());
     let settings = WebpSettings { quality, method, sns_strength, lossless: false };

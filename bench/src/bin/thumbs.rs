@@ -2,7 +2,7 @@
 //! `shared::imaging::thumbnails` with the deployed settings) timed per run. Prints JSON.
 
 use shared::imaging::{probe, thumbnails, DecodeLimits, ThumbnailSpec};
-use shared::kinds::ContentType;
+use shared::domain::kinds::ContentType;
 use bench::{cpu_ms, peak_rss_kb};
 use std::time::Instant;
 
@@ -13,9 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let warmup: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2);
     let outdir = args.get(4).cloned();
     let ct = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);
-    let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::config::DEFAULT_WEBP_METHOD);
+    let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::wiring::config::DEFAULT_WEBP_METHOD);
     // As production decides it off Lambda: threads only when this process may use a second core.
-    let parallel = shared::config::parallel_encode(None);
+    let parallel = shared::wiring::config::parallel_encode(None);
     let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method, parallel };
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(60) };
     let (mut times, mut cpu) = (Vec::new(), Vec::new());

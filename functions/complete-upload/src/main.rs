@@ -7,18 +7,18 @@
 mod routes;
 
 use lambda_http::Error;
-use shared::clock::SystemClock;
-use shared::config::Config;
-use shared::dynamodb::DynamoStore;
-use shared::multipart::MultipartService;
-use shared::processing::Processor;
-use shared::runtime::{authenticator, Clients};
-use shared::s3::S3Objects;
-use shared::view::UrlSigner;
+use shared::domain::clock::SystemClock;
+use shared::wiring::config::Config;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::usecases::multipart::MultipartService;
+use shared::usecases::processing::Processor;
+use shared::wiring::runtime::{authenticator, Clients};
+use shared::adapters::s3::S3Objects;
+use shared::usecases::view::UrlSigner;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
@@ -33,5 +33,5 @@ async fn main() -> Result<(), Error> {
         },
         urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
     });
-    lambda_http::run(shared::http::edge(api)).await
+    lambda_http::run(shared::edge::http::edge(api)).await
 }

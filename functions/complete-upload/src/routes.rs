@@ -7,16 +7,17 @@ use axum::routing::post;
 use axum::Router;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use shared::api::CompleteBatch;
-use shared::auth::{Authenticator, Caller};
-use shared::clock::Clock;
-use shared::error::ApiError;
-use shared::http::{self, Authenticates, JsonBody};
-use shared::media::MediaId;
-use shared::multipart::MultipartService;
+use shared::edge::requests::CompleteBatch;
+use shared::edge::auth::Authenticator;
+use shared::domain::caller::Caller;
+use shared::domain::clock::Clock;
+use shared::edge::error::ApiError;
+use shared::edge::http::{self, Authenticates, JsonBody};
+use shared::domain::media::MediaId;
+use shared::usecases::multipart::MultipartService;
 use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
-use shared::processing::Processor;
-use shared::view::{MediaView, UrlSigner};
+use shared::usecases::processing::Processor;
+use shared::usecases::view::{MediaView, UrlSigner};
 use std::sync::Arc;
 
 /// Verifications run this many at a time within one batch request.
@@ -102,8 +103,8 @@ impl<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock> App<R, O, C>
 mod tests {
     use super::*;
     use devtools::inprocess::{self, call, token};
-    use shared::clock::SystemClock;
-    use shared::memory::{MemoryObjects, MemoryRepository};
+    use shared::domain::clock::SystemClock;
+    use shared::adapters::memory::{MemoryObjects, MemoryRepository};
     use shared::ports::ObjectStore;
 
     fn edge(repo: MemoryRepository, objects: MemoryObjects) -> http::Edge {
@@ -121,7 +122,7 @@ mod tests {
     async fn complete_one_and_a_batch_through_the_router() {
         let (repo, objects) = (MemoryRepository::default(), MemoryObjects::default());
         let (missing, garbage) = (inprocess::pending_media(&repo, "ann").await, inprocess::pending_media(&repo, "ann").await);
-        objects.put(&shared::keys::incoming(&garbage), b"not a png!".to_vec(), "image/png", "no-store").await.unwrap();
+        objects.put(&shared::domain::keys::incoming(&garbage), b"not a png!".to_vec(), "image/png", "no-store").await.unwrap();
         let e = edge(repo, objects);
         let ann = token("ann");
 

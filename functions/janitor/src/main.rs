@@ -3,12 +3,12 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use shared::clock::{self, Clock, SystemClock};
-use shared::config::Config;
-use shared::janitor::{Janitor, JanitorSettings, Summary};
-use shared::runtime::Clients;
-use shared::s3::S3Objects;
-use shared::dynamodb::DynamoStore;
+use shared::domain::clock::{self, Clock, SystemClock};
+use shared::wiring::config::Config;
+use shared::usecases::janitor::{Janitor, JanitorSettings, Summary};
+use shared::wiring::runtime::Clients;
+use shared::adapters::s3::S3Objects;
+use shared::adapters::dynamodb::DynamoStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use time::OffsetDateTime;
@@ -43,7 +43,7 @@ fn deadline_of(ctx: &lambda_runtime::Context) -> Instant {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let local_dev = config.local_dev;
@@ -56,7 +56,7 @@ async fn main() -> Result<(), Error> {
             rejected_retention: config.rejected_retention,
             max_items: config.janitor_max_items,
         },
-        events: shared::runtime::events(&config, &clients),
+        events: shared::wiring::runtime::events(&config, &clients),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let janitor = Arc::clone(&janitor);

@@ -4,17 +4,17 @@
 mod routes;
 
 use lambda_http::Error;
-use shared::clock::SystemClock;
-use shared::config::Config;
-use shared::runtime::{authenticator, Clients};
-use shared::media_service::MediaService;
-use shared::s3::S3Objects;
-use shared::dynamodb::DynamoStore;
-use shared::view::UrlSigner;
+use shared::domain::clock::SystemClock;
+use shared::wiring::config::Config;
+use shared::wiring::runtime::{authenticator, Clients};
+use shared::usecases::media::MediaService;
+use shared::adapters::s3::S3Objects;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::usecases::view::UrlSigner;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     if config.cursor_secret.is_empty() {
@@ -31,13 +31,13 @@ async fn main() -> Result<(), Error> {
             },
             kinds: config.kinds.clone(),
             cursor_secret: config.cursor_secret.expose().to_vec(),
-            events: shared::runtime::events(&config, &clients),
-            links: shared::transform::service::Links {
+            events: shared::wiring::runtime::events(&config, &clients),
+            links: shared::usecases::transforms::Links {
                 base_url: config.transform_base_url.clone().ok_or("TRANSFORM_BASE_URL is required: transform URLs point there")?,
                 secret: config.transform_key()?.to_vec(),
                 public_transforms: config.public_transforms,
             },
         },
     });
-    lambda_http::run(shared::http::edge(api)).await
+    lambda_http::run(shared::edge::http::edge(api)).await
 }

@@ -6,17 +6,18 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
-use shared::api::{self, AttachRequest, MetadataPatch};
-use shared::auth::{Authenticator, Caller};
-use shared::clock::Clock;
-use shared::error::ApiError;
-use shared::http::{self, Authenticates, JsonBody, Params};
-use shared::media::MediaId;
-use shared::media_service::{ListQuery, MediaService, UrlQuery};
+use shared::edge::requests::{self, AttachRequest, MetadataPatch};
+use shared::edge::auth::Authenticator;
+use shared::domain::caller::Caller;
+use shared::domain::clock::Clock;
+use shared::edge::error::ApiError;
+use shared::edge::http::{self, Authenticates, JsonBody, Params};
+use shared::domain::media::MediaId;
+use shared::usecases::media::{ListQuery, MediaService, UrlQuery};
 use shared::ports::{ListFilter, MediaRepository, MultipartStore, ObjectStore};
-use shared::upload::request::parse_scope;
-use shared::transform::{TransformSpec, TRANSFORM_PARAMS};
-use shared::view::DEFAULT_URL_TTL;
+use shared::edge::requests::upload::parse_scope;
+use shared::domain::transform::{TransformSpec, TRANSFORM_PARAMS};
+use shared::usecases::view::DEFAULT_URL_TTL;
 use std::sync::Arc;
 
 pub struct App<R, O, C> {
@@ -55,8 +56,8 @@ async fn get_one<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(
 async fn list<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, q: Params) -> Answer {
     let query = ListQuery {
         scope: q.get("scope").map(|s| parse_scope(&s)).transpose()?,
-        filter: ListFilter { kind: api::parse_kind(q.get("kind").as_deref())?, status: api::parse_status(q.get("status").as_deref())? },
-        limit: api::parse_limit(q.get("limit").as_deref())?,
+        filter: ListFilter { kind: requests::parse_kind(q.get("kind").as_deref())?, status: requests::parse_status(q.get("status").as_deref())? },
+        limit: requests::parse_limit(q.get("limit").as_deref())?,
         cursor: q.get("cursor"),
     };
     let page = app.media.list(&caller, query).await?;
@@ -66,8 +67,8 @@ async fn list<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(Sta
 fn url_query(q: &Params) -> Result<UrlQuery, ApiError> {
     Ok(UrlQuery {
         variant: q.get("variant").filter(|v| v != "original"),
-        ttl: api::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?,
-        download: api::parse_download(q.get("download").as_deref())?,
+        ttl: requests::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?,
+        download: requests::parse_download(q.get("download").as_deref())?,
     })
 }
 
@@ -86,7 +87,7 @@ fn transform_query(q: &Params) -> Result<Option<TransformSpec>, ApiError> {
 async fn url<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
     let signed = match transform_query(&q)? {
         Some(spec) => {
-            let ttl = api::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?;
+            let ttl = requests::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?;
             app.media.transform_url(&caller, id, &spec, ttl).await?
         }
         None => app.media.url(&caller, id, url_query(&q)?).await?,
@@ -132,14 +133,14 @@ async fn delete<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(S
 mod tests {
     use super::*;
     use devtools::inprocess::{self, call, token};
-    use shared::clock::SystemClock;
-    use shared::kinds::Kinds;
-    use shared::memory::{MemoryObjects, MemoryRepository};
-    use shared::view::UrlSigner;
+    use shared::domain::clock::SystemClock;
+    use shared::domain::kinds::Kinds;
+    use shared::adapters::memory::{MemoryObjects, MemoryRepository};
+    use shared::usecases::view::UrlSigner;
 
     fn edge(repo: MemoryRepository) -> http::Edge {
         let urls = UrlSigner { objects: MemoryObjects::default(), public_base: "https://media.example".into(), clock: SystemClock };
-        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::events::NoEvents), links: shared::transform::service::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec(), public_transforms: shared::transform::service::PublicTransforms::Any } };
+        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::domain::events::NoEvents), links: shared::usecases::transforms::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec(), public_transforms: shared::usecases::transforms::PublicTransforms::Any } };
         http::edge(api(App { auth: inprocess::authenticator(), media }))
     }
 

@@ -4,11 +4,11 @@
 
 use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use shared::config::Config;
-use shared::keys::{self, EventKey};
+use shared::wiring::config::Config;
+use shared::domain::keys::{self, EventKey};
 use shared::ports::ObjectStore;
-use shared::processing::{LiveProcessor, Outcome, Processor};
-use shared::runtime::Clients;
+use shared::usecases::processing::{LiveProcessor, Outcome, Processor};
+use shared::wiring::runtime::Clients;
 use std::sync::Arc;
 
 async fn handle(p: &LiveProcessor, event: LambdaEvent<S3Event>) -> Result<serde_json::Value, Error> {
@@ -17,7 +17,7 @@ async fn handle(p: &LiveProcessor, event: LambdaEvent<S3Event>) -> Result<serde_
     let mut handled = 0usize;
     for record in event.payload.records {
         let Some(raw_key) = record.s3.object.key.as_deref() else { continue };
-        let key = shared::s3::decode_event_key(raw_key);
+        let key = shared::adapters::s3::decode_event_key(raw_key);
         let result = match keys::classify_event_key(&key) {
             EventKey::Outside => {
                 tracing::warn!(%key, "event outside incoming/ ignored");
@@ -53,7 +53,7 @@ async fn handle(p: &LiveProcessor, event: LambdaEvent<S3Event>) -> Result<serde_
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let processor = Arc::new(Processor::from_config(&config, &clients));

@@ -5,16 +5,16 @@
 mod routes;
 
 use lambda_http::Error;
-use shared::clock::SystemClock;
-use shared::config::Config;
-use shared::dynamodb::DynamoStore;
-use shared::runtime::Clients;
-use shared::s3::S3Objects;
-use shared::transform::service::TransformService;
+use shared::domain::clock::SystemClock;
+use shared::wiring::config::Config;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::wiring::runtime::Clients;
+use shared::adapters::s3::S3Objects;
+use shared::usecases::transforms::TransformService;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let secret = config.transform_key()?.to_vec();
     let clients = Clients::new(&config).await;
@@ -29,5 +29,5 @@ async fn main() -> Result<(), Error> {
         cap: config.variant_cap,
         public_transforms: config.public_transforms,
     });
-    lambda_http::run(shared::http::edge(api)).await
+    lambda_http::run(shared::edge::http::edge(api)).await
 }

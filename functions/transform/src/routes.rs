@@ -5,13 +5,13 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use shared::clock::Clock;
-use shared::error::ApiError;
-use shared::http::{self, Params};
-use shared::media::MediaId;
+use shared::domain::clock::Clock;
+use shared::edge::error::ApiError;
+use shared::edge::http::{self, Params};
+use shared::domain::media::MediaId;
 use shared::ports::{MediaRepository, ObjectStore};
-use shared::transform::service::{ImageRequest, TransformService, CDN_HEADER};
-use shared::transform::TransformSpec;
+use shared::usecases::transforms::{ImageRequest, TransformService, CDN_HEADER};
+use shared::domain::transform::TransformSpec;
 use std::sync::Arc;
 
 type Shared<R, O, C> = State<Arc<TransformService<R, O, C>>>;
@@ -84,9 +84,9 @@ async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<
 mod tests {
     use super::*;
     use devtools::inprocess::{self, call};
-    use shared::clock::SystemClock;
-    use shared::kinds::Kinds;
-    use shared::memory::{MemoryObjects, MemoryRepository};
+    use shared::domain::clock::SystemClock;
+    use shared::domain::kinds::Kinds;
+    use shared::adapters::memory::{MemoryObjects, MemoryRepository};
     use std::time::Duration;
 
     fn edge(repo: MemoryRepository) -> http::Edge {
@@ -99,8 +99,8 @@ mod tests {
             limits,
             secret: b"in-process transform key 32 bytes".to_vec(),
             webp_method: 2,
-            cap: shared::transform::service::VariantCap { renders: 50, window: Duration::from_secs(3600) },
-            public_transforms: shared::transform::service::PublicTransforms::Any,
+            cap: shared::usecases::transforms::VariantCap { renders: 50, window: Duration::from_secs(3600) },
+            public_transforms: shared::usecases::transforms::PublicTransforms::Any,
         };
         http::edge(api(service))
     }

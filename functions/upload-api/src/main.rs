@@ -4,17 +4,18 @@
 mod routes;
 
 use lambda_http::Error;
-use shared::clock::SystemClock;
-use shared::config::Config;
-use shared::runtime::{authenticator, Clients};
-use shared::dynamodb::DynamoStore;
-use shared::s3::S3Objects;
-use shared::multipart::MultipartService;
-use shared::upload::{S3UploadSigner, UploadService};
+use shared::domain::clock::SystemClock;
+use shared::wiring::config::Config;
+use shared::wiring::runtime::{authenticator, Clients};
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::s3::S3Objects;
+use shared::usecases::multipart::MultipartService;
+use shared::adapters::s3::presign::S3UploadSigner;
+use shared::usecases::uploads::UploadService;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let credentials = clients
@@ -39,5 +40,5 @@ async fn main() -> Result<(), Error> {
         },
         multipart: MultipartService { records, store: objects, clock: SystemClock, url_ttl: config.upload_url_ttl },
     });
-    lambda_http::run(shared::http::edge(api)).await
+    lambda_http::run(shared::edge::http::edge(api)).await
 }

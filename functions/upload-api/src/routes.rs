@@ -7,16 +7,19 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use serde::Serialize;
 use serde_json::json;
-use shared::api::TempImageRequest;
-use shared::auth::{Authenticator, Caller};
-use shared::clock::Clock;
-use shared::error::ApiError;
-use shared::http::{self, Authenticates, JsonBody, PathParam};
-use shared::kinds::Kinds;
-use shared::media::MediaId;
-use shared::multipart::{MultipartService, PartsRequest};
+use shared::edge::requests::TempImageRequest;
+use shared::edge::auth::Authenticator;
+use shared::domain::caller::Caller;
+use shared::domain::clock::Clock;
+use shared::edge::error::ApiError;
+use shared::edge::http::{self, Authenticates, JsonBody, PathParam};
+use shared::domain::kinds::Kinds;
+use shared::domain::media::MediaId;
+use shared::usecases::multipart::{MultipartService, PartsRequest};
 use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
-use shared::upload::{UploadRequest, UploadService, UploadSigner};
+use shared::edge::requests::upload::UploadRequest;
+use shared::usecases::uploads::UploadService;
+use shared::adapters::s3::presign::UploadSigner;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -63,7 +66,7 @@ where
 
 /// Public and cacheable: what a client checks files against before asking for slots.
 async fn kinds<R, S, M, C>(State(app): Shared<R, S, M, C>) -> Answer {
-    let mut response = http::json(200, &shared::kinds::KindsView::from(&app.kinds));
+    let mut response = http::json(200, &shared::domain::kinds::KindsView::from(&app.kinds));
     response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("public, max-age=300"));
     Ok(response)
 }
@@ -124,12 +127,12 @@ async fn temp_image_upload<R: MediaRepository, S: UploadSigner, M: MultipartStor
 mod tests {
     use super::*;
     use devtools::inprocess::{self, call, token};
-    use shared::memory::MemoryRepository;
+    use shared::adapters::memory::MemoryRepository;
     use std::time::Duration;
 
     fn edge(repo: MemoryRepository) -> http::Edge {
         let uploads = inprocess::uploads(repo.clone());
-        let multipart = MultipartService { records: repo, store: uploads.multipart.clone(), clock: shared::clock::SystemClock, url_ttl: Duration::from_secs(300) };
+        let multipart = MultipartService { records: repo, store: uploads.multipart.clone(), clock: shared::domain::clock::SystemClock, url_ttl: Duration::from_secs(300) };
         http::edge(api(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads, multipart }))
     }
 

@@ -4,7 +4,7 @@
 
 use super::container::{walk_jpeg, walk_png, walk_webp};
 use super::metadata::{minimal_exif, PNG_KEPT};
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 
 fn is_minimal_exif(tiff: &[u8]) -> bool {
     (1..=8).any(|o| tiff == minimal_exif(o))

@@ -7,7 +7,7 @@
 use super::pixels::Format;
 use super::transform::{render, Geometry, Variant};
 use super::{container, probe, sniff, strip_metadata, thumbnails, DecodeLimits, ImageError, Placeholder, Probe, Thumbnail, ThumbnailSpec};
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;

@@ -14,7 +14,7 @@
 
 use super::container::{walk_jpeg, walk_png, walk_riff_chunks, walk_webp, JpegSegment, PNG_SIGNATURE};
 use super::probe::Probe;
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 
 /// Ancillary PNG chunks that describe how to display the pixels (colour, transparency, density,
 /// animation) and carry no personal data.

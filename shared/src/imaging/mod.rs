@@ -73,7 +73,7 @@ pub enum ImageError {
     LimitExceeded(String),
 }
 
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 
 use super::probe::{format_of, Probe};
 use super::{DecodeLimits, ImageError};
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 pub use super::webp::WebpSettings;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};

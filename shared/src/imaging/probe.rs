@@ -1,5 +1,5 @@
 use super::{DecodeLimits, ImageError};
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 use image::{ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
 

@@ -1,4 +1,4 @@
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 
 /// The type the bytes really are, from their magic numbers; never from the client's word.
 pub fn sniff(bytes: &[u8]) -> Option<ContentType> {

@@ -119,7 +119,7 @@ pub fn render(bytes: &[u8], probe: &Probe, geometry: Geometry, format: Format, l
 mod tests {
     use super::*;
     use crate::imaging::pixels::{Pixels, WebpSettings};
-    use crate::kinds::ContentType;
+    use crate::domain::kinds::ContentType;
     use std::time::Duration;
 
     fn limits() -> DecodeLimits {

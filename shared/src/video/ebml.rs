@@ -3,7 +3,7 @@
 //! recursion, every size checked against the bytes in hand.
 
 use super::{VideoError, VideoInfo, WEBM_WINDOW};
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 
 const EBML: u32 = 0x1A45_DFA3;
 const DOC_TYPE: u32 = 0x4282;

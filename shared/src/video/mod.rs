@@ -10,7 +10,7 @@
 mod ebml;
 mod mp4;
 
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 use crate::ports::StorageError;
 use std::future::Future;
 

@@ -2,7 +2,7 @@
 //! let Mozilla's `mp4parse` (Firefox's parser, fuzzed upstream) read the movie's tracks.
 
 use super::{RangeSource, VideoError, VideoInfo, HEAD_BYTES, MAX_MOOV_BYTES, MAX_TOP_BOXES};
-use crate::kinds::ContentType;
+use crate::domain::kinds::ContentType;
 use crate::ports::StorageError;
 
 /// Top-level box headers checked after the moov.
