@@ -15,7 +15,7 @@ use shared::imaging::DecodeLimits;
 use shared::adapters::memory::{MemoryObjects, MemoryRepository};
 use shared::usecases::processing::Processor;
 use std::sync::Arc;
-use shared::edge::requests::upload::{Filename, ValidFile, ValidUpload};
+use shared::domain::upload::{Filename, ValidFile, ValidUpload};
 use shared::adapters::s3::presign::{PresignedPost, PresignedPut, UploadSigner};
 use shared::usecases::uploads::UploadService;
 use std::time::Duration;

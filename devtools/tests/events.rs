@@ -108,12 +108,12 @@ async fn the_event_acknowledgement_on_dynamodb() {
     let iso = Isolated::new().await;
     let at = OffsetDateTime::now_utc();
     let caller = shared::domain::caller::Caller::new("events-iso", vec![]).unwrap();
-    let upload = shared::edge::requests::upload::ValidUpload {
+    let upload = shared::domain::upload::ValidUpload {
         kind: shared::domain::kinds::Kinds::defaults().get("post_image").unwrap().clone(),
         scope: None,
         method: shared::domain::media::UploadMethod::Put,
-        files: vec![shared::edge::requests::upload::ValidFile {
-            filename: shared::edge::requests::upload::Filename::parse("a.jpg").unwrap(),
+        files: vec![shared::domain::upload::ValidFile {
+            filename: shared::domain::upload::Filename::parse("a.jpg").unwrap(),
             content_type: shared::domain::kinds::ContentType::Jpeg,
             size_bytes: Some(images::jpeg(300, 200).len() as u64),
         }],

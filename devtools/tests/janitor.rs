@@ -9,7 +9,7 @@ use shared::usecases::janitor::Summary;
 use shared::domain::kinds::{ContentType, Kinds};
 use shared::domain::media::{MediaRecord, Status, UploadMethod};
 use shared::usecases::processing::Outcome;
-use shared::edge::requests::upload::{Filename, ValidFile, ValidUpload};
+use shared::domain::upload::{Filename, ValidFile, ValidUpload};
 use shared::usecases::uploads::UploadSlot;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;

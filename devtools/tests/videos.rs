@@ -145,12 +145,12 @@ async fn a_200_mb_video_is_verified_reading_under_a_megabyte_of_it() {
     let iso = Isolated::new().await;
     let at = time::OffsetDateTime::now_utc();
     let big = videos::with_large_mdat(200 * MIB);
-    let upload = shared::edge::requests::upload::ValidUpload {
+    let upload = shared::domain::upload::ValidUpload {
         kind: shared::domain::kinds::Kinds::defaults().get("video").unwrap().clone(),
         scope: None,
         method: shared::domain::media::UploadMethod::Put,
-        files: vec![shared::edge::requests::upload::ValidFile {
-            filename: shared::edge::requests::upload::Filename::parse("big.mp4").unwrap(),
+        files: vec![shared::domain::upload::ValidFile {
+            filename: shared::domain::upload::Filename::parse("big.mp4").unwrap(),
             content_type: ContentType::Mp4,
             size_bytes: Some(big.len() as u64),
         }],

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = req.validate(&kinds, &caller);
     }
     if let Ok(req) = serde_json::from_slice::<TempImageRequest>(data) {
-        let _ = shared::edge::requests::upload::Filename::parse(&req.filename);
+        let _ = shared::domain::upload::Filename::parse(&req.filename);
     }
     if let Ok(p) = serde_json::from_slice::<MetadataPatch>(data) {
         if let Ok(edit) = p.validate() {
@@ -37,9 +37,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Kinds::from_json(text);
         let _ = shared::edge::requests::upload::parse_scope(text);
-        let _ = shared::edge::requests::upload::Filename::parse(text);
+        let _ = shared::domain::upload::Filename::parse(text);
         // Whatever the name, the header never carries a control character (no header injection).
-        let d = requests::content_disposition(text);
+        let d = shared::domain::upload::content_disposition(text);
         assert!(!d.chars().any(|c| c.is_control()), "{d:?}");
         let _ = requests::parse_limit(Some(text));
         let _ = requests::parse_status(Some(text));

@@ -14,7 +14,7 @@ use shared::usecases::media::{ListQuery, MediaError, MediaService, UrlQuery};
 use shared::adapters::memory::{MemoryEvents, MemoryObjects, MemoryRepository};
 use shared::ports::{ListFilter, MediaRepository, MetadataEdit};
 use shared::usecases::processing::{Outcome, Processor};
-use shared::edge::requests::upload::{Filename, ValidFile, ValidUpload};
+use shared::domain::upload::{Filename, ValidFile, ValidUpload};
 use shared::adapters::s3::presign::{PresignedPost, PresignedPut, UploadSigner};
 use shared::usecases::uploads::UploadService;
 use shared::usecases::view::UrlSigner;

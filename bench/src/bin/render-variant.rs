@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let input = Arc::new(std::fs::read(&args[1])?);
     let pairs: Vec<(String, String)> = args[2].split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let spec = TransformSpec::parse(&pairs).map_err(|e| e.message)?;
+    let spec = TransformSpec::parse(&pairs).map_err(|e| e.to_string())?;
     let runs: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(9);
     let warmup: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(2);
     let content_type = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);

@@ -10,7 +10,7 @@ use shared::edge::error::ApiError;
 use shared::edge::http::{self, Params};
 use shared::domain::media::MediaId;
 use shared::ports::{MediaRepository, ObjectStore};
-use shared::usecases::transforms::{ImageRequest, TransformService, CDN_HEADER};
+use shared::usecases::transforms::{ImageRequest, TransformService, VariantError, CDN_HEADER};
 use shared::domain::transform::TransformSpec;
 use std::sync::Arc;
 
@@ -54,12 +54,12 @@ async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<
         Ok(served) => served,
         // Remembered under derived/ (the same answer until the original changes, which it never
         // does): caches may keep the answer briefly too.
-        Err(e) if e.code == "transform_failed" => {
-            let mut response = e.into_response();
+        Err(e @ VariantError::Failed(_)) => {
+            let mut response = ApiError::from(e).into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(FAILURE_CACHE_CONTROL));
             return Ok(response);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let mut response = http::redirect(&served.url);
     let h = response.headers_mut();

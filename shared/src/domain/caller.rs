@@ -1,5 +1,15 @@
-use crate::edge::error::ApiError;
 use std::collections::{BTreeSet, HashMap};
+
+/// The claims name no acceptable caller (no `sub`, or one too long or with control characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a valid bearer token is required")]
+pub struct Unauthenticated;
+
+impl Unauthenticated {
+    pub fn code(&self) -> &'static str {
+        "unauthorized"
+    }
+}
 
 const MAX_SUB_LEN: usize = 256;
 const MAX_SCOPES: usize = 200;
@@ -13,10 +23,10 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn new(user_id: &str, scopes: impl IntoIterator<Item = String>) -> Result<Self, ApiError> {
+    pub fn new(user_id: &str, scopes: impl IntoIterator<Item = String>) -> Result<Self, Unauthenticated> {
         let user_id = user_id.trim();
         if user_id.is_empty() || user_id.len() > MAX_SUB_LEN || user_id.chars().any(char::is_control) {
-            return Err(ApiError::unauthorized());
+            return Err(Unauthenticated);
         }
         let scopes: BTreeSet<String> = scopes
             .into_iter()
@@ -32,8 +42,8 @@ impl Caller {
 
     /// From verified JSON claims: the scopes claim may be an array of strings or one
     /// space-separated string (OAuth's `scope` style).
-    pub fn from_json_claims(claims: &serde_json::Map<String, serde_json::Value>, scopes_claim: &str) -> Result<Self, ApiError> {
-        let sub = claims.get("sub").and_then(|v| v.as_str()).ok_or_else(ApiError::unauthorized)?;
+    pub fn from_json_claims(claims: &serde_json::Map<String, serde_json::Value>, scopes_claim: &str) -> Result<Self, Unauthenticated> {
+        let sub = claims.get("sub").and_then(|v| v.as_str()).ok_or(Unauthenticated)?;
         let scopes: Vec<String> = match claims.get(scopes_claim) {
             Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
             Some(serde_json::Value::String(s)) => split_scopes(s),
@@ -44,8 +54,8 @@ impl Caller {
 
     /// From API Gateway HTTP API authorizer claims, where every claim arrives as a string and
     /// arrays look like `[org:a org:b]`.
-    pub fn from_string_claims(claims: &HashMap<String, String>, scopes_claim: &str) -> Result<Self, ApiError> {
-        let sub = claims.get("sub").ok_or_else(ApiError::unauthorized)?;
+    pub fn from_string_claims(claims: &HashMap<String, String>, scopes_claim: &str) -> Result<Self, Unauthenticated> {
+        let sub = claims.get("sub").ok_or(Unauthenticated)?;
         let scopes = claims.get(scopes_claim).map(|s| split_scopes(s)).unwrap_or_default();
         Self::new(sub, scopes)
     }
@@ -74,7 +84,7 @@ mod tests {
     #[test]
     fn missing_or_empty_sub_is_unauthorized() {
         let c = HashMap::new();
-        assert_eq!(Caller::from_string_claims(&c, "scopes").unwrap_err().status, 401);
-        assert_eq!(Caller::new("  ", vec![]).unwrap_err().status, 401);
+        assert_eq!(Caller::from_string_claims(&c, "scopes").unwrap_err().code(), "unauthorized");
+        assert_eq!(Caller::new("  ", vec![]).unwrap_err().code(), "unauthorized");
     }
 }

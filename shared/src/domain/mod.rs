@@ -5,6 +5,8 @@ pub mod caller;
 pub mod clock;
 pub mod events;
 pub mod keys;
+pub mod mac;
 pub mod kinds;
 pub mod media;
 pub mod transform;
+pub mod upload;

@@ -5,10 +5,8 @@
 //! without a token until it expires. `service` is the use case the transform function runs.
 
 
-use crate::edge::error::ApiError;
 use crate::domain::kinds::ContentType;
 use crate::domain::media::FocalPoint;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// Widths and heights a transform may ask for: common layout and retina sizes. Anything else is
@@ -92,8 +90,30 @@ pub struct TransformSpec {
     pub quality: u8,
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(400, "invalid_transform", message)
+/// Why a transform URL is refused, decided from the URL alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransformError {
+    /// A parameter outside the bounded space.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this URL has expired")]
+    Expired,
+    #[error("the signature does not match this URL")]
+    BadSignature,
+}
+
+impl TransformError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_transform",
+            Self::Expired => "expired_signature",
+            Self::BadSignature => "invalid_signature",
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> TransformError {
+    TransformError::Invalid(message.into())
 }
 
 /// A number in its one decimal spelling: `+640`, `0640` and `640.0` would each be another URL
@@ -102,7 +122,7 @@ pub fn canonical_number<T: std::str::FromStr + ToString>(raw: &str) -> Option<T>
     raw.parse::<T>().ok().filter(|v| v.to_string() == raw)
 }
 
-fn size(name: &str, raw: &str) -> Result<u32, ApiError> {
+fn size(name: &str, raw: &str) -> Result<u32, TransformError> {
     canonical_number::<u32>(raw)
         .filter(|v| SIZES.contains(v))
         .ok_or_else(|| invalid(format!("{name} must be one of {SIZES:?}")))
@@ -146,7 +166,7 @@ impl TransformSpec {
     /// Parses the query parameters (`sig` and `exp` belong to the signature and are read by
     /// the edge). Unknown or repeated parameters are refused, `sig` and `exp` included, so every
     /// URL has one meaning (and one CDN cache key per variant).
-    pub fn parse(params: &[(String, String)]) -> Result<Self, ApiError> {
+    pub fn parse(params: &[(String, String)]) -> Result<Self, TransformError> {
         let mut seen: Vec<&str> = Vec::new();
         let mut spec = Self { width: None, height: None, fit: Fit::Inside, format: Requested::Auto, quality: DEFAULT_QUALITY };
         for (k, v) in params {
@@ -270,31 +290,26 @@ pub fn variant_key(media_folder: &str, spec: &TransformSpec, output: Output, foc
     format!("{media_folder}derived/{}.{}", &hex::encode(digest)[..24], output.extension())
 }
 
-/// The MAC of one URL: the media id, the canonical parameters and the expiry.
-fn mac(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64) -> Result<Hmac<Sha256>, ApiError> {
-    // HMAC takes keys of any length: this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(ApiError::internal)?;
-    mac.update(format!("{media_id}?{}&exp={expires}", spec.canonical()).as_bytes());
-    Ok(mac)
+/// What one URL's MAC covers: the media id, the canonical parameters and the expiry.
+fn signed_text(media_id: &str, spec: &TransformSpec, expires: i64) -> String {
+    format!("{media_id}?{}&exp={expires}", spec.canonical())
 }
 
-/// The signature of a private media's transform URL: HMAC-SHA256, base64url without padding
-/// (like imgproxy's).
-pub fn sign(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64) -> Result<String, ApiError> {
-    use base64::Engine;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac(secret, media_id, spec, expires)?.finalize().into_bytes()))
+/// The signature of a transform URL: HMAC-SHA256, base64url without padding (like imgproxy's).
+/// `None` only if HMAC refused the key, which it never does.
+pub fn sign(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64) -> Option<String> {
+    crate::domain::mac::tag_base64url(secret, &[signed_text(media_id, spec, expires).as_bytes()])
 }
 
-/// Checks a signature in constant time, and its expiry: a tampered or expired URL is 403.
-pub fn verify(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64, signature: &str, now: i64) -> Result<(), ApiError> {
-    use base64::Engine;
+/// Checks a signature's expiry, then the signature in constant time.
+pub fn check_signature(secret: &[u8], media_id: &str, spec: &TransformSpec, expires: i64, signature: &str, now: i64) -> Result<(), TransformError> {
     if expires <= now {
-        return Err(ApiError::new(403, "expired_signature", "this URL has expired"));
+        return Err(TransformError::Expired);
     }
-    let given = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).unwrap_or_default();
-    mac(secret, media_id, spec, expires)?
-        .verify_slice(&given)
-        .map_err(|_| ApiError::new(403, "invalid_signature", "the signature does not match this URL"))
+    match crate::domain::mac::verify_base64url(secret, &[signed_text(media_id, spec, expires).as_bytes()], signature) {
+        true => Ok(()),
+        false => Err(TransformError::BadSignature),
+    }
 }
 
 #[cfg(test)]
@@ -325,7 +340,7 @@ mod tests {
             q(&[("w", "640"), ("blur", "5")]),
         ] {
             let e = TransformSpec::parse(&bad).unwrap_err();
-            assert_eq!((e.status, e.code), (400, "invalid_transform"), "{bad:?}");
+            assert_eq!(e.code(), "invalid_transform", "{bad:?}");
         }
         // The whole variant space is finite: sizes (or none) squared, fits, formats, qualities.
         let max = (SIZES.len() + 1).pow(2) * 3 * 5 * QUALITIES.len();
@@ -334,7 +349,7 @@ mod tests {
         let card = TransformSpec::parse(&q(&[("preset", "card"), ("format", "webp")])).unwrap();
         assert_eq!(card.canonical(), TransformSpec::parse(&q(&[("w", "640"), ("h", "360"), ("fit", "cover"), ("format", "webp")])).unwrap().canonical());
         for bad in [q(&[("preset", "huge")]), q(&[("preset", "card"), ("w", "640")]), q(&[("fit", "inside"), ("preset", "card")])] {
-            assert_eq!(TransformSpec::parse(&bad).unwrap_err().code, "invalid_transform", "{bad:?}");
+            assert_eq!(TransformSpec::parse(&bad).unwrap_err().code(), "invalid_transform", "{bad:?}");
         }
     }
 
@@ -384,7 +399,7 @@ mod tests {
             q(&[("w", "")]),
             q(&[("w", "640"), ("", "")]),
         ] {
-            assert_eq!(TransformSpec::parse(&bad).unwrap_err().code, "invalid_transform", "{bad:?}");
+            assert_eq!(TransformSpec::parse(&bad).unwrap_err().code(), "invalid_transform", "{bad:?}");
         }
         assert!(TransformSpec::parse(&q(&[("w", "640"), ("exp", "1"), ("sig", "a")])).is_ok());
     }
@@ -441,12 +456,12 @@ mod tests {
         let key = b"0123456789abcdef0123456789abcdef";
         let spec = TransformSpec::parse(&q(&[("w", "640"), ("h", "640"), ("fit", "cover")])).unwrap();
         let sig = sign(key, "m1", &spec, 2000).unwrap();
-        assert!(verify(key, "m1", &spec, 2000, &sig, 1000).is_ok());
+        assert!(check_signature(key, "m1", &spec, 2000, &sig, 1000).is_ok());
         let other = TransformSpec::parse(&q(&[("w", "1280"), ("h", "640"), ("fit", "cover")])).unwrap();
         for (id, s, exp, sig2, now) in [("m2", &spec, 2000, sig.as_str(), 1000), ("m1", &other, 2000, sig.as_str(), 1000), ("m1", &spec, 2001, sig.as_str(), 1000), ("m1", &spec, 2000, "AAAA", 1000)] {
-            assert_eq!(verify(key, id, s, exp, sig2, now).unwrap_err().code, "invalid_signature");
+            assert_eq!(check_signature(key, id, s, exp, sig2, now).unwrap_err().code(), "invalid_signature");
         }
-        assert_eq!(verify(key, "m1", &spec, 2000, &sig, 2000).unwrap_err().code, "expired_signature");
-        assert_eq!(verify(b"another key of thirty-two bytes!", "m1", &spec, 2000, &sig, 1000).unwrap_err().code, "invalid_signature");
+        assert_eq!(check_signature(key, "m1", &spec, 2000, &sig, 2000).unwrap_err().code(), "expired_signature");
+        assert_eq!(check_signature(b"another key of thirty-two bytes!", "m1", &spec, 2000, &sig, 1000).unwrap_err().code(), "invalid_signature");
     }
 }

@@ -68,6 +68,43 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl From<crate::domain::caller::Unauthenticated> for ApiError {
+    fn from(_: crate::domain::caller::Unauthenticated) -> Self {
+        ApiError::unauthorized()
+    }
+}
+
+impl From<crate::domain::transform::TransformError> for ApiError {
+    fn from(e: crate::domain::transform::TransformError) -> Self {
+        use crate::domain::transform::TransformError as T;
+        let message = e.to_string();
+        match e {
+            T::Invalid(_) => ApiError::new(400, "invalid_transform", message),
+            T::Expired => ApiError::new(403, "expired_signature", message),
+            T::BadSignature => ApiError::new(403, "invalid_signature", message),
+        }
+    }
+}
+
+impl From<crate::usecases::transforms::VariantError> for ApiError {
+    fn from(e: crate::usecases::transforms::VariantError) -> Self {
+        use crate::usecases::transforms::VariantError as V;
+        let message = e.to_string();
+        match e {
+            V::Request(t) => t.into(),
+            V::SignatureRequired(_) => ApiError::new(403, "signature_required", message),
+            V::NoImage => ApiError::new(404, "not_found", message),
+            V::NotReady => ApiError::conflict("not_ready", message),
+            V::NotAnImage => ApiError::new(400, "not_an_image", message),
+            V::Failed(_) => ApiError::new(422, "transform_failed", message),
+            V::TooManyVariants { .. } => ApiError::new(429, "too_many_variants", message),
+            V::Internal(cause) => ApiError::internal(cause),
+            V::Store(s) => s.into(),
+            V::Storage(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::ports::StoreError> for ApiError {
     fn from(e: crate::ports::StoreError) -> Self {
         match e {

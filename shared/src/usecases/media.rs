@@ -149,14 +149,14 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
         let (key, filename) = match &q.variant {
             None => {
                 let extension = record.content_type.unwrap_or(record.declared_type).extension();
-                (record.final_key.clone().ok_or(MediaError::NotFound)?, crate::edge::requests::download_name(&record.filename, "", extension))
+                (record.final_key.clone().ok_or(MediaError::NotFound)?, crate::domain::upload::download_name(&record.filename, "", extension))
             }
             Some(size) => {
                 let v = record.variants.get(size).ok_or(MediaError::NoSuchVariant)?;
-                (v.key.clone(), crate::edge::requests::download_name(&record.filename, &format!("-w{size}"), "webp"))
+                (v.key.clone(), crate::domain::upload::download_name(&record.filename, &format!("-w{size}"), "webp"))
             }
         };
-        let disposition = q.download.then(|| crate::edge::requests::content_disposition(&filename));
+        let disposition = q.download.then(|| crate::domain::upload::content_disposition(&filename));
         Ok(self.urls.url_for(record.visibility, &key, q.ttl, disposition).await?)
     }
 
@@ -175,7 +175,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
         let expires = now + ttl;
         let public = self.links.public_transforms;
         let url = crate::usecases::transforms::link(&self.links.base_url, &record, spec, &self.links.secret, expires.unix_timestamp(), public)
-            .map_err(|e| MediaError::Signing(e.message))?;
+            .ok_or_else(|| MediaError::Signing("HMAC refused the transform key".into()))?;
         Ok(match crate::usecases::transforms::needs_signature(&record, spec, public) {
             false => SignedUrl { url, expires_at: None, expires_in: None },
             true => SignedUrl { url, expires_at: Some(clock::format(expires)), expires_in: Some(ttl.as_secs()) },

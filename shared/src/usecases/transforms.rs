@@ -2,15 +2,14 @@
 //! variant a request names and answers where to read it; `link` builds the URL that
 //! `GET /v1/media/{id}/url?w=…` hands out. Written against the ports only.
 
-use crate::domain::transform::{sign, variant_key, verify, Fit, Output, TransformSpec};
+use crate::domain::transform::{check_signature, sign, variant_key, Fit, Output, TransformError, TransformSpec};
 use crate::domain::clock::Clock;
-use crate::edge::error::ApiError;
 use crate::imaging::pixels::{Format, WebpSettings};
 use crate::imaging::transform::Geometry;
 use crate::imaging::{render_guarded, DecodeLimits, ImageError};
 use crate::domain::kinds::{Kinds, Visibility};
 use crate::domain::media::{FocalPoint, MediaId, MediaRecord, Status};
-use crate::ports::{Fetched, MediaRepository, ObjectStore};
+use crate::ports::{Fetched, MediaRepository, ObjectStore, StorageError, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,8 +88,31 @@ pub struct TransformService<R, O, C> {
     pub public_transforms: PublicTransforms,
 }
 
-fn no_image() -> ApiError {
-    ApiError::new(404, "not_found", "no such image")
+/// Why a variant is not served.
+#[derive(Debug, thiserror::Error)]
+pub enum VariantError {
+    #[error(transparent)]
+    Request(#[from] TransformError),
+    /// Private media, or a non-preset of a public one under `PUBLIC_TRANSFORMS=presets`.
+    #[error("{0}")]
+    SignatureRequired(&'static str),
+    #[error("no such image")]
+    NoImage,
+    #[error("the media is not verified yet")]
+    NotReady,
+    #[error("only images have transforms")]
+    NotAnImage,
+    /// The render failed (and is remembered): the same request gets the same answer.
+    #[error("{0}")]
+    Failed(String),
+    #[error("this image had {renders} new variants rendered in the last {window_secs} s; ask for a stored one or later")]
+    TooManyVariants { renders: u32, window_secs: u64 },
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// A render that failed leaves this beside the variant's key, holding the message: the same
@@ -107,15 +129,11 @@ enum Stored {
     Nothing,
 }
 
-fn transform_failed(message: String) -> ApiError {
-    ApiError::new(422, "transform_failed", message)
-}
-
 impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     /// The variant `req` names: stored already, or rendered now from the verified original
     /// (inside the same boundary and limits as verification) and stored for every later request.
-    pub async fn image(&self, req: ImageRequest) -> Result<Served, ApiError> {
-        let record = self.repo.get(&req.id.to_string()).await?.ok_or_else(no_image)?;
+    pub async fn image(&self, req: ImageRequest) -> Result<Served, VariantError> {
+        let record = self.repo.get(&req.id.to_string()).await?.ok_or(VariantError::NoImage)?;
         self.authorize(&record, &req)?;
         let (original_key, content_type, size) = self.original(&record)?;
         let has_alpha = record.placeholder.as_ref().is_some_and(|p| p.has_alpha);
@@ -124,27 +142,23 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         let key = variant_key(&record.object_prefix(), &req.spec, output, focal);
         let rendered = match self.stored(&key).await? {
             Stored::Variant => false,
-            Stored::Failed(message) => return Err(transform_failed(message)),
+            Stored::Failed(message) => return Err(VariantError::Failed(message)),
             Stored::Nothing => {
                 let window = self.cap.window_start(self.clock.now().unix_timestamp());
                 if !self.repo.count_render(&record.id, window, self.cap.renders).await? {
-                    return Err(ApiError::new(
-                        429,
-                        "too_many_variants",
-                        format!("this image had {} new variants rendered in the last {} s; ask for a stored one or later", self.cap.renders, self.cap.window.as_secs()),
-                    ));
+                    return Err(VariantError::TooManyVariants { renders: self.cap.renders, window_secs: self.cap.window.as_secs() });
                 }
                 let bytes = match self.objects.get_bounded(&original_key, size).await? {
                     Fetched::Bytes(b) => b,
                     // Deleted meanwhile, or not the object the record describes: nothing to serve.
-                    Fetched::Missing | Fetched::TooLarge(_) => return Err(no_image()),
+                    Fetched::Missing | Fetched::TooLarge(_) => return Err(VariantError::NoImage),
                 };
                 let variant = match self.render(bytes, content_type, &req.spec, output, focal).await {
                     Ok(v) => v,
-                    Err(e) if e.code == "transform_failed" => {
+                    Err(VariantError::Failed(message)) => {
                         let marker = format!("{key}{FAILURE_SUFFIX}");
-                        self.objects.put(&marker, e.message.clone().into_bytes(), "text/plain; charset=utf-8", VARIANT_CACHE_CONTROL).await?;
-                        return Err(e);
+                        self.objects.put(&marker, message.clone().into_bytes(), "text/plain; charset=utf-8", VARIANT_CACHE_CONTROL).await?;
+                        return Err(VariantError::Failed(message));
                     }
                     Err(e) => return Err(e),
                 };
@@ -165,7 +179,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
 
     /// The encoded format; AVIF only for results of at most `AVIF_MAX_PIXELS` (the size follows
     /// from the record's dimensions, before anything is decoded).
-    fn output(&self, record: &MediaRecord, req: &ImageRequest, content_type: crate::domain::kinds::ContentType, has_alpha: bool, focal: FocalPoint) -> Result<Output, ApiError> {
+    fn output(&self, record: &MediaRecord, req: &ImageRequest, content_type: crate::domain::kinds::ContentType, has_alpha: bool, focal: FocalPoint) -> Result<Output, VariantError> {
         let (geometry, _) = plan(&req.spec, Output::Webp, focal, self.webp_method);
         let (ow, oh) = match (record.width, record.height) {
             (Some(w), Some(h)) => crate::imaging::transform::output_size(geometry, w, h).unwrap_or((u32::MAX, u32::MAX)),
@@ -173,11 +187,11 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         };
         let avif = u64::from(ow) * u64::from(oh) <= crate::domain::transform::AVIF_MAX_PIXELS;
         if req.spec.format == crate::domain::transform::Requested::Avif && !avif {
-            return Err(ApiError::new(
-                400,
-                "invalid_transform",
-                format!("AVIF is rendered up to {} pixels and this one would be {ow}x{oh}: ask for format=webp or auto", crate::domain::transform::AVIF_MAX_PIXELS),
-            ));
+            return Err(TransformError::Invalid(format!(
+                "AVIF is rendered up to {} pixels and this one would be {ow}x{oh}: ask for format=webp or auto",
+                crate::domain::transform::AVIF_MAX_PIXELS
+            ))
+            .into());
         }
         Ok(req.spec.output_within(req.accept.as_deref(), content_type, has_alpha, avif))
     }
@@ -185,27 +199,25 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     /// A signature, where one is given, is always checked (a public media's too: an unchecked
     /// one would make every forged `sig` another cache key). Private media need one; public
     /// media need one for anything but a preset when `PUBLIC_TRANSFORMS=presets`.
-    fn authorize(&self, record: &MediaRecord, req: &ImageRequest) -> Result<(), ApiError> {
+    fn authorize(&self, record: &MediaRecord, req: &ImageRequest) -> Result<(), VariantError> {
         let now = self.clock.now().unix_timestamp();
         if let Some((expires, sig)) = &req.signature {
-            return verify(&self.secret, &record.id, &req.spec, *expires, sig, now);
+            return Ok(check_signature(&self.secret, &record.id, &req.spec, *expires, sig, now)?);
         }
         match (record.visibility, self.public_transforms) {
             (Visibility::Public, PublicTransforms::Any) => Ok(()),
             (Visibility::Public, PublicTransforms::Presets) if req.spec.is_preset() => Ok(()),
-            (Visibility::Public, PublicTransforms::Presets) => Err(ApiError::new(
-                403,
-                "signature_required",
+            (Visibility::Public, PublicTransforms::Presets) => Err(VariantError::SignatureRequired(
                 "public media serve the named presets unsigned; other sizes need the signed URL from GET /v1/media/{id}/url",
             )),
-            (Visibility::Private, _) => Err(ApiError::new(403, "signature_required", "this media is private: use the signed URL from GET /v1/media/{id}/url")),
+            (Visibility::Private, _) => Err(VariantError::SignatureRequired("this media is private: use the signed URL from GET /v1/media/{id}/url")),
         }
     }
 
     /// What the variant's key holds: the variant, the marker of a failed render, or nothing. A
     /// listing of the key as a prefix (the variant sorts before its marker), not a HEAD: with
     /// the function's prefix-limited ListBucket, S3 answers a HEAD of a missing key with 403.
-    async fn stored(&self, key: &str) -> Result<Stored, ApiError> {
+    async fn stored(&self, key: &str) -> Result<Stored, VariantError> {
         let (items, _) = self.objects.list_page(key, None, 2).await?;
         if items.iter().any(|(k, _)| k == key) {
             return Ok(Stored::Variant);
@@ -221,34 +233,34 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     }
 
     /// The verified original of a ready image; anything else has no variants.
-    fn original(&self, record: &MediaRecord) -> Result<(String, crate::domain::kinds::ContentType, u64), ApiError> {
+    fn original(&self, record: &MediaRecord) -> Result<(String, crate::domain::kinds::ContentType, u64), VariantError> {
         match record.status {
             Status::Ready => {}
-            Status::Pending => return Err(ApiError::conflict("not_ready", "the media is not verified yet")),
-            Status::Rejected | Status::Deleting => return Err(no_image()),
+            Status::Pending => return Err(VariantError::NotReady),
+            Status::Rejected | Status::Deleting => return Err(VariantError::NoImage),
         }
-        let content_type = record.content_type.ok_or_else(no_image)?;
+        let content_type = record.content_type.ok_or(VariantError::NoImage)?;
         if content_type.is_video() {
-            return Err(ApiError::new(400, "not_an_image", "only images have transforms"));
+            return Err(VariantError::NotAnImage);
         }
-        let key = record.final_key.clone().ok_or_else(no_image)?;
+        let key = record.final_key.clone().ok_or(VariantError::NoImage)?;
         let max = self.kinds.get(&record.kind).map(|k| k.max_bytes).unwrap_or(0).max(record.size_bytes.unwrap_or(0));
         Ok((key, content_type, max))
     }
 
-    async fn render(&self, bytes: Vec<u8>, content_type: crate::domain::kinds::ContentType, spec: &TransformSpec, output: Output, focal: FocalPoint) -> Result<Vec<u8>, ApiError> {
+    async fn render(&self, bytes: Vec<u8>, content_type: crate::domain::kinds::ContentType, spec: &TransformSpec, output: Output, focal: FocalPoint) -> Result<Vec<u8>, VariantError> {
         let (geometry, format) = plan(spec, output, focal, self.webp_method);
         let limits = self.limits;
         let work = tokio::task::spawn_blocking(move || render_guarded(Arc::new(bytes), content_type, geometry, format, limits));
-        match work.await.map_err(ApiError::internal)? {
+        match work.await.map_err(|e| VariantError::Internal(e.to_string()))? {
             Ok(v) => Ok(v.bytes),
             Err(ImageError::DimensionsTooLarge { width, height }) => {
-                Err(ApiError::new(400, "invalid_transform", format!("the result would be {width}x{height}, beyond the allowed size")))
+                Err(TransformError::Invalid(format!("the result would be {width}x{height}, beyond the allowed size")).into())
             }
             Err(e) => {
                 // The original passed verification under these limits: this is ours, not the file's.
                 tracing::error!(error = %e, "a verified original could not be transformed");
-                Err(transform_failed(format!("this image could not be transformed: {e}")))
+                Err(VariantError::Failed(format!("this image could not be transformed: {e}")))
             }
         }
     }
@@ -293,11 +305,11 @@ pub fn needs_signature(record: &MediaRecord, spec: &TransformSpec, public: Publi
 
 /// The transform URL of a media: plain where `needs_signature` says none is needed, else
 /// signed until `expires` (unix seconds).
-pub fn link(base: &str, record: &MediaRecord, spec: &TransformSpec, secret: &[u8], expires: i64, public: PublicTransforms) -> Result<String, ApiError> {
+pub fn link(base: &str, record: &MediaRecord, spec: &TransformSpec, secret: &[u8], expires: i64, public: PublicTransforms) -> Option<String> {
     let query: Vec<String> = spec.canonical().split('&').filter(|p| !p.ends_with('=')).map(str::to_string).collect();
     let mut url = format!("{base}/v1/media/{}/image?{}", record.id, query.join("&"));
     if needs_signature(record, spec, public) {
         url.push_str(&format!("&exp={expires}&sig={}", sign(secret, &record.id, spec, expires)?));
     }
-    Ok(url)
+    Some(url)
 }

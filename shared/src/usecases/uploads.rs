@@ -1,6 +1,6 @@
 //! Creating upload slots: pending records first (conditionally), then signed URLs.
 
-use crate::edge::requests::upload::{ValidFile, ValidUpload};
+use crate::domain::upload::{ValidFile, ValidUpload};
 use crate::adapters::s3::presign::UploadSigner;
 use crate::domain::clock::{self, Clock};
 use crate::domain::kinds::Visibility;

@@ -4,8 +4,6 @@
 //! the caller retries.
 
 use crate::domain::events::{EventError, EventSink, MediaEvent, Publishing};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::time::Duration;
 
 pub struct WebhookSink {
@@ -24,12 +22,8 @@ impl WebhookSink {
 
 /// `sha256=<hex>` of `body` under `secret`: what a receiver recomputes and compares.
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
-    // HMAC accepts a key of any length; the fallback is unreachable.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return String::new();
-    };
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    // HMAC accepts a key of any length; the empty fallback is unreachable.
+    crate::domain::mac::tag(secret, &[body]).map(|t| format!("sha256={}", hex::encode(t))).unwrap_or_default()
 }
 
 impl EventSink for WebhookSink {

@@ -29,6 +29,6 @@ impl Hs256Verifier {
             tracing::info!(reason = %e, "token refused");
             ApiError::unauthorized()
         })?;
-        Caller::from_json_claims(&data.claims, &self.scopes_claim)
+        Ok(Caller::from_json_claims(&data.claims, &self.scopes_claim)?)
     }
 }

@@ -32,7 +32,7 @@ impl Authenticator {
                     return Err(ApiError::unauthorized());
                 };
                 let jwt = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).ok_or_else(ApiError::unauthorized)?;
-                Caller::from_string_claims(&jwt.claims, scopes_claim)
+                Ok(Caller::from_string_claims(&jwt.claims, scopes_claim)?)
             }
         }
     }

@@ -1,14 +1,17 @@
 //! The media API's request bodies and query parameters, parsed and bounded once. Handlers get
 //! domain values or a 400; nothing here touches AWS, so every parser is fuzzed
-//! (`fuzz/fuzz_targets/request_json.rs`). The upload request lives in `upload::request`.
+//! (`fuzz/fuzz_targets/request_json.rs`). The upload request lives in `upload`.
 
+pub mod fields;
 pub mod upload;
+
+use fields::{nullable, non_null, text};
 
 use crate::edge::error::ApiError;
 use crate::domain::kinds::KindName;
 use crate::domain::media::Status;
 use crate::ports::MetadataEdit;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use std::time::Duration;
 
 pub const MAX_TITLE: usize = 200;
@@ -21,29 +24,6 @@ pub const MAX_KIND_NAME: usize = 64;
 pub const MAX_BATCH: usize = 50;
 pub const DEFAULT_LIST_LIMIT: usize = 50;
 pub const MAX_LIST_LIMIT: usize = 100;
-
-/// Distinguishes a missing field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// An optional field that, when present, must not be `null` (the document gives it a type, not
-/// `null`): use with `#[serde(default, deserialize_with = "non_null")]`.
-pub fn non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
-/// Bounded free text: `min..=max` characters, no control characters but newline and tab.
-pub fn text(field: &str, value: &str, max: usize, min: usize) -> Result<(), ApiError> {
-    let n = value.chars().count();
-    if n < min || n > max {
-        return Err(ApiError::invalid_request(format!("{field} must be {min} to {max} characters")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::invalid_request(format!("{field} must not contain control characters")));
-    }
-    Ok(())
-}
 
 /// `PATCH /v1/media/{id}`: `null` clears title or description; tags are replaced whole.
 #[derive(Debug, Deserialize)]
@@ -164,17 +144,17 @@ pub struct TempImageRequest {
 impl TempImageRequest {
     /// The compatibility route's rules: one POST upload of a `temp_image`, into the
     /// organisation's scope, which the caller must be a member of.
-    pub fn validate(self, kinds: &crate::domain::kinds::Kinds, caller: &crate::domain::caller::Caller, org_id: &str) -> Result<crate::edge::requests::upload::ValidUpload, ApiError> {
+    pub fn validate(self, kinds: &crate::domain::kinds::Kinds, caller: &crate::domain::caller::Caller, org_id: &str) -> Result<crate::domain::upload::ValidUpload, ApiError> {
         use crate::edge::requests::upload::{authorize_scope, lookup_kind, parse_content_type, parse_scope};
         let scope = parse_scope(&format!("org:{org_id}"))?;
         let kind = lookup_kind(kinds, "temp_image")?;
-        let file = crate::edge::requests::upload::ValidFile {
-            filename: crate::edge::requests::upload::Filename::parse(&self.filename)?,
+        let file = crate::domain::upload::ValidFile {
+            filename: crate::domain::upload::Filename::parse(&self.filename).map_err(ApiError::invalid_request)?,
             content_type: parse_content_type(kind, &self.content_type)?,
             size_bytes: None,
         };
         authorize_scope(caller, Some(&scope))?;
-        Ok(crate::edge::requests::upload::ValidUpload { kind: kind.clone(), scope: Some(scope), method: crate::domain::media::UploadMethod::Post, files: vec![file] })
+        Ok(crate::domain::upload::ValidUpload { kind: kind.clone(), scope: Some(scope), method: crate::domain::media::UploadMethod::Post, files: vec![file] })
     }
 }
 
@@ -223,31 +203,6 @@ pub fn parse_download(raw: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-/// The name a download is saved under: the stored filename without format characters, with
-/// the extension of the verified type (never the one the uploader chose), plus `suffix`
-/// (`-w512` for a variant) before it.
-pub fn download_name(filename: &str, suffix: &str, extension: &str) -> String {
-    let clean: String = filename.chars().filter(|c| !crate::edge::requests::upload::is_format_char(*c)).collect();
-    let stem = match clean.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem,
-        _ => clean.as_str(),
-    };
-    format!("{stem}{suffix}.{extension}")
-}
-
-/// RFC 6266 / RFC 5987: an ASCII fallback plus the exact UTF-8 name, safe for any filename.
-pub fn content_disposition(filename: &str) -> String {
-    let fallback: String = filename
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' || c == ' ' { c } else { '_' })
-        .collect();
-    const ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'!').remove(b'#').remove(b'$').remove(b'&').remove(b'+').remove(b'-').remove(b'.')
-        .remove(b'^').remove(b'_').remove(b'`').remove(b'|').remove(b'~');
-    let encoded = percent_encoding::utf8_percent_encode(filename, ATTR);
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,20 +241,5 @@ mod tests {
         assert_eq!(parse_expires_in(Some("60"), Duration::ZERO).unwrap(), Duration::from_secs(60));
         assert!(parse_expires_in(Some("3601"), Duration::ZERO).is_err());
         assert!(parse_download(Some("TRUE")).is_err());
-    }
-
-    #[test]
-    fn download_names_carry_the_verified_extension_and_no_format_characters() {
-        assert_eq!(download_name("invoice\u{202E}gpj.html", "", "jpg"), "invoicegpj.jpg");
-        assert_eq!(download_name("photo.JPEG", "-w512", "webp"), "photo-w512.webp");
-        assert_eq!(download_name("noext", "", "png"), "noext.png");
-        assert_eq!(download_name(".hidden", "", "png"), ".hidden.png");
-    }
-
-    #[test]
-    fn content_disposition_is_safe_for_any_filename() {
-        assert_eq!(content_disposition("a.jpg"), "attachment; filename=\"a.jpg\"; filename*=UTF-8''a.jpg");
-        let d = content_disposition("my \"best\" café\r\n.jpg");
-        assert!(d.starts_with("attachment; filename=\"my _best_ caf___.jpg\"; filename*=UTF-8''my%20%22best%22%20caf%C3%A9%0D%0A.jpg"), "{d}");
     }
 }

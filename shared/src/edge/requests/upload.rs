@@ -4,10 +4,10 @@ use crate::domain::caller::Caller;
 use crate::edge::error::ApiError;
 use crate::domain::kinds::{ContentType, KindSpec, Kinds};
 use crate::domain::media::UploadMethod;
+use crate::domain::upload::{Filename, ValidFile, ValidUpload};
 use serde::Deserialize;
 
 pub const MAX_FILES: usize = 20;
-const MAX_FILENAME_CHARS: usize = 255;
 const MAX_SCOPE_CHARS: usize = 128;
 
 /// The raw JSON body; unknown fields are refused.
@@ -15,9 +15,9 @@ const MAX_SCOPE_CHARS: usize = 128;
 #[serde(deny_unknown_fields)]
 pub struct UploadRequest {
     pub kind: String,
-    #[serde(default, deserialize_with = "crate::edge::requests::non_null")]
+    #[serde(default, deserialize_with = "crate::edge::requests::fields::non_null")]
     pub scope: Option<String>,
-    #[serde(default, deserialize_with = "crate::edge::requests::non_null")]
+    #[serde(default, deserialize_with = "crate::edge::requests::fields::non_null")]
     pub method: Option<String>,
     pub files: Vec<FileRequest>,
 }
@@ -30,46 +30,6 @@ pub struct FileRequest {
     pub size_bytes: u64,
 }
 
-/// A filename as metadata: 1 to 255 characters, no control characters, no path separators.
-/// It is never part of an S3 key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filename(String);
-
-impl Filename {
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let n = raw.chars().count();
-        if n == 0 || n > MAX_FILENAME_CHARS {
-            return Err(ApiError::invalid_request("filename must be 1 to 255 characters"));
-        }
-        if raw.chars().any(|c| c.is_control()) {
-            return Err(ApiError::invalid_request("filename must not contain control characters"));
-        }
-        if raw.chars().any(is_format_char) {
-            // Bidi overrides make `invoice\u{202E}gpj.html` display as a .jpg.
-            return Err(ApiError::invalid_request("filename must not contain invisible or bidirectional formatting characters"));
-        }
-        if raw.contains(['/', '\\']) || raw == "." || raw == ".." || raw.trim().is_empty() {
-            return Err(ApiError::invalid_request("filename must be a plain file name, not a path"));
-        }
-        Ok(Self(raw.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Unicode format characters (general category Cf: bidi embeddings, overrides and isolates,
-/// zero-width characters, the BOM, soft hyphen, tag characters): invisible, and able to make a
-/// name display as something it is not.
-pub fn is_format_char(c: char) -> bool {
-    matches!(c as u32,
-        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
-        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
-        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
-        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
-}
-
 /// A scope name as it appears in the scopes claim (`org:acme`, `event:42`).
 pub fn parse_scope(raw: &str) -> Result<String, ApiError> {
     let ok = !raw.is_empty()
@@ -80,22 +40,6 @@ pub fn parse_scope(raw: &str) -> Result<String, ApiError> {
     } else {
         Err(ApiError::invalid_request("scope must be 1 to 128 of A-Z a-z 0-9 - _ . : @"))
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct ValidFile {
-    pub filename: Filename,
-    pub content_type: ContentType,
-    /// None when the client did not declare it (compatibility route).
-    pub size_bytes: Option<u64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ValidUpload {
-    pub kind: KindSpec,
-    pub scope: Option<String>,
-    pub method: UploadMethod,
-    pub files: Vec<ValidFile>,
 }
 
 pub fn parse_content_type(kind: &KindSpec, raw: &str) -> Result<ContentType, ApiError> {
@@ -135,7 +79,7 @@ impl UploadRequest {
         let scope = self.scope.as_deref().map(parse_scope).transpose()?;
         let mut files = Vec::with_capacity(self.files.len());
         for f in self.files {
-            let filename = Filename::parse(&f.filename)?;
+            let filename = Filename::parse(&f.filename).map_err(ApiError::invalid_request)?;
             let content_type = parse_content_type(kind, &f.content_type)?;
             if f.size_bytes < 1 {
                 return Err(ApiError::invalid_request("size_bytes must be at least 1"));
