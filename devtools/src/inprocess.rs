@@ -16,7 +16,7 @@ use shared::adapters::memory::{MemoryObjects, MemoryRepository};
 use shared::usecases::processing::Processor;
 use std::sync::Arc;
 use shared::domain::upload::{Filename, ValidFile, ValidUpload};
-use shared::adapters::s3::presign::{PresignedPost, PresignedPut, UploadSigner};
+use shared::ports::{PresignedPost, PresignedPut, UploadSigner};
 use shared::usecases::uploads::UploadService;
 use std::time::Duration;
 use time::OffsetDateTime;

@@ -6,7 +6,8 @@ use devtools::images;
 use devtools::stack::{user, Stack};
 use serde_json::json;
 use shared::domain::kinds::ContentType;
-use shared::adapters::s3::presign::{S3UploadSigner, UploadSigner};
+use shared::adapters::s3::presign::S3UploadSigner;
+use shared::ports::UploadSigner;
 use std::time::Duration;
 
 const MIB: usize = 1024 * 1024;

@@ -15,7 +15,7 @@ use shared::adapters::memory::{MemoryEvents, MemoryObjects, MemoryRepository};
 use shared::ports::{ListFilter, MediaRepository, MetadataEdit};
 use shared::usecases::processing::{Outcome, Processor};
 use shared::domain::upload::{Filename, ValidFile, ValidUpload};
-use shared::adapters::s3::presign::{PresignedPost, PresignedPut, UploadSigner};
+use shared::ports::{PresignedPost, PresignedPut, UploadSigner};
 use shared::usecases::uploads::UploadService;
 use shared::usecases::view::UrlSigner;
 use std::io::Cursor;

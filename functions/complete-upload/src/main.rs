@@ -11,7 +11,6 @@ use shared::domain::clock::SystemClock;
 use shared::wiring::config::Config;
 use shared::adapters::dynamodb::DynamoStore;
 use shared::usecases::multipart::MultipartService;
-use shared::usecases::processing::Processor;
 use shared::wiring::runtime::{authenticator, Clients};
 use shared::adapters::s3::S3Objects;
 use shared::usecases::view::UrlSigner;
@@ -24,7 +23,7 @@ async fn main() -> Result<(), Error> {
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
     let api = routes::api(routes::App {
         auth: authenticator(&config),
-        processor: Processor::from_config(&config, &clients),
+        processor: shared::wiring::services::processor(&config, &clients),
         multipart: MultipartService {
             records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
             store: objects.clone(),

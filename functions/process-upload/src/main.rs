@@ -7,7 +7,8 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 use shared::wiring::config::Config;
 use shared::domain::keys::{self, EventKey};
 use shared::ports::ObjectStore;
-use shared::usecases::processing::{LiveProcessor, Outcome, Processor};
+use shared::usecases::processing::Outcome;
+use shared::wiring::services::LiveProcessor;
 use shared::wiring::runtime::Clients;
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ async fn main() -> Result<(), Error> {
     shared::wiring::telemetry::init();
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
-    let processor = Arc::new(Processor::from_config(&config, &clients));
+    let processor = Arc::new(shared::wiring::services::processor(&config, &clients));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| {
         let p = Arc::clone(&processor);
         async move { handle(&p, event).await }

@@ -19,7 +19,7 @@ use shared::usecases::multipart::{MultipartService, PartsRequest};
 use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
 use shared::edge::requests::upload::UploadRequest;
 use shared::usecases::uploads::UploadService;
-use shared::adapters::s3::presign::UploadSigner;
+use shared::ports::UploadSigner;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

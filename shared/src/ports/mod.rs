@@ -10,7 +10,9 @@ use crate::domain::kinds::ContentType;
 use crate::domain::media::{MediaRecord, Rejection, Status, Variant};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::ops::RangeInclusive;
 use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -266,4 +268,40 @@ pub trait MultipartStore: Send + Sync {
         marker: Option<UploadsMarker>,
         max_uploads: i32,
     ) -> impl Future<Output = Result<(Vec<OpenUpload>, Option<UploadsMarker>), StorageError>> + Send;
+}
+
+#[derive(Debug, Clone)]
+pub struct PresignedPost {
+    pub url: String,
+    /// The form fields, in the order the browser must send them (the file last).
+    pub fields: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PresignedPut {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The seam between slot creation and S3 signing.
+pub trait UploadSigner: Send + Sync {
+    /// `length` is what the policy's `content-length-range` allows: exactly the declared size
+    /// when one was declared.
+    fn presign_post(
+        &self,
+        key: &str,
+        content_type: ContentType,
+        length: RangeInclusive<u64>,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<PresignedPost, StorageError>> + Send;
+
+    fn presign_put(
+        &self,
+        key: &str,
+        content_type: ContentType,
+        length: u64,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<PresignedPut, StorageError>> + Send;
 }

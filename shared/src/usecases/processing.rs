@@ -16,8 +16,6 @@ use crate::domain::kinds::{ContentType, KindSpec, Kinds};
 use crate::domain::media::{MediaId, MediaRecord, Rejection, Status, Variant};
 use crate::usecases::view::is_owner;
 use crate::ports::{Fetched, MediaRepository, ObjectStore, Ranged, ReadyFields, StorageError, StoreError};
-use crate::adapters::s3::S3Objects;
-use crate::adapters::dynamodb::DynamoStore;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -139,29 +137,6 @@ fn rejection_for(e: ImageError, limits: DecodeLimits) -> Verdict {
         other => other.to_string(),
     };
     reject(code, message)
-}
-
-/// The processor the functions deploy: DynamoDB, S3 and the system clock.
-pub type LiveProcessor = Processor<DynamoStore, S3Objects, crate::domain::clock::SystemClock>;
-
-impl LiveProcessor {
-    /// The production processor, from the configuration read at init and the shared clients.
-    pub fn from_config(config: &crate::wiring::config::Config, clients: &crate::wiring::runtime::Clients) -> Self {
-        Self {
-            store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-            objects: S3Objects::new(clients.s3.clone(), &config.bucket),
-            kinds: config.kinds.clone(),
-            limits: config.decode_limits(),
-            quality: config.webp_quality,
-            webp_method: config.webp_method,
-            parallel_encode: config.parallel_encode,
-            rejected_retention: config.rejected_retention,
-            publish_lease: config.publish_lease,
-            clock: Arc::new(crate::domain::clock::SystemClock),
-            verify_slots: Arc::new(Semaphore::new(1)),
-            events: crate::wiring::runtime::events(config, clients),
-        }
-    }
 }
 
 impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {

@@ -1,7 +1,7 @@
 //! Creating upload slots: pending records first (conditionally), then signed URLs.
 
 use crate::domain::upload::{ValidFile, ValidUpload};
-use crate::adapters::s3::presign::UploadSigner;
+use crate::ports::UploadSigner;
 use crate::domain::clock::{self, Clock};
 use crate::domain::kinds::Visibility;
 use crate::domain::media::{MediaId, MediaRecord, MultipartUpload, Status, UploadMethod, GC_SHARD};

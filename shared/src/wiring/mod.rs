@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod runtime;
+pub mod services;
 pub mod telemetry;

@@ -1,50 +1,15 @@
 //! Signing upload URLs: presigned POST (our policy) and presigned PUT (the SDK's presigner with
 //! Content-Type and Content-Length signed, so S3 refuses any other type or size).
 
-use super::policy::{FormFields, PostPolicy};
-use crate::ports::StorageError;
+use super::policy::PostPolicy;
+use crate::ports::{PresignedPost, PresignedPut, StorageError, UploadSigner};
 use crate::domain::kinds::ContentType;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::presigning::PresigningConfig;
-use std::future::Future;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone)]
-pub struct PresignedPost {
-    pub url: String,
-    pub fields: FormFields,
-}
-
-#[derive(Debug, Clone)]
-pub struct PresignedPut {
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-}
-
-/// The seam between slot creation and S3 signing.
-pub trait UploadSigner: Send + Sync {
-    /// `length` is what the policy's `content-length-range` allows: exactly the declared size
-    /// when one was declared.
-    fn presign_post(
-        &self,
-        key: &str,
-        content_type: ContentType,
-        length: RangeInclusive<u64>,
-        now: OffsetDateTime,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPost, StorageError>> + Send;
-
-    fn presign_put(
-        &self,
-        key: &str,
-        content_type: ContentType,
-        length: u64,
-        now: OffsetDateTime,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPut, StorageError>> + Send;
-}
 
 pub struct S3UploadSigner {
     s3: aws_sdk_s3::Client,
