@@ -7,7 +7,8 @@
 
 use crate::images::{exif_tiff, with_exif};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-use shared::imaging::pixels::{encode, Format, Pixels, WebpSettings};
+use shared::imaging::pixels::{Format, Pixels, WebpSettings};
+use shared::imaging::codec::encode;
 use shared::imaging::png_chunk;
 
 /// What verification must decide for a fixture.

@@ -3,7 +3,8 @@
 //! and libjpeg-turbo's own limits turn scan and memory bombs into a clean `LimitExceeded`.
 
 use devtools::corpus::{self, Expect};
-use shared::imaging::pixels::{decode, Pixels};
+use shared::imaging::pixels::Pixels;
+use shared::imaging::codec::decode;
 use shared::imaging::{probe, DecodeLimits, ImageError};
 use shared::domain::kinds::ContentType;
 use std::time::Duration;

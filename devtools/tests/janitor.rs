@@ -46,7 +46,7 @@ async fn put(iso: &Isolated, slot: &UploadSlot, bytes: Vec<u8>) {
 async fn media(iso: &Isolated, at: OffsetDateTime, kind: &str, bytes: Vec<u8>, ct: ContentType) -> MediaRecord {
     let s = slot(iso, at, kind, ct, bytes.len() as u64).await;
     put(iso, &s, bytes).await;
-    match iso.processor(at).process(shared::domain::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap() {
+    match iso.processor(at).process(shared::domain::id::MediaId::parse(&s.media_id).unwrap()).await.unwrap() {
         Outcome::Decided(r) => r,
         other => panic!("unexpected {other:?}"),
     }
@@ -169,7 +169,7 @@ async fn media_that_turns_ready_after_selection_survives() {
     let stale = iso.store.get(&s.media_id).await.unwrap().unwrap();
     // ...then the upload arrived and was verified...
     put(&iso, &s, jpeg).await;
-    iso.processor(t0).process(shared::domain::media::MediaId::parse(&s.media_id).unwrap()).await.unwrap();
+    iso.processor(t0).process(shared::domain::id::MediaId::parse(&s.media_id).unwrap()).await.unwrap();
     // ...and only then does the janitor act on its selection.
     iso.janitor(100).sweep_record(&stale, t0 + 3 * HOUR).await.unwrap();
     let now = iso.store.get(&s.media_id).await.unwrap().expect("survives");

@@ -160,7 +160,7 @@ async fn a_200_mb_video_is_verified_reading_under_a_megabyte_of_it() {
     iso.stack.s3.put_object().bucket(&iso.bucket).key(&slot.key).body(big.clone().into()).send().await.unwrap();
 
     let counting = CountingObjects::new(iso.objects.clone());
-    let id = shared::domain::media::MediaId::parse(&slot.media_id).unwrap();
+    let id = shared::domain::id::MediaId::parse(&slot.media_id).unwrap();
     let record = match iso.processor_over(counting.clone(), at).process(id).await.unwrap() {
         shared::usecases::processing::Outcome::Decided(r) => r,
         other => panic!("{other:?}"),

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
         for r in ev.records {
             if let Some(k) = r.s3.object.key.as_deref() {
                 let key = shared::adapters::s3::decode_event_key(k);
-                let _ = key.strip_prefix("incoming/").and_then(shared::domain::media::MediaId::parse);
+                let _ = key.strip_prefix("incoming/").and_then(shared::domain::id::MediaId::parse);
             }
         }
     }

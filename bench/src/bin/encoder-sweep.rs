@@ -3,7 +3,8 @@
 //! strength), each timed on this core (median of 3). Writes `<outdir>/m<M>-q<Q>-s<S>.webp`
 //! and prints one JSON line per setting; bench/sweep.py scores them against a reference.
 
-use shared::imaging::pixels::{decode, encode, fit, orient, Format, WebpSettings};
+use shared::imaging::pixels::{fit, orient, Format, WebpSettings};
+use shared::imaging::codec::{decode, encode};
 use shared::imaging::{probe, sniff, DecodeLimits};
 use shared::domain::kinds::ContentType;
 use std::time::{Duration, Instant};

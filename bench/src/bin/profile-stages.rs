@@ -4,7 +4,8 @@
 //! figures behind RESULTS.md's "Where the time goes". Run it pinned to one core.
 //! `profile-stages <file> [runs]`; WEBP_METHOD / WEBP_QUALITY / WEBP_SNS as in production.
 
-use shared::imaging::pixels::{decode, encode, fit, orient, resize, Format, Pixels, WebpSettings};
+use shared::imaging::pixels::{fit, orient, resize, Format, Pixels, WebpSettings};
+use shared::imaging::codec::{decode, encode};
 use shared::imaging::{probe, sniff, DecodeLimits};
 use shared::domain::kinds::ContentType;
 use std::time::{Duration, Instant};

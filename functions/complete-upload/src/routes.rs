@@ -13,7 +13,7 @@ use shared::domain::caller::Caller;
 use shared::domain::clock::Clock;
 use shared::edge::error::ApiError;
 use shared::edge::http::{self, Authenticates, JsonBody};
-use shared::domain::media::MediaId;
+use shared::domain::id::MediaId;
 use shared::usecases::multipart::MultipartService;
 use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
 use shared::usecases::processing::Processor;

@@ -12,7 +12,7 @@ use shared::domain::caller::Caller;
 use shared::domain::clock::Clock;
 use shared::edge::error::ApiError;
 use shared::edge::http::{self, Authenticates, JsonBody, Params};
-use shared::domain::media::MediaId;
+use shared::domain::id::MediaId;
 use shared::usecases::media::{ListQuery, MediaService, UrlQuery};
 use shared::ports::{ListFilter, MediaRepository, MultipartStore, ObjectStore};
 use shared::edge::requests::upload::parse_scope;

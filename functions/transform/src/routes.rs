@@ -8,7 +8,7 @@ use axum::Router;
 use shared::domain::clock::Clock;
 use shared::edge::error::ApiError;
 use shared::edge::http::{self, Params};
-use shared::domain::media::MediaId;
+use shared::domain::id::MediaId;
 use shared::ports::{MediaRepository, ObjectStore};
 use shared::usecases::transforms::{ImageRequest, TransformService, VariantError, CDN_HEADER};
 use shared::domain::transform::TransformSpec;

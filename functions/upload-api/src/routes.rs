@@ -14,7 +14,7 @@ use shared::domain::clock::Clock;
 use shared::edge::error::ApiError;
 use shared::edge::http::{self, Authenticates, JsonBody, PathParam};
 use shared::domain::kinds::Kinds;
-use shared::domain::media::MediaId;
+use shared::domain::id::MediaId;
 use shared::usecases::multipart::{MultipartService, PartsRequest};
 use shared::ports::{MediaRepository, MultipartStore, ObjectStore};
 use shared::edge::requests::upload::UploadRequest;

@@ -10,7 +10,7 @@
 //! Deleting a media deletes its upload and its whole folder.
 
 use crate::domain::kinds::{ContentType, KindName, Visibility};
-use crate::domain::media::MediaId;
+use crate::domain::id::MediaId;
 
 pub const INCOMING_PREFIX: &str = "incoming/";
 

@@ -3,29 +3,7 @@
 use crate::domain::kinds::{ContentType, Visibility};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
-use uuid::Uuid;
-
-/// A media id: a random UUID, so ids are unguessable. Parsing is the only way to get one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MediaId(Uuid);
-
-impl MediaId {
-    pub fn random() -> Self {
-        Self(Uuid::new_v4())
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        // Only the canonical hyphenated lowercase form: one id, one spelling.
-        let id = Uuid::try_parse(s).ok()?;
-        (id.hyphenated().to_string() == s).then_some(Self(id))
-    }
-}
-
-impl fmt::Display for MediaId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+use crate::domain::id::MediaId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,7 +137,7 @@ pub struct MediaRecord {
     pub variants: BTreeMap<String, Variant>,
     /// What to paint before a thumbnail loads (ready media).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<crate::imaging::Placeholder>,
+    pub placeholder: Option<crate::domain::media::Placeholder>,
     /// `created_at#id`: the range key of the owner and scope indexes (newest first).
     pub created_sk: String,
     /// Present only while pending: the sparse index that counts a user's pending uploads.
@@ -213,16 +191,13 @@ impl MediaRecord {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn media_ids_have_one_spelling() {
-        let id = MediaId::random();
-        assert_eq!(MediaId::parse(&id.to_string()), Some(id));
-        assert!(MediaId::parse(&id.to_string().to_uppercase()).is_none());
-        assert!(MediaId::parse("../etc/passwd").is_none());
-        assert!(MediaId::parse("").is_none());
-    }
+/// What a client shows before the image arrives (made by `imaging::placeholder`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placeholder {
+    /// Standard base64 of the ThumbHash bytes.
+    pub thumbhash: String,
+    pub blurhash: String,
+    /// `#rrggbb`.
+    pub dominant_color: String,
+    pub has_alpha: bool,
 }

@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod clock;
 pub mod events;
+pub mod id;
 pub mod keys;
 pub mod mac;
 pub mod kinds;

@@ -8,7 +8,7 @@ use crate::edge::auth::Authenticator;
 
 use crate::domain::caller::Caller;
 use crate::edge::error::ApiError;
-use crate::domain::media::MediaId;
+use crate::domain::id::MediaId;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::middleware::{self, Next};

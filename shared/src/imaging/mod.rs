@@ -7,6 +7,7 @@
 mod audit;
 mod avif;
 mod boundary;
+pub mod codec;
 pub mod container;
 mod jpeg;
 mod metadata;

@@ -8,17 +8,10 @@ use super::ImageError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fast_image_resize::Resizer;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Placeholder {
-    /// Standard base64 of the ThumbHash bytes.
-    pub thumbhash: String,
-    pub blurhash: String,
-    /// `#rrggbb`.
-    pub dominant_color: String,
-    pub has_alpha: bool,
-}
+
+pub use crate::domain::media::Placeholder;
+
 
 /// ThumbHash's encoder takes at most 100 px a side.
 const MAX_SIDE: u32 = 100;

@@ -3,7 +3,8 @@
 //! down (a cascade), rotate the small results per EXIF, and encode lossy WebP, the sizes in
 //! parallel.
 
-use super::pixels::{decode, encode, fit, orient, resize, Format, Pixels, WebpSettings};
+use super::pixels::{fit, orient, resize, Format, Pixels, WebpSettings};
+use super::codec::{decode, encode};
 use super::placeholder::{placeholder, Placeholder};
 use super::probe::Probe;
 use super::{DecodeLimits, ImageError};

@@ -2,7 +2,8 @@
 //! thumbnails, then a resize that contains the image in a box, or covers the box and crops
 //! around a focal point.
 
-use super::pixels::{decode, encode, orient, Format};
+use super::pixels::{orient, Format};
+use super::codec::{decode, encode};
 use super::{DecodeLimits, ImageError, Probe};
 use fast_image_resize::Resizer;
 use std::time::Instant;

@@ -3,31 +3,9 @@
 //! RGBA straight into its YUV picture (`use_argb = 0`), where the `webp` crate forced an ARGB
 //! copy and a second conversion of every frame.
 
-use super::pixels::{Decoded, Pixels};
+use super::pixels::{Decoded, Pixels, WebpSettings};
 use super::ImageError;
 use libwebp_sys as w;
-
-/// libwebp encoder settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WebpSettings {
-    /// 0 to 100 (lossy); ignored when lossless.
-    pub quality: f32,
-    /// 0 (fast) to 6 (small).
-    pub method: i32,
-    /// Spatial noise shaping, 0 to 100; None keeps libwebp's default (50).
-    pub sns_strength: Option<i32>,
-    pub lossless: bool,
-}
-
-impl WebpSettings {
-    pub fn lossy(quality: f32, method: i32) -> Self {
-        Self { quality, method, sns_strength: None, lossless: false }
-    }
-
-    pub fn lossless() -> Self {
-        Self { quality: 75.0, method: 4, sns_strength: None, lossless: true }
-    }
-}
 
 /// Encodes RGB8 or RGBA8 pixels.
 pub fn encode(p: &Pixels, s: WebpSettings) -> Result<Vec<u8>, ImageError> {

@@ -76,7 +76,7 @@ pub struct ReadyFields {
     /// When the janitor should next look at it (kinds whose unattached media expire).
     pub gc_at: Option<String>,
     /// Images only (videos get one with a poster frame).
-    pub placeholder: Option<crate::imaging::Placeholder>,
+    pub placeholder: Option<crate::domain::media::Placeholder>,
     /// Videos: the container's duration, when it states one.
     pub duration_ms: Option<u64>,
     /// Videos: the codec of each track, as sample-entry four-character codes or WebM codec ids.

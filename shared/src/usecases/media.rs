@@ -6,7 +6,8 @@
 use crate::domain::caller::Caller;
 use crate::domain::clock::{self, Clock};
 use crate::domain::kinds::{KindName, Kinds};
-use crate::domain::media::{MediaId, MediaRecord, Status};
+use crate::domain::id::MediaId;
+use crate::domain::media::{MediaRecord, Status};
 use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, MultipartStore, ObjectStore, PageToken, StorageError, StoreError};
 use crate::usecases::view::{can_read, is_owner, MediaView, SignedUrl, UrlSigner};
 use std::time::Duration;

@@ -6,7 +6,8 @@
 
 use crate::domain::caller::Caller;
 use crate::domain::clock::{self, Clock};
-use crate::domain::media::{MediaId, MediaRecord, MultipartUpload, Status};
+use crate::domain::id::MediaId;
+use crate::domain::media::{MediaRecord, MultipartUpload, Status};
 use crate::ports::{MediaRepository, MultipartStore, ObjectStore, PresignedPart, StorageError, StoreError, StoredPart};
 use serde::Deserialize;
 use std::time::Duration;

@@ -50,7 +50,7 @@ pub struct MediaView {
     pub url: Option<String>,
     pub url_expires_at: Option<String>,
     pub variants: BTreeMap<String, VariantView>,
-    pub placeholder: Option<crate::imaging::Placeholder>,
+    pub placeholder: Option<crate::domain::media::Placeholder>,
 }
 
 /// The owner may do everything with a media.
