@@ -1,5 +1,5 @@
 // The client's ThumbHash decoder against the reference decoder (the `thumbhash` crate the service
-// encodes with): for README's example hash, from the corpus's 640x480 RGBA PNG, the crate's
+// encodes with): for docs/API.md's example hash, from the corpus's 640x480 RGBA PNG, the crate's
 // `thumb_hash_to_rgba` gives 32x26 pixels, mean RGBA 120.26, 124.30, 118.24, 119.14 and a first
 // pixel of 121, 129, 112, 23 (it truncates where the browser's clamped array rounds, so the
 // comparison allows one level).

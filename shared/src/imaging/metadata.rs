@@ -4,7 +4,7 @@
 //! The pixels are untouched (no re-encode); orientation survives as a minimal EXIF block that
 //! holds only the Orientation tag.
 //!
-//! Kept, per container (README, "What public originals keep"):
+//! Kept, per container (docs/MEDIA.md, "What public originals keep"):
 //! - JPEG: SOI, DQT, DHT, DAC, SOFn, DRI, DNL, SOS with its entropy-coded data, EOI; APP2
 //!   `ICC_PROFILE` segments; an Adobe APP14 rebuilt from its colour-transform byte alone (it
 //!   decides how CMYK/YCCK pixels decode).

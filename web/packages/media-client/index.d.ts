@@ -72,7 +72,7 @@ export interface UploadOptions {
   signal?: AbortSignal; wait?: boolean; timeoutMs?: number;
 }
 
-/** An image on demand (README, "GET /v1/media/{id}/image"): sizes, fits, formats and qualities from fixed lists. */
+/** An image on demand (docs/API.md, "GET /v1/media/{id}/image"): sizes, fits, formats and qualities from fixed lists. */
 export interface TransformParams {
   w?: 64 | 128 | 256 | 320 | 360 | 480 | 512 | 640 | 720 | 768 | 1024 | 1280 | 1600 | 1920 | 2560;
   h?: TransformParams["w"];
