@@ -52,7 +52,7 @@ fn benches(c: &mut Criterion) {
     });
     let token = devtools::token::mint(SECRET, "iss", "aud", "user-1", &["org:acme".to_string()], 3600);
     let verifier = Hs256Verifier::new(SECRET.as_bytes(), "iss", "aud", "scopes");
-    c.bench_function("JWT HS256 verification", |b| b.iter(|| verifier.verify(&token).unwrap()));
+    c.bench_function("JWT HS256 verification", |b| b.iter(|| verifier.verify_token(&token).unwrap()));
     let kinds = Kinds::defaults();
     let body = br#"{"kind":"post_image","scope":"org:acme","files":[{"filename":"a.jpg","content_type":"image/jpeg","size_bytes":12345}]}"#;
     c.bench_function("POST /v1/uploads, 1 file (verify, parse, validate, record in memory, sign)", |b| {
@@ -61,7 +61,7 @@ fn benches(c: &mut Criterion) {
             || UploadService {
                 records: MemoryRepository::default(),
                 signer: signer(&rt),
-                multipart: shared::adapters::memory::MemoryObjects::default(),
+                parts: shared::adapters::memory::MemoryObjects::default(),
                 clock: SystemClock,
                 url_ttl: Duration::from_secs(300),
                 multipart_window: Duration::from_secs(86400),
@@ -69,7 +69,7 @@ fn benches(c: &mut Criterion) {
                 public_base: "https://cdn.example.com".into(),
             },
             |service| {
-                let caller = verifier.verify(&token).unwrap();
+                let caller = verifier.verify_token(&token).unwrap();
                 let req: UploadRequest = serde_json::from_slice(body).unwrap();
                 let upload = req.validate(&kinds, &caller).unwrap();
                 rt.block_on(service.create(&caller, upload)).unwrap()

@@ -8,7 +8,7 @@ use serde_json::Value;
 use shared::edge::auth::{Authenticator, Hs256Verifier};
 use shared::domain::caller::Caller;
 use shared::domain::clock::SystemClock;
-use shared::ports::StorageError;
+use shared::ports::ObjectError;
 use shared::domain::kinds::{ContentType, Kinds};
 use shared::domain::media::UploadMethod;
 use shared::imaging::DecodeLimits;
@@ -113,10 +113,10 @@ pub async fn assert_serves_exactly_its_routes(function: &str, edge: &Edge) {
 pub struct NoSigner;
 
 impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
+    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ObjectError> {
         Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
     }
-    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, StorageError> {
+    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ObjectError> {
         Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
     }
 }
@@ -126,7 +126,7 @@ pub fn uploads(repo: MemoryRepository) -> UploadService<MemoryRepository, NoSign
     UploadService {
         records: repo,
         signer: NoSigner,
-        multipart: MemoryObjects::default(),
+        parts: MemoryObjects::default(),
         clock: SystemClock,
         url_ttl: Duration::from_secs(300),
         multipart_window: Duration::from_secs(86400),
@@ -150,7 +150,7 @@ pub async fn pending_media(repo: &MemoryRepository, user: &str) -> String {
 /// The processor over the in-memory ports, with production's limits.
 pub fn processor(repo: MemoryRepository, objects: MemoryObjects) -> Processor<MemoryRepository, MemoryObjects, SystemClock> {
     Processor {
-        store: repo,
+        records: repo,
         objects,
         kinds: Kinds::defaults(),
         limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(8) },

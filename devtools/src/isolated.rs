@@ -2,7 +2,7 @@
 //! janitor's) and must not touch what other tests are doing. Uses the production code paths
 //! in-process: the same upload service, signer, processor and janitor as the functions.
 
-use shared::ports::{Fetched, ObjectStore, Ranged, StorageError};
+use shared::ports::{Fetched, ObjectStore, Ranged, ObjectError};
 use crate::stack::Stack;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -53,7 +53,7 @@ impl Isolated {
                 &self.bucket,
                 format!("{}/{}", s.var("S3_ENDPOINT"), self.bucket),
             ),
-            multipart: self.objects.clone(),
+            parts: self.objects.clone(),
             clock: FixedClock(at),
             url_ttl: Duration::from_secs(300),
             multipart_window: Duration::from_secs(86400),
@@ -69,7 +69,7 @@ impl Isolated {
     /// The processor over another view of this bucket (`CountingObjects`).
     pub fn processor_over<O: ObjectStore>(&self, objects: O, at: OffsetDateTime) -> Processor<DynamoStore, O, FixedClock> {
         Processor {
-            store: self.store.clone(),
+            records: self.store.clone(),
             objects,
             kinds: Kinds::defaults(),
             limits: shared::imaging::DecodeLimits {
@@ -92,7 +92,7 @@ impl Isolated {
 
     pub fn janitor(&self, max_items: usize) -> Janitor<DynamoStore, S3Objects> {
         Janitor {
-            store: self.store.clone(),
+            records: self.store.clone(),
             objects: self.objects.clone(),
             kinds: Kinds::defaults(),
             settings: JanitorSettings {
@@ -131,39 +131,39 @@ impl CountingObjects {
 }
 
 impl ObjectStore for CountingObjects {
-    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, ObjectError> {
         let got = self.inner.get_bounded(key, max_bytes).await?;
         if let Fetched::Bytes(b) = &got {
             self.count(b.len());
         }
         Ok(got)
     }
-    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+    async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         self.inner.exists(key).await
     }
-    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, StorageError> {
+    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, ObjectError> {
         let got = self.inner.read_range(key, offset, len).await?;
         if let Ranged::Bytes { bytes, .. } = &got {
             self.count(bytes.len());
         }
         Ok(got)
     }
-    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), ObjectError> {
         self.inner.copy(from, to, content_type, cache_control).await
     }
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), ObjectError> {
         self.inner.put(key, bytes, content_type, cache_control).await
     }
-    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         self.inner.delete(key).await
     }
-    async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+    async fn delete_all(&self, keys: &[String]) -> Result<(), ObjectError> {
         self.inner.delete_all(keys).await
     }
-    async fn list_page(&self, prefix: &str, continuation: Option<String>, max_keys: i32) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError> {
+    async fn list_page(&self, prefix: &str, continuation: Option<String>, max_keys: i32) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), ObjectError> {
         self.inner.list_page(prefix, continuation, max_keys).await
     }
-    async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
+    async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, ObjectError> {
         self.inner.presign_get(key, ttl, now, disposition).await
     }
 }

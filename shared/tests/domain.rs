@@ -4,7 +4,7 @@
 
 use shared::domain::caller::Caller;
 use shared::domain::clock::{self, FixedClock};
-use shared::ports::StorageError;
+use shared::ports::ObjectError;
 use shared::imaging::DecodeLimits;
 use shared::usecases::janitor::{Janitor, JanitorSettings};
 use shared::domain::kinds::{ContentType, KindName, Kinds};
@@ -30,10 +30,10 @@ const DAY: Duration = Duration::from_secs(86400);
 struct NoSigner;
 
 impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, StorageError> {
+    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ObjectError> {
         Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
     }
-    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, StorageError> {
+    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ObjectError> {
         Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
     }
 }
@@ -69,7 +69,7 @@ impl World {
 
     fn processor(&self, at: OffsetDateTime) -> Processor<MemoryRepository, MemoryObjects, FixedClock> {
         Processor {
-            store: self.repo.clone(),
+            records: self.repo.clone(),
             objects: self.objects.clone(),
             kinds: Kinds::defaults(),
             limits: DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(20) },
@@ -86,7 +86,7 @@ impl World {
 
     fn janitor(&self, max_items: usize) -> Janitor<MemoryRepository, MemoryObjects> {
         Janitor {
-            store: self.repo.clone(),
+            records: self.repo.clone(),
             objects: self.objects.clone(),
             kinds: Kinds::defaults(),
             settings: JanitorSettings { grace: HOUR, rejected_retention: 7 * DAY, max_items },
@@ -96,7 +96,7 @@ impl World {
 
     fn media(&self, at: OffsetDateTime) -> MediaService<MemoryRepository, MemoryObjects, FixedClock> {
         MediaService {
-            repo: self.repo.clone(),
+            records: self.repo.clone(),
             urls: UrlSigner { objects: self.objects.clone(), public_base: "https://cdn.test".into(), clock: FixedClock(at) },
             kinds: Kinds::defaults(),
             cursor_secret: b"cursor-secret".to_vec(),
@@ -114,7 +114,7 @@ impl World {
         UploadService {
             records: self.repo.clone(),
             signer: NoSigner,
-            multipart: self.objects.clone(),
+            parts: self.objects.clone(),
             clock: FixedClock(at),
             url_ttl: Duration::from_secs(300),
             multipart_window: Duration::from_secs(3600),
@@ -124,7 +124,7 @@ impl World {
     }
 
     fn multipart(&self, at: OffsetDateTime) -> MultipartService<MemoryRepository, MemoryObjects, FixedClock> {
-        MultipartService { records: self.repo.clone(), store: self.objects.clone(), clock: FixedClock(at), url_ttl: Duration::from_secs(300) }
+        MultipartService { records: self.repo.clone(), parts: self.objects.clone(), clock: FixedClock(at), url_ttl: Duration::from_secs(300) }
     }
 
     async fn slot_for(&self, user: &str, kind: &str, content_type: ContentType, at: OffsetDateTime) -> MediaId {

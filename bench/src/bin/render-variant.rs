@@ -7,7 +7,7 @@ use bench::{cpu_ms, peak_rss_kb};
 use shared::imaging::{render_guarded, DecodeLimits};
 use shared::domain::kinds::ContentType;
 use shared::domain::media::FocalPoint;
-use shared::usecases::transforms::plan;
+use shared::usecases::transforms::render_plan;
 use shared::domain::transform::TransformSpec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let warmup: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(2);
     let content_type = shared::imaging::sniff(&input).unwrap_or(ContentType::Jpeg);
     let output = spec.output(None, content_type, false);
-    let (geometry, format) = plan(&spec, output, FocalPoint::CENTRE, shared::wiring::config::DEFAULT_WEBP_METHOD);
+    let (geometry, format) = render_plan(&spec, output, FocalPoint::CENTRE, shared::wiring::config::DEFAULT_WEBP_METHOD);
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(60) };
     let (mut times, mut cpu, mut last) = (Vec::new(), Vec::new(), None);
     for i in 0..runs + warmup {

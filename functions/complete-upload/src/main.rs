@@ -21,12 +21,12 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
-    let api = routes::api(routes::App {
+    let api = routes::router(routes::App {
         auth: authenticator(&config),
         processor: shared::wiring::services::processor(&config, &clients),
         multipart: MultipartService {
             records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
-            store: objects.clone(),
+            parts: objects.clone(),
             clock: SystemClock,
             url_ttl: config.upload_url_ttl,
         },

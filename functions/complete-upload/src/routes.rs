@@ -39,7 +39,7 @@ impl<R, O, C> Authenticates for App<R, O, C> {
 
 type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
 
-pub fn api<R, O, C>(app: App<R, O, C>) -> Router
+pub fn router<R, O, C>(app: App<R, O, C>) -> Router
 where
     R: MediaRepository + Send + Sync + 'static,
     O: MultipartStore + ObjectStore + Send + Sync + 'static,
@@ -49,7 +49,7 @@ where
         .route("/v1/media/complete", post(complete_batch::<R, O, C>))
         .route("/v1/media/{id}/complete", post(complete_one::<R, O, C>))
         .route("/v1/uploads/{id}/complete", post(complete_one::<R, O, C>));
-    http::api("complete-upload", routes, Arc::new(app))
+    http::function_router("complete-upload", routes, Arc::new(app))
 }
 
 async fn complete_one<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock>(
@@ -109,8 +109,8 @@ mod tests {
 
     fn edge(repo: MemoryRepository, objects: MemoryObjects) -> http::Edge {
         let urls = UrlSigner { objects: objects.clone(), public_base: "https://media.example".into(), clock: SystemClock };
-        let multipart = MultipartService { records: repo.clone(), store: objects.clone(), clock: SystemClock, url_ttl: std::time::Duration::from_secs(300) };
-        http::edge(api(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls, multipart }))
+        let multipart = MultipartService { records: repo.clone(), parts: objects.clone(), clock: SystemClock, url_ttl: std::time::Duration::from_secs(300) };
+        http::edge(router(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls, multipart }))
     }
 
     #[tokio::test]

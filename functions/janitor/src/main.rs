@@ -48,7 +48,7 @@ async fn main() -> Result<(), Error> {
     let clients = Clients::new(&config).await;
     let local_dev = config.local_dev;
     let janitor = Arc::new(Janitor {
-        store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+        records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
         objects: S3Objects::new(clients.s3.clone(), &config.bucket),
         kinds: config.kinds.clone(),
         settings: JanitorSettings {

@@ -20,10 +20,10 @@ async fn main() -> Result<(), Error> {
     if config.cursor_secret.is_empty() {
         return Err("CURSOR_SECRET is required: it signs list cursors".into());
     }
-    let api = routes::api(routes::App {
+    let api = routes::router(routes::App {
         auth: authenticator(&config),
         media: MediaService {
-            repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+            records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
             urls: UrlSigner {
                 objects: S3Objects::new(clients.s3.clone(), &config.bucket),
                 public_base: config.public_base(),

@@ -34,7 +34,7 @@ impl<R, O, C> Authenticates for App<R, O, C> {
 type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
 type Answer = Result<Response, ApiError>;
 
-pub fn api<R, O, C>(app: App<R, O, C>) -> Router
+pub fn router<R, O, C>(app: App<R, O, C>) -> Router
 where
     R: MediaRepository + Send + Sync + 'static,
     O: ObjectStore + MultipartStore + Send + Sync + 'static,
@@ -46,7 +46,7 @@ where
         .route("/v1/media/{id}/url", get(url::<R, O, C>))
         .route("/v1/media/{id}/content", get(content::<R, O, C>))
         .route("/v1/media/{id}/attach", axum::routing::post(attach::<R, O, C>).delete(detach::<R, O, C>));
-    http::api("media-api", routes, Arc::new(app))
+    http::function_router("media-api", routes, Arc::new(app))
 }
 
 async fn get_one<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
@@ -138,10 +138,10 @@ mod tests {
     use shared::adapters::memory::{MemoryObjects, MemoryRepository};
     use shared::usecases::view::UrlSigner;
 
-    fn edge(repo: MemoryRepository) -> http::Edge {
+    fn edge(records: MemoryRepository) -> http::Edge {
         let urls = UrlSigner { objects: MemoryObjects::default(), public_base: "https://media.example".into(), clock: SystemClock };
-        let media = MediaService { repo, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::domain::events::NoEvents), links: shared::usecases::transforms::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec(), public_transforms: shared::usecases::transforms::PublicTransforms::Any } };
-        http::edge(api(App { auth: inprocess::authenticator(), media }))
+        let media = MediaService { records, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::domain::events::NoEvents), links: shared::usecases::transforms::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec(), public_transforms: shared::usecases::transforms::PublicTransforms::Any } };
+        http::edge(router(App { auth: inprocess::authenticator(), media }))
     }
 
     #[tokio::test]

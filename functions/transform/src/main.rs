@@ -18,8 +18,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let secret = config.transform_key()?.to_vec();
     let clients = Clients::new(&config).await;
-    let api = routes::api(TransformService {
-        repo: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+    let api = routes::router(TransformService {
+        records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
         objects: S3Objects::new(clients.s3.clone(), &config.bucket),
         clock: SystemClock,
         kinds: config.kinds.clone(),

@@ -19,14 +19,14 @@ type Shared<R, O, C> = State<Arc<TransformService<R, O, C>>>;
 /// How long a remembered render failure may be cached.
 const FAILURE_CACHE_CONTROL: &str = "public, max-age=300";
 
-pub fn api<R, O, C>(service: TransformService<R, O, C>) -> Router
+pub fn router<R, O, C>(service: TransformService<R, O, C>) -> Router
 where
     R: MediaRepository + Send + Sync + 'static,
     O: ObjectStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
     let routes = Router::new().route("/v1/media/{id}/image", get(image::<R, O, C>));
-    http::api("transform", routes, Arc::new(service))
+    http::function_router("transform", routes, Arc::new(service))
 }
 
 fn signature(q: &Params) -> Result<Option<(i64, String)>, ApiError> {
@@ -89,10 +89,10 @@ mod tests {
     use shared::adapters::memory::{MemoryObjects, MemoryRepository};
     use std::time::Duration;
 
-    fn edge(repo: MemoryRepository) -> http::Edge {
+    fn edge(records: MemoryRepository) -> http::Edge {
         let limits = shared::imaging::DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: Duration::from_secs(8) };
         let service = TransformService {
-            repo,
+            records,
             objects: MemoryObjects::default(),
             clock: SystemClock,
             kinds: Kinds::defaults(),
@@ -102,7 +102,7 @@ mod tests {
             cap: shared::usecases::transforms::VariantCap { renders: 50, window: Duration::from_secs(3600) },
             public_transforms: shared::usecases::transforms::PublicTransforms::Any,
         };
-        http::edge(api(service))
+        http::edge(router(service))
     }
 
     #[tokio::test]

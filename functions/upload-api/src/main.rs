@@ -25,20 +25,20 @@ async fn main() -> Result<(), Error> {
     let region = clients.sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let records = DynamoStore::new(clients.dynamodb.clone(), &config.table);
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
-    let api = routes::api(routes::App {
+    let api = routes::router(routes::App {
         auth: authenticator(&config),
         kinds: config.kinds.clone(),
         uploads: UploadService {
             records: records.clone(),
             signer: S3UploadSigner::new(clients.s3.clone(), credentials, region, &config.bucket, config.post_url()),
-            multipart: objects.clone(),
+            parts: objects.clone(),
             clock: SystemClock,
             url_ttl: config.upload_url_ttl,
             multipart_window: config.multipart_window,
             max_pending: config.max_pending_per_user,
             public_base: config.public_base(),
         },
-        multipart: MultipartService { records, store: objects, clock: SystemClock, url_ttl: config.upload_url_ttl },
+        multipart: MultipartService { records, parts: objects, clock: SystemClock, url_ttl: config.upload_url_ttl },
     });
     lambda_http::run(shared::edge::http::edge(api)).await
 }

@@ -47,7 +47,7 @@ impl<R, S, M, C> Authenticates for App<R, S, M, C> {
 type Shared<R, S, M, C> = State<Arc<App<R, S, M, C>>>;
 type Answer = Result<Response, ApiError>;
 
-pub fn api<R, S, M, C>(app: App<R, S, M, C>) -> Router
+pub fn router<R, S, M, C>(app: App<R, S, M, C>) -> Router
 where
     R: MediaRepository + Send + Sync + 'static,
     S: UploadSigner + Send + Sync + 'static,
@@ -61,7 +61,7 @@ where
         .route("/v1/uploads/{id}", delete(abort_upload::<R, S, M, C>))
         .route("/v1/uploads/{id}/parts", post(sign_parts::<R, S, M, C>).get(list_parts::<R, S, M, C>))
         .route("/api/v1/organizations/{org_id}/temp-image-upload", post(temp_image_upload::<R, S, M, C>));
-    http::api("upload-api", routes, Arc::new(app))
+    http::function_router("upload-api", routes, Arc::new(app))
 }
 
 /// Public and cacheable: what a client checks files against before asking for slots.
@@ -132,8 +132,8 @@ mod tests {
 
     fn edge(repo: MemoryRepository) -> http::Edge {
         let uploads = inprocess::uploads(repo.clone());
-        let multipart = MultipartService { records: repo, store: uploads.multipart.clone(), clock: shared::domain::clock::SystemClock, url_ttl: Duration::from_secs(300) };
-        http::edge(api(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads, multipart }))
+        let multipart = MultipartService { records: repo, parts: uploads.parts.clone(), clock: shared::domain::clock::SystemClock, url_ttl: Duration::from_secs(300) };
+        http::edge(router(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads, multipart }))
     }
 
     #[tokio::test]

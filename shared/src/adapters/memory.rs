@@ -4,7 +4,7 @@
 
 use crate::domain::media::{MediaRecord, Rejection, Status, GC_SHARD};
 use crate::ports::{
-    Fetched, ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, ReadyFields, StorageError, StoreError,
+    Fetched, ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, ReadyFields, ObjectError, RecordError,
     UploadRecords,
 };
 use crate::adapters::dynamodb::MAX_LIST_PAGES;
@@ -18,21 +18,21 @@ pub struct MemoryRepository {
     items: Arc<Mutex<HashMap<String, MediaRecord>>>,
 }
 
-fn poisoned<T>(e: std::sync::PoisonError<T>) -> StoreError {
-    StoreError::Other(e.to_string())
+fn poisoned<T>(e: std::sync::PoisonError<T>) -> RecordError {
+    RecordError::Other(e.to_string())
 }
 
 impl MemoryRepository {
-    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, MediaRecord>>, StoreError> {
+    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, MediaRecord>>, RecordError> {
         self.items.lock().map_err(poisoned)
     }
 
     /// Applies `change` to record `id` if `condition` holds, and returns the new record.
-    fn update(&self, id: &str, condition: impl FnOnce(&MediaRecord) -> bool, change: impl FnOnce(&mut MediaRecord)) -> Result<MediaRecord, StoreError> {
+    fn update(&self, id: &str, condition: impl FnOnce(&MediaRecord) -> bool, change: impl FnOnce(&mut MediaRecord)) -> Result<MediaRecord, RecordError> {
         let mut items = self.lock()?;
-        let r = items.get_mut(id).ok_or(StoreError::ConditionFailed)?;
+        let r = items.get_mut(id).ok_or(RecordError::ConditionFailed)?;
         if !condition(r) {
-            return Err(StoreError::ConditionFailed);
+            return Err(RecordError::ConditionFailed);
         }
         change(r);
         Ok(r.clone())
@@ -68,16 +68,16 @@ fn clear_claim(r: &mut MediaRecord) {
 }
 
 impl UploadRecords for MemoryRepository {
-    async fn put_new(&self, record: &MediaRecord) -> Result<(), StoreError> {
+    async fn put_new(&self, record: &MediaRecord) -> Result<(), RecordError> {
         let mut items = self.lock()?;
         if items.contains_key(&record.id) {
-            return Err(StoreError::ConditionFailed);
+            return Err(RecordError::ConditionFailed);
         }
         items.insert(record.id.clone(), record.clone());
         Ok(())
     }
 
-    async fn count_pending(&self, owner: &str, at_most: u32) -> Result<u32, StoreError> {
+    async fn count_pending(&self, owner: &str, at_most: u32) -> Result<u32, RecordError> {
         let items = self.lock()?;
         // Stops counting at the bound, as the DynamoDB query does.
         let n = items.values().filter(|r| r.pending_owner.as_deref() == Some(owner)).take(at_most as usize).count();
@@ -86,11 +86,11 @@ impl UploadRecords for MemoryRepository {
 }
 
 impl MediaRepository for MemoryRepository {
-    async fn get(&self, id: &str) -> Result<Option<MediaRecord>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<MediaRecord>, RecordError> {
         Ok(self.lock()?.get(id).cloned())
     }
 
-    async fn list(&self, by: &ListBy, filter: &ListFilter, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), StoreError> {
+    async fn list(&self, by: &ListBy, filter: &ListFilter, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), RecordError> {
         let items = self.lock()?;
         let mut index: Vec<&MediaRecord> = items
             .values()
@@ -130,7 +130,7 @@ impl MediaRepository for MemoryRepository {
         }
     }
 
-    async fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> Result<MediaRecord, RecordError> {
         self.update(id, |r| Self::owned(r, owner), |r| {
             if let Some(f) = &edit.focal_point {
                 r.focal_point = *f;
@@ -148,7 +148,7 @@ impl MediaRepository for MemoryRepository {
         })
     }
 
-    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&crate::domain::kinds::KindName>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&crate::domain::kinds::KindName>, now: &str) -> Result<MediaRecord, RecordError> {
         self.update(
             id,
             |r| {
@@ -166,7 +166,7 @@ impl MediaRepository for MemoryRepository {
         )
     }
 
-    async fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> Result<MediaRecord, RecordError> {
         self.update(id, |r| Self::owned(r, owner), |r| {
             r.attached_to = None;
             r.updated_at = now.to_string();
@@ -177,7 +177,7 @@ impl MediaRepository for MemoryRepository {
         })
     }
 
-    async fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, RecordError> {
         self.update(
             id,
             |r| r.status != Status::Deleting && owner.is_none_or(|o| r.owner == o),
@@ -191,18 +191,18 @@ impl MediaRepository for MemoryRepository {
         )
     }
 
-    async fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> Result<(), StoreError> {
+    async fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> Result<(), RecordError> {
         let mut items = self.lock()?;
         match items.get(id) {
             Some(r) if r.status == status && r.gc_at.as_deref() == gc_at => {
                 items.remove(id);
                 Ok(())
             }
-            _ => Err(StoreError::ConditionFailed),
+            _ => Err(RecordError::ConditionFailed),
         }
     }
 
-    async fn gc_due(&self, now: &str, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), StoreError> {
+    async fn gc_due(&self, now: &str, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), RecordError> {
         let items = self.lock()?;
         let position = |r: &MediaRecord| (r.gc_at.clone().unwrap_or_default(), r.id.clone());
         let after = start.map(|t| (t.0.get("gc_at").cloned().unwrap_or_default(), t.0.get("id").cloned().unwrap_or_default()));
@@ -219,7 +219,7 @@ impl MediaRepository for MemoryRepository {
         Ok((page, next))
     }
 
-    async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, RecordError> {
         self.update(
             id,
             |r| r.status == Status::Ready && r.attached_to.is_none() && r.gc_at.as_deref() == Some(seen_gc_at),
@@ -231,7 +231,7 @@ impl MediaRepository for MemoryRepository {
         )
     }
 
-    async fn clear_gc(&self, id: &str, seen_gc_at: &str) -> Result<(), StoreError> {
+    async fn clear_gc(&self, id: &str, seen_gc_at: &str) -> Result<(), RecordError> {
         self.update(id, |r| r.status == Status::Ready && r.gc_at.as_deref() == Some(seen_gc_at), |r| {
             r.gc_shard = None;
             r.gc_at = None;
@@ -239,7 +239,7 @@ impl MediaRepository for MemoryRepository {
         .map(|_| ())
     }
 
-    async fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> Result<(), StoreError> {
+    async fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> Result<(), RecordError> {
         self.update(id, |r| r.status == Status::Pending && no_live_claim(r, now), |r| {
             r.publish_claim = Some(attempt.to_string());
             r.publish_claim_until = Some(until.to_string());
@@ -247,11 +247,11 @@ impl MediaRepository for MemoryRepository {
         .map(|_| ())
     }
 
-    async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), StoreError> {
+    async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), RecordError> {
         self.update(id, |r| r.status == status, |r| r.event_sent = Some(event.to_string())).map(|_| ())
     }
 
-    async fn count_render(&self, id: &str, window: i64, cap: u32) -> Result<bool, StoreError> {
+    async fn count_render(&self, id: &str, window: i64, cap: u32) -> Result<bool, RecordError> {
         let counted = self.update(
             id,
             |r| r.render_window != Some(window) || r.render_count.unwrap_or(0) < cap,
@@ -263,16 +263,16 @@ impl MediaRepository for MemoryRepository {
         );
         match counted {
             Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(RecordError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
     }
 
-    async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), StoreError> {
+    async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), RecordError> {
         self.update(id, |r| r.publish_claim.as_deref() == Some(attempt), clear_claim).map(|_| ())
     }
 
-    async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), StoreError> {
+    async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), RecordError> {
         self.update(id, |r| r.status == Status::Pending && r.publish_claim.as_deref() == Some(attempt), |r| {
             r.status = Status::Ready;
             r.content_type = Some(f.content_type);
@@ -295,7 +295,7 @@ impl MediaRepository for MemoryRepository {
         .map(|_| ())
     }
 
-    async fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> Result<(), StoreError> {
+    async fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> Result<(), RecordError> {
         self.update(id, |r| r.status == Status::Pending && no_live_claim(r, now), |r| {
             r.status = Status::Rejected;
             r.rejection = Some(rejection.clone());
@@ -331,12 +331,12 @@ pub struct MemoryObjects {
 /// Key, content type, parts by number, and when it was started.
 type MemoryUpload = (String, String, BTreeMap<u32, Vec<u8>>, SystemTime);
 
-fn storage_poisoned<T>(e: std::sync::PoisonError<T>) -> StorageError {
-    StorageError::Other(e.to_string())
+fn storage_poisoned<T>(e: std::sync::PoisonError<T>) -> ObjectError {
+    ObjectError::Other(e.to_string())
 }
 
 impl MemoryObjects {
-    fn lock(&self) -> Result<MutexGuard<'_, BTreeMap<String, StoredObject>>, StorageError> {
+    fn lock(&self) -> Result<MutexGuard<'_, BTreeMap<String, StoredObject>>, ObjectError> {
         self.objects.lock().map_err(storage_poisoned)
     }
 
@@ -379,7 +379,7 @@ impl MemoryObjects {
 }
 
 impl ObjectStore for MemoryObjects {
-    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<crate::ports::Ranged, StorageError> {
+    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<crate::ports::Ranged, ObjectError> {
         let objects = self.lock()?;
         let Some(o) = objects.get(key) else { return Ok(crate::ports::Ranged::Missing) };
         self.bytes_read.fetch_add(len.min((o.bytes.len() as u64).saturating_sub(offset)), std::sync::atomic::Ordering::Relaxed);
@@ -388,14 +388,14 @@ impl ObjectStore for MemoryObjects {
         Ok(crate::ports::Ranged::Bytes { bytes: o.bytes[start..end].to_vec(), total: o.bytes.len() as u64 })
     }
 
-    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), ObjectError> {
         let mut objects = self.lock()?;
-        let source = objects.get(from).cloned().ok_or_else(|| StorageError::Other(format!("NoSuchKey: {from}")))?;
+        let source = objects.get(from).cloned().ok_or_else(|| ObjectError::Other(format!("NoSuchKey: {from}")))?;
         objects.insert(to.to_string(), StoredObject { content_type: content_type.to_string(), cache_control: cache_control.to_string(), modified: SystemTime::now(), ..source });
         Ok(())
     }
 
-    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, ObjectError> {
         Ok(match self.lock()?.get(key) {
             None => Fetched::Missing,
             Some(o) if o.bytes.len() as u64 > max_bytes => Fetched::TooLarge(o.bytes.len() as u64),
@@ -403,22 +403,22 @@ impl ObjectStore for MemoryObjects {
         })
     }
 
-    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+    async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         Ok(self.lock()?.contains_key(key))
     }
 
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), ObjectError> {
         let object = StoredObject { bytes, content_type: content_type.into(), cache_control: cache_control.into(), modified: SystemTime::now() };
         self.lock()?.insert(key.to_string(), object);
         Ok(())
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         self.lock()?.remove(key);
         Ok(())
     }
 
-    async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+    async fn delete_all(&self, keys: &[String]) -> Result<(), ObjectError> {
         let mut objects = self.lock()?;
         for k in keys {
             objects.remove(k);
@@ -426,7 +426,7 @@ impl ObjectStore for MemoryObjects {
         Ok(())
     }
 
-    async fn list_page(&self, prefix: &str, continuation: Option<String>, max_keys: i32) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError> {
+    async fn list_page(&self, prefix: &str, continuation: Option<String>, max_keys: i32) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), ObjectError> {
         let objects = self.lock()?;
         let mut page: Vec<(String, Option<SystemTime>)> = objects
             .range(continuation.unwrap_or_else(|| prefix.to_string())..)
@@ -438,7 +438,7 @@ impl ObjectStore for MemoryObjects {
         Ok((page, next))
     }
 
-    async fn presign_get(&self, key: &str, ttl: Duration, _now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
+    async fn presign_get(&self, key: &str, ttl: Duration, _now: SystemTime, disposition: Option<String>) -> Result<String, ObjectError> {
         let attachment = if disposition.is_some() { "&download" } else { "" };
         Ok(format!("memory:///{key}?expires_in={}{attachment}", ttl.as_secs()))
     }
@@ -483,18 +483,18 @@ fn etag(bytes: &[u8]) -> String {
 }
 
 impl crate::ports::MultipartStore for MemoryObjects {
-    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, ObjectError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         self.uploads.lock().map_err(storage_poisoned)?.insert(id.clone(), (key.to_string(), content_type.to_string(), BTreeMap::new(), SystemTime::now()));
         Ok(id)
     }
 
-    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, length: u64, _: SystemTime, _: Duration) -> Result<crate::ports::PresignedPart, StorageError> {
+    async fn presign_part(&self, key: &str, upload_id: &str, part_number: u32, length: u64, _: SystemTime, _: Duration) -> Result<crate::ports::PresignedPart, ObjectError> {
         let headers = BTreeMap::from([("content-length".to_string(), length.to_string())]);
         Ok(crate::ports::PresignedPart { part_number, url: format!("memory:///{key}?uploadId={upload_id}&partNumber={part_number}"), headers })
     }
 
-    async fn list_parts(&self, _key: &str, upload_id: &str, max_parts: u32) -> Result<Option<Vec<crate::ports::StoredPart>>, StorageError> {
+    async fn list_parts(&self, _key: &str, upload_id: &str, max_parts: u32) -> Result<Option<Vec<crate::ports::StoredPart>>, ObjectError> {
         let uploads = self.uploads.lock().map_err(storage_poisoned)?;
         Ok(uploads.get(upload_id).map(|(_, _, parts, _)| {
             parts
@@ -505,12 +505,12 @@ impl crate::ports::MultipartStore for MemoryObjects {
         }))
     }
 
-    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[crate::ports::StoredPart]) -> Result<(), StorageError> {
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[crate::ports::StoredPart]) -> Result<(), ObjectError> {
         let (stored_key, content_type, held, _) =
-            self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id).ok_or_else(|| StorageError::Other("NoSuchUpload".into()))?;
+            self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id).ok_or_else(|| ObjectError::Other("NoSuchUpload".into()))?;
         let mut bytes = Vec::new();
         for p in parts {
-            let part = held.get(&p.part_number).filter(|b| etag(b) == p.etag).ok_or_else(|| StorageError::Other("InvalidPart".into()))?;
+            let part = held.get(&p.part_number).filter(|b| etag(b) == p.etag).ok_or_else(|| ObjectError::Other("InvalidPart".into()))?;
             bytes.extend_from_slice(part);
         }
         debug_assert_eq!(stored_key, key);
@@ -518,7 +518,7 @@ impl crate::ports::MultipartStore for MemoryObjects {
         Ok(())
     }
 
-    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<(), StorageError> {
+    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<(), ObjectError> {
         self.uploads.lock().map_err(storage_poisoned)?.remove(upload_id);
         Ok(())
     }
@@ -528,7 +528,7 @@ impl crate::ports::MultipartStore for MemoryObjects {
         prefix: &str,
         marker: Option<crate::ports::UploadsMarker>,
         max_uploads: i32,
-    ) -> Result<(Vec<crate::ports::OpenUpload>, Option<crate::ports::UploadsMarker>), StorageError> {
+    ) -> Result<(Vec<crate::ports::OpenUpload>, Option<crate::ports::UploadsMarker>), ObjectError> {
         let uploads = self.uploads.lock().map_err(storage_poisoned)?;
         // S3's order: by key, then upload id.
         let mut open: Vec<crate::ports::OpenUpload> = uploads

@@ -1,3 +1,5 @@
+//! Who is calling: a user id and the scopes it belongs to, bounded, from verified claims.
+
 use std::collections::{BTreeSet, HashMap};
 
 /// The claims name no acceptable caller (no `sub`, or one too long or with control characters).

@@ -105,20 +105,20 @@ impl From<crate::usecases::transforms::VariantError> for ApiError {
     }
 }
 
-impl From<crate::ports::StoreError> for ApiError {
-    fn from(e: crate::ports::StoreError) -> Self {
+impl From<crate::ports::RecordError> for ApiError {
+    fn from(e: crate::ports::RecordError) -> Self {
         match e {
-            crate::ports::StoreError::Transient(m) => ApiError::unavailable(m),
+            crate::ports::RecordError::Transient(m) => ApiError::unavailable(m),
             other => ApiError::internal(other),
         }
     }
 }
 
-impl From<crate::ports::StorageError> for ApiError {
-    fn from(e: crate::ports::StorageError) -> Self {
+impl From<crate::ports::ObjectError> for ApiError {
+    fn from(e: crate::ports::ObjectError) -> Self {
         match e {
-            crate::ports::StorageError::Transient(m) => ApiError::unavailable(m),
-            crate::ports::StorageError::Other(m) => ApiError::internal(m),
+            crate::ports::ObjectError::Transient(m) => ApiError::unavailable(m),
+            crate::ports::ObjectError::Other(m) => ApiError::internal(m),
         }
     }
 }

@@ -174,7 +174,7 @@ pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError
 
 /// A function's routes made into its whole API: JSON 404 for unknown routes, JSON 405 with the
 /// `Allow` header from `routes::ROUTES`, and the request log line around everything.
-pub fn api<S: Clone + Send + Sync + 'static>(function: &'static str, routes: Router<S>, state: S) -> Router {
+pub fn function_router<S: Clone + Send + Sync + 'static>(function: &'static str, routes: Router<S>, state: S) -> Router {
     routes
         .method_not_allowed_fallback(move |uri: Uri| async move { method_not_allowed(function, uri.path()) })
         .fallback(|| async { ApiError::route_not_found() })

@@ -1,9 +1,11 @@
-//! The two narrow interfaces the domain needs from the outside world, and the values that cross
-//! them. The domain (`processing`, `janitor`, `deletion`, `media_service`, `upload::service`)
-//! is written against these traits only; `dynamodb` and `s3` implement them
-//! for production, and `memory` implements both in process for fast unit tests.
+//! Every interface the use cases need from the outside world, and the values that cross them:
+//! the records (`MediaRepository`, `UploadRecords`), the objects (`ObjectStore`), multipart
+//! parts (`MultipartStore`) and upload URLs (`UploadSigner`); the event sink (`EventSink`) and
+//! the clock (`Clock`) are in `domain`. The use cases are written against these traits only;
+//! `adapters::dynamodb` and `adapters::s3` implement them for production, `adapters::memory` in
+//! process for fast tests. Their errors say what failed, not which service did.
 //!
-//! Every write that changes a media's state is conditional: `StoreError::ConditionFailed` means
+//! Every write that changes a media's state is conditional: `RecordError::ConditionFailed` means
 //! the record was not in the state the caller expected, never a failure.
 
 use crate::domain::kinds::ContentType;
@@ -15,23 +17,23 @@ use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum RecordError {
     /// The condition on a write did not hold: the record is not in the expected state.
     #[error("condition failed")]
     ConditionFailed,
     /// Throttling or a transient service fault: retry.
     #[error("transient: {0}")]
     Transient(String),
-    #[error("dynamodb: {0}")]
+    #[error("record store: {0}")]
     Other(String),
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StorageError {
+pub enum ObjectError {
     /// Throttling, a timeout, a 5xx: retry.
-    #[error("transient s3 error: {0}")]
+    #[error("object store, transient: {0}")]
     Transient(String),
-    #[error("s3 error: {0}")]
+    #[error("object store: {0}")]
     Other(String),
 }
 
@@ -86,14 +88,14 @@ pub struct ReadyFields {
 /// What creating upload slots needs from the table.
 pub trait UploadRecords: Send + Sync {
     /// Writes a new record; fails with `ConditionFailed` if the id exists.
-    fn put_new(&self, record: &MediaRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_new(&self, record: &MediaRecord) -> impl Future<Output = Result<(), RecordError>> + Send;
     /// How many uploads of this user are still pending (up to `at_most`).
-    fn count_pending(&self, owner: &str, at_most: u32) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    fn count_pending(&self, owner: &str, at_most: u32) -> impl Future<Output = Result<u32, RecordError>> + Send;
 }
 
 /// Every read, conditional transition and index query the domain makes on media records.
 pub trait MediaRepository: UploadRecords {
-    fn get(&self, id: &str) -> impl Future<Output = Result<Option<MediaRecord>, StoreError>> + Send;
+    fn get(&self, id: &str) -> impl Future<Output = Result<Option<MediaRecord>, RecordError>> + Send;
 
     /// One page, newest first, through an index (never a scan), reading a bounded number of
     /// index pages; the token resumes right after the last item looked at.
@@ -103,10 +105,10 @@ pub trait MediaRepository: UploadRecords {
         filter: &ListFilter,
         limit: usize,
         start: Option<PageToken>,
-    ) -> impl Future<Output = Result<(Vec<MediaRecord>, Option<PageToken>), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(Vec<MediaRecord>, Option<PageToken>), RecordError>> + Send;
 
     /// Owner-only, not while deleting.
-    fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> impl Future<Output = Result<MediaRecord, RecordError>> + Send;
     /// Ready media of the owner, not attached elsewhere (the same reference again succeeds);
     /// takes it out of the janitor's index.
     fn attach(
@@ -116,13 +118,13 @@ pub trait MediaRepository: UploadRecords {
         reference: &str,
         expect_kind: Option<&crate::domain::kinds::KindName>,
         now: &str,
-    ) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    ) -> impl Future<Output = Result<MediaRecord, RecordError>> + Send;
     /// `gc_at` puts it back in the janitor's index (kinds whose unattached media expire).
-    fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> impl Future<Output = Result<MediaRecord, RecordError>> + Send;
     /// Any state but deleting → deleting (janitor work due now); `owner` restricts it.
-    fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> impl Future<Output = Result<MediaRecord, RecordError>> + Send;
     /// Deletes the record only if its status and `gc_at` are still these.
-    fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> impl Future<Output = Result<(), RecordError>> + Send;
 
     /// Records whose `gc_at` has come, oldest first.
     fn gc_due(
@@ -130,28 +132,28 @@ pub trait MediaRepository: UploadRecords {
         now: &str,
         limit: usize,
         start: Option<PageToken>,
-    ) -> impl Future<Output = Result<(Vec<MediaRecord>, Option<PageToken>), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(Vec<MediaRecord>, Option<PageToken>), RecordError>> + Send;
     /// ready → deleting for unattached media whose `gc_at` is still the one seen.
-    fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> impl Future<Output = Result<MediaRecord, StoreError>> + Send;
+    fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> impl Future<Output = Result<MediaRecord, RecordError>> + Send;
     /// Takes a ready record out of the janitor's index.
-    fn clear_gc(&self, id: &str, seen_gc_at: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn clear_gc(&self, id: &str, seen_gc_at: &str) -> impl Future<Output = Result<(), RecordError>> + Send;
 
     /// pending with no live claim → claimed by `attempt` until `until`.
-    fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn release_claim(&self, id: &str, attempt: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> impl Future<Output = Result<(), RecordError>> + Send;
+    fn release_claim(&self, id: &str, attempt: &str) -> impl Future<Output = Result<(), RecordError>> + Send;
     /// pending and claimed by `attempt` → ready.
-    fn mark_ready(&self, id: &str, fields: &ReadyFields, now: &str, attempt: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn mark_ready(&self, id: &str, fields: &ReadyFields, now: &str, attempt: &str) -> impl Future<Output = Result<(), RecordError>> + Send;
     /// pending with no live claim → rejected, kept until `gc_at`.
-    fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn mark_rejected(&self, id: &str, rejection: &Rejection, now: &str, gc_at: &str) -> impl Future<Output = Result<(), RecordError>> + Send;
 
     /// Counts one render of a new variant of this media in the window starting at `window`
     /// (unix seconds), unless `cap` renders were counted in it already: `Ok(false)`. The only
     /// write the transform function makes, and only to these two counters.
-    fn count_render(&self, id: &str, window: i64, cap: u32) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn count_render(&self, id: &str, window: i64, cap: u32) -> impl Future<Output = Result<bool, RecordError>> + Send;
 
     /// Records that the decision event of a record in `status` was published (no-op, with
     /// `ConditionFailed`, if the record has moved on).
-    fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> impl Future<Output = Result<(), RecordError>> + Send;
 }
 
 /// A byte range of an object, and the object's whole length.
@@ -171,29 +173,29 @@ pub enum Fetched {
 /// reads. Deleting a missing key succeeds.
 pub trait ObjectStore: Send + Sync {
     /// Reads an object if it is at most `max_bytes` long (checked before the body is read).
-    fn get_bounded(&self, key: &str, max_bytes: u64) -> impl Future<Output = Result<Fetched, StorageError>> + Send;
-    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    fn get_bounded(&self, key: &str, max_bytes: u64) -> impl Future<Output = Result<Fetched, ObjectError>> + Send;
+    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, ObjectError>> + Send;
     /// Up to `len` bytes from `offset` (fewer at the end of the object), without reading the
     /// rest: how large videos are verified.
-    fn read_range(&self, key: &str, offset: u64, len: u64) -> impl Future<Output = Result<Ranged, StorageError>> + Send;
+    fn read_range(&self, key: &str, offset: u64, len: u64) -> impl Future<Output = Result<Ranged, ObjectError>> + Send;
     /// A server-side copy, with a new Content-Type and Cache-Control.
-    fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
-    fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), ObjectError>> + Send;
+    fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> impl Future<Output = Result<(), ObjectError>> + Send;
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), ObjectError>> + Send;
     /// Fails if any one of them could not be deleted.
-    fn delete_all(&self, keys: &[String]) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn delete_all(&self, keys: &[String]) -> impl Future<Output = Result<(), ObjectError>> + Send;
     /// One page of keys under `prefix`, with their modification times, and the continuation.
     fn list_page(
         &self,
         prefix: &str,
         continuation: Option<String>,
         max_keys: i32,
-    ) -> impl Future<Output = Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError>> + Send;
+    ) -> impl Future<Output = Result<(Vec<(String, Option<SystemTime>)>, Option<String>), ObjectError>> + Send;
     /// A GET URL valid for `ttl` from `now`, optionally with a Content-Disposition override.
-    fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> impl Future<Output = Result<String, StorageError>> + Send;
+    fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> impl Future<Output = Result<String, ObjectError>> + Send;
 
     /// Deletes every object under `prefix` (a media's own folder); returns how many there were.
-    fn delete_prefix(&self, prefix: &str) -> impl Future<Output = Result<u64, StorageError>> + Send {
+    fn delete_prefix(&self, prefix: &str) -> impl Future<Output = Result<u64, ObjectError>> + Send {
         async move {
             let mut deleted = 0u64;
             let mut continuation = None;
@@ -242,7 +244,7 @@ pub type UploadsMarker = (String, String);
 /// janitor make.
 pub trait MultipartStore: Send + Sync {
     /// Starts an upload whose object will have this Content-Type; returns its upload id.
-    fn create_multipart(&self, key: &str, content_type: &str) -> impl Future<Output = Result<String, StorageError>> + Send;
+    fn create_multipart(&self, key: &str, content_type: &str) -> impl Future<Output = Result<String, ObjectError>> + Send;
     /// An UploadPart URL with the part's exact Content-Length signed.
     fn presign_part(
         &self,
@@ -252,14 +254,14 @@ pub trait MultipartStore: Send + Sync {
         length: u64,
         now: SystemTime,
         ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPart, StorageError>> + Send;
+    ) -> impl Future<Output = Result<PresignedPart, ObjectError>> + Send;
     /// The parts S3 holds, in part order, reading at most `max_parts`; `None` when the upload
     /// no longer exists (completed or aborted).
-    fn list_parts(&self, key: &str, upload_id: &str, max_parts: u32) -> impl Future<Output = Result<Option<Vec<StoredPart>>, StorageError>> + Send;
+    fn list_parts(&self, key: &str, upload_id: &str, max_parts: u32) -> impl Future<Output = Result<Option<Vec<StoredPart>>, ObjectError>> + Send;
     /// Assembles the object from exactly these parts.
-    fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> impl Future<Output = Result<(), ObjectError>> + Send;
     /// Discards the upload and its parts; an upload that no longer exists is not an error.
-    fn abort_multipart(&self, key: &str, upload_id: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn abort_multipart(&self, key: &str, upload_id: &str) -> impl Future<Output = Result<(), ObjectError>> + Send;
     /// One page (at most `max_uploads`) of the uploads open under `prefix`, and where the next
     /// page starts: how the janitor finds uploads no record names any more.
     fn list_uploads(
@@ -267,7 +269,7 @@ pub trait MultipartStore: Send + Sync {
         prefix: &str,
         marker: Option<UploadsMarker>,
         max_uploads: i32,
-    ) -> impl Future<Output = Result<(Vec<OpenUpload>, Option<UploadsMarker>), StorageError>> + Send;
+    ) -> impl Future<Output = Result<(Vec<OpenUpload>, Option<UploadsMarker>), ObjectError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -294,7 +296,7 @@ pub trait UploadSigner: Send + Sync {
         length: RangeInclusive<u64>,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPost, StorageError>> + Send;
+    ) -> impl Future<Output = Result<PresignedPost, ObjectError>> + Send;
 
     fn presign_put(
         &self,
@@ -303,5 +305,5 @@ pub trait UploadSigner: Send + Sync {
         length: u64,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> impl Future<Output = Result<PresignedPut, StorageError>> + Send;
+    ) -> impl Future<Output = Result<PresignedPut, ObjectError>> + Send;
 }

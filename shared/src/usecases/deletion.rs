@@ -13,20 +13,20 @@
 
 use crate::domain::events::{EventError, EventSink, EventType, MediaEvent};
 use crate::domain::media::{MediaRecord, Status};
-use crate::ports::{MediaRepository, MultipartStore, ObjectStore, StorageError, StoreError};
+use crate::ports::{MediaRepository, MultipartStore, ObjectStore, ObjectError, RecordError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] RecordError),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] ObjectError),
     #[error(transparent)]
     Events(#[from] EventError),
 }
 
 /// Step 1. `owner` restricts it to the owner's media (`ConditionFailed` otherwise).
-pub async fn start(store: &impl MediaRepository, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+pub async fn start(store: &impl MediaRepository, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, RecordError> {
     store.mark_deleting(id, owner, now).await
 }
 
@@ -54,7 +54,7 @@ pub async fn finish(store: &impl MediaRepository, objects: &(impl ObjectStore + 
 
 /// Every object a media may have: the keys its record names, then whatever else is under its
 /// folder. Returns how many there were.
-pub async fn remove_objects(objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, StorageError> {
+pub async fn remove_objects(objects: &impl ObjectStore, r: &MediaRecord) -> Result<u64, ObjectError> {
     let mut present = Vec::new();
     for key in r.all_keys() {
         if objects.exists(&key).await? {
@@ -66,9 +66,9 @@ pub async fn remove_objects(objects: &impl ObjectStore, r: &MediaRecord) -> Resu
     Ok(present.len() as u64 + rest)
 }
 
-async fn forget(store: &impl MediaRepository, r: &MediaRecord) -> Result<(), StoreError> {
+async fn forget(store: &impl MediaRepository, r: &MediaRecord) -> Result<(), RecordError> {
     match store.delete_if_unchanged(&r.id, Status::Deleting, r.gc_at.as_deref()).await {
-        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        Ok(()) | Err(RecordError::ConditionFailed) => Ok(()),
         Err(e) => Err(e),
     }
 }

@@ -10,7 +10,7 @@
 use crate::domain::clock;
 use crate::domain::kinds::Kinds;
 use crate::domain::media::{MediaRecord, Status};
-use crate::ports::{MediaRepository, MultipartStore, ObjectStore, StoreError};
+use crate::ports::{MediaRepository, MultipartStore, ObjectStore, RecordError};
 use serde::Serialize;
 use std::time::{Duration, Instant, SystemTime};
 use time::OffsetDateTime;
@@ -37,7 +37,7 @@ pub struct Summary {
 }
 
 pub struct Janitor<R, O> {
-    pub store: R,
+    pub records: R,
     pub objects: O,
     pub kinds: Kinds,
     pub settings: JanitorSettings,
@@ -107,7 +107,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
             if budget.exhausted(deadline) {
                 return;
             }
-            let (records, next) = match self.store.gc_due(&now_s, budget.page_size(), start.take()).await {
+            let (records, next) = match self.records.gc_due(&now_s, budget.page_size(), start.take()).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "gc_due query failed");
@@ -204,7 +204,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
             return Ok(Step::Skipped);
         }
         if let Some(id) = crate::domain::keys::incoming_id(&upload.key) {
-            let record = self.store.get(&id.to_string()).await.map_err(|e| e.to_string())?;
+            let record = self.records.get(&id.to_string()).await.map_err(|e| e.to_string())?;
             let owned = record.is_some_and(|r| r.status == Status::Pending && r.multipart.is_some_and(|m| m.upload_id == upload.upload_id));
             if owned {
                 return Ok(Step::Skipped);
@@ -242,18 +242,18 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
                 let expires = self.kinds.get(&r.kind).and_then(|k| k.unattached_ttl).is_some();
                 match r.gc_at.as_deref() {
                     Some(gc_at) if expires && r.attached_to.is_none() && due(at(gc_at), Duration::ZERO) => {
-                        let marked = match self.store.mark_expired_deleting(&r.id, gc_at, &clock::format(now)).await {
+                        let marked = match self.records.mark_expired_deleting(&r.id, gc_at, &clock::format(now)).await {
                             Ok(m) => m,
-                            Err(StoreError::ConditionFailed) => return Ok(Step::Skipped),
+                            Err(RecordError::ConditionFailed) => return Ok(Step::Skipped),
                             Err(e) => return Err(e.to_string()),
                         };
                         self.finish_delete(&marked).await
                     }
                     // Indexed, but no rule applies any more (the kind no longer expires media):
                     // leave the index, or it would be selected and skipped on every run.
-                    Some(gc_at) if !expires || r.attached_to.is_some() => match self.store.clear_gc(&r.id, gc_at).await {
+                    Some(gc_at) if !expires || r.attached_to.is_some() => match self.records.clear_gc(&r.id, gc_at).await {
                         Ok(()) => Ok(Step::Unindexed),
-                        Err(StoreError::ConditionFailed) => Ok(Step::Skipped),
+                        Err(RecordError::ConditionFailed) => Ok(Step::Skipped),
                         Err(e) => Err(e.to_string()),
                     },
                     _ => Ok(Step::Skipped),
@@ -273,9 +273,9 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
             // cost storage until aborted (the bucket's lifecycle rule is the backstop).
             self.objects.abort_multipart(&r.incoming_key, &m.upload_id).await.map_err(|e| e.to_string())?;
         }
-        match self.store.delete_if_unchanged(&r.id, r.status, r.gc_at.as_deref()).await {
+        match self.records.delete_if_unchanged(&r.id, r.status, r.gc_at.as_deref()).await {
             Ok(()) => {}
-            Err(StoreError::ConditionFailed) => return Ok(Step::Skipped),
+            Err(RecordError::ConditionFailed) => return Ok(Step::Skipped),
             Err(e) => return Err(e.to_string()),
         }
         // The upload, and whatever a crashed publish attempt may have left in the media's folder.
@@ -285,7 +285,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
 
     /// Deleting records: the shared delete protocol's last two steps.
     async fn finish_delete(&self, r: &MediaRecord) -> Result<Step, String> {
-        let objects = crate::usecases::deletion::finish(&self.store, &self.objects, self.events.as_ref(), r).await.map_err(|e| e.to_string())?;
+        let objects = crate::usecases::deletion::finish(&self.records, &self.objects, self.events.as_ref(), r).await.map_err(|e| e.to_string())?;
         Ok(Step::Deleted { records: 1, objects })
     }
 
@@ -295,7 +295,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore> Janitor<R, O> {
             return Ok(Step::Skipped);
         }
         if let Some(id) = crate::domain::keys::incoming_id(key) {
-            if self.store.get(&id.to_string()).await.map_err(|e| e.to_string())?.is_some() {
+            if self.records.get(&id.to_string()).await.map_err(|e| e.to_string())?.is_some() {
                 // A record owns it; the record rules above decide.
                 return Ok(Step::Skipped);
             }

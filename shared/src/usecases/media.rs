@@ -8,7 +8,7 @@ use crate::domain::clock::{self, Clock};
 use crate::domain::kinds::{KindName, Kinds};
 use crate::domain::id::MediaId;
 use crate::domain::media::{MediaRecord, Status};
-use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, MultipartStore, ObjectStore, PageToken, StorageError, StoreError};
+use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, MultipartStore, ObjectStore, PageToken, ObjectError, RecordError};
 use crate::usecases::view::{can_read, is_owner, MediaView, SignedUrl, UrlSigner};
 use std::time::Duration;
 
@@ -38,15 +38,15 @@ pub enum MediaError {
     #[error("the cursor is not valid for this listing")]
     InvalidCursor,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] RecordError),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] ObjectError),
 }
 
 /// A write that found the record in another state: to the caller, it is not there.
-fn not_found_on_condition(e: StoreError) -> MediaError {
+fn not_found_on_condition(e: RecordError) -> MediaError {
     match e {
-        StoreError::ConditionFailed => MediaError::NotFound,
+        RecordError::ConditionFailed => MediaError::NotFound,
         other => MediaError::Store(other),
     }
 }
@@ -74,7 +74,7 @@ pub struct UrlQuery {
 }
 
 pub struct MediaService<R, O, C> {
-    pub repo: R,
+    pub records: R,
     /// Signs URLs, and holds the object store the delete protocol uses.
     pub urls: UrlSigner<O, C>,
     pub kinds: Kinds,
@@ -91,7 +91,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
 
     /// A media the caller may read; anything else is `NotFound`.
     async fn readable(&self, caller: &Caller, id: MediaId) -> Result<MediaRecord, MediaError> {
-        let record = self.repo.get(&id.to_string()).await?.ok_or(MediaError::NotFound)?;
+        let record = self.records.get(&id.to_string()).await?.ok_or(MediaError::NotFound)?;
         if !can_read(caller, &record) {
             return Err(MediaError::NotFound);
         }
@@ -131,7 +131,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
             Some(c) => Some(crate::usecases::cursor::decode(&self.cursor_secret, &listing, &c).map_err(|_| MediaError::InvalidCursor)?),
             None => None,
         };
-        let (records, next): (Vec<MediaRecord>, Option<PageToken>) = self.repo.list(&by, &q.filter, q.limit, start).await?;
+        let (records, next): (Vec<MediaRecord>, Option<PageToken>) = self.records.list(&by, &q.filter, q.limit, start).await?;
         let mut items = Vec::with_capacity(records.len());
         for r in &records {
             // Signing is local computation: every URL comes in this one answer.
@@ -185,16 +185,16 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
 
     pub async fn patch(&self, caller: &Caller, id: MediaId, edit: &MetadataEdit) -> Result<MediaView, MediaError> {
         let record = self.owned(caller, id).await?;
-        let updated = self.repo.update_metadata(&record.id, &caller.user_id, edit, &self.now()).await.map_err(not_found_on_condition)?;
+        let updated = self.records.update_metadata(&record.id, &caller.user_id, edit, &self.now()).await.map_err(not_found_on_condition)?;
         self.view(&updated).await
     }
 
     /// Marks ready media as used by `reference`; says exactly which rule failed otherwise.
     pub async fn attach(&self, caller: &Caller, id: MediaId, reference: &str, expect_kind: Option<&KindName>) -> Result<MediaView, MediaError> {
         let record = self.owned(caller, id).await?;
-        match self.repo.attach(&record.id, &caller.user_id, reference, expect_kind, &self.now()).await {
+        match self.records.attach(&record.id, &caller.user_id, reference, expect_kind, &self.now()).await {
             Ok(updated) => self.view(&updated).await,
-            Err(StoreError::ConditionFailed) => {
+            Err(RecordError::ConditionFailed) => {
                 let current = self.owned(caller, id).await?;
                 Err(if current.status != Status::Ready {
                     MediaError::NotReady("only ready media can be attached")
@@ -219,7 +219,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
             .filter(|_| record.status == Status::Ready)
             .map(|ttl| clock::format(now + ttl));
         let updated = self
-            .repo
+            .records
             .detach(&record.id, &caller.user_id, gc_at.as_deref(), &clock::format(now))
             .await
             .map_err(not_found_on_condition)?;
@@ -231,8 +231,8 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
     /// gives it up: its multipart upload aborted, no event.
     pub async fn delete(&self, caller: &Caller, id: MediaId) -> Result<(), MediaError> {
         let record = self.owned(caller, id).await?;
-        let marked = crate::usecases::deletion::start(&self.repo, &record.id, Some(&caller.user_id), &self.now()).await.map_err(not_found_on_condition)?;
-        if let Err(e) = crate::usecases::deletion::finish(&self.repo, &self.urls.objects, self.events.as_ref(), &marked).await {
+        let marked = crate::usecases::deletion::start(&self.records, &record.id, Some(&caller.user_id), &self.now()).await.map_err(not_found_on_condition)?;
+        if let Err(e) = crate::usecases::deletion::finish(&self.records, &self.urls.objects, self.events.as_ref(), &marked).await {
             tracing::warn!(media_id = %marked.id, error = %e, "delete left for the janitor to finish");
         }
         Ok(())

@@ -8,7 +8,7 @@ use crate::domain::caller::Caller;
 use crate::domain::clock::{self, Clock};
 use crate::domain::id::MediaId;
 use crate::domain::media::{MediaRecord, MultipartUpload, Status};
-use crate::ports::{MediaRepository, MultipartStore, ObjectStore, PresignedPart, StorageError, StoreError, StoredPart};
+use crate::ports::{MediaRepository, MultipartStore, ObjectStore, PresignedPart, ObjectError, RecordError, StoredPart};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ pub const MAX_PARTS_PER_REQUEST: usize = 100;
 
 /// The part size and count for `size` bytes: the default part size, grown in whole MiB until
 /// the count fits `max_parts`. `None` if even the largest part cannot make it fit.
-pub fn plan(size: u64, max_parts: u32) -> Option<(u64, u32)> {
+pub fn part_plan(size: u64, max_parts: u32) -> Option<(u64, u32)> {
     if size == 0 || max_parts == 0 {
         return None;
     }
@@ -90,7 +90,7 @@ pub fn check_parts(m: &MultipartUpload, total: u64, parts: &[StoredPart]) -> Res
 
 /// When the upload's window closes: no part URL is signed and nothing is assembled after it.
 fn window_end(record: &MediaRecord) -> Result<time::OffsetDateTime, MultipartError> {
-    clock::parse(&record.upload_expires_at).ok_or_else(|| StoreError::Other(format!("bad upload_expires_at on {}", record.id)).into())
+    clock::parse(&record.upload_expires_at).ok_or_else(|| RecordError::Other(format!("bad upload_expires_at on {}", record.id)).into())
 }
 
 /// `POST /v1/uploads/{id}/parts`: which parts to sign.
@@ -115,15 +115,15 @@ pub enum MultipartError {
     #[error("the parts do not make the declared file: {0}")]
     Incomplete(PartsProblem),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] RecordError),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] ObjectError),
 }
 
 /// The multipart routes' operations, for the owner of a pending multipart media.
 pub struct MultipartService<R, M, C> {
     pub records: R,
-    pub store: M,
+    pub parts: M,
     pub clock: C,
     /// How long each part URL is valid.
     pub url_ttl: Duration,
@@ -170,7 +170,7 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
         for n in numbers {
             let length = part_length(&upload, total, n)
                 .ok_or_else(|| MultipartError::BadParts(format!("part numbers are 1 to {}", upload.part_count)))?;
-            signed.push(self.store.presign_part(&record.incoming_key, &upload.upload_id, n, length, now.into(), ttl).await?);
+            signed.push(self.parts.presign_part(&record.incoming_key, &upload.upload_id, n, length, now.into(), ttl).await?);
         }
         Ok(signed)
     }
@@ -178,7 +178,7 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
     /// The parts S3 already holds: what a client resumes from.
     pub async fn parts(&self, caller: &Caller, id: MediaId) -> Result<Vec<StoredPart>, MultipartError> {
         let (record, upload) = self.open(caller, id).await?;
-        Ok(self.store.list_parts(&record.incoming_key, &upload.upload_id, upload.part_count).await?.unwrap_or_default())
+        Ok(self.parts.list_parts(&record.incoming_key, &upload.upload_id, upload.part_count).await?.unwrap_or_default())
     }
 
     /// Assembles the object from S3's part list if the parts make the declared file. An upload
@@ -194,11 +194,11 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
             return Err(MultipartError::Expired);
         }
         let total = record.declared_size.ok_or(MultipartError::NotMultipart)?;
-        let Some(parts) = self.store.list_parts(&record.incoming_key, &upload.upload_id, upload.part_count).await? else {
+        let Some(parts) = self.parts.list_parts(&record.incoming_key, &upload.upload_id, upload.part_count).await? else {
             return Ok(());
         };
         check_parts(&upload, total, &parts).map_err(MultipartError::Incomplete)?;
-        self.store.complete_multipart(&record.incoming_key, &upload.upload_id, &parts).await?;
+        self.parts.complete_multipart(&record.incoming_key, &upload.upload_id, &parts).await?;
         tracing::info!(media_id = %record.id, parts = parts.len(), "multipart upload assembled");
         Ok(())
     }
@@ -212,7 +212,7 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
         let now = clock::format(self.clock.now());
         let marked = match self.records.mark_deleting(&id, Some(&caller.user_id), &now).await {
             Ok(r) => r,
-            Err(StoreError::ConditionFailed) => return Err(MultipartError::NotPending),
+            Err(RecordError::ConditionFailed) => return Err(MultipartError::NotPending),
             Err(e) => return Err(e.into()),
         };
         if crate::usecases::deletion::was_decided(&marked) {
@@ -221,10 +221,10 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
             tracing::info!(media_id = %id, "upload decided while being aborted; deletion left to the janitor");
             return Ok(());
         }
-        crate::usecases::deletion::finish(&self.records, &self.store, &crate::domain::events::NoEvents, &marked).await.map_err(|e| match e {
+        crate::usecases::deletion::finish(&self.records, &self.parts, &crate::domain::events::NoEvents, &marked).await.map_err(|e| match e {
             crate::usecases::deletion::DeleteError::Store(s) => MultipartError::Store(s),
             crate::usecases::deletion::DeleteError::Storage(s) => MultipartError::Storage(s),
-            crate::usecases::deletion::DeleteError::Events(e) => MultipartError::Storage(StorageError::Other(e.to_string())),
+            crate::usecases::deletion::DeleteError::Events(e) => MultipartError::Storage(ObjectError::Other(e.to_string())),
         })?;
         tracing::info!(media_id = %id, "upload aborted");
         Ok(())
@@ -245,17 +245,17 @@ mod tests {
 
     #[test]
     fn plans_fit_the_part_limit_and_s3_minimum() {
-        assert_eq!(plan(60 * MIB, 1000), Some((8 * MIB, 8)));
-        assert_eq!(plan(1, 1000), Some((8 * MIB, 1)));
-        assert_eq!(plan(8 * MIB, 1000), Some((8 * MIB, 1)));
-        assert_eq!(plan(8 * MIB + 1, 1000), Some((8 * MIB, 2)));
+        assert_eq!(part_plan(60 * MIB, 1000), Some((8 * MIB, 8)));
+        assert_eq!(part_plan(1, 1000), Some((8 * MIB, 1)));
+        assert_eq!(part_plan(8 * MIB, 1000), Some((8 * MIB, 1)));
+        assert_eq!(part_plan(8 * MIB + 1, 1000), Some((8 * MIB, 2)));
         // 5 GiB in at most 100 parts: parts grow to 52 MiB (whole MiB), 99 of them.
-        let (size, count) = plan(5 * 1024 * MIB, 100).unwrap();
+        let (size, count) = part_plan(5 * 1024 * MIB, 100).unwrap();
         assert_eq!((size, count), (52 * MIB, 99));
-        assert!(plan(0, 10).is_none());
-        assert!(plan(u64::MAX, 10_000).is_none());
+        assert!(part_plan(0, 10).is_none());
+        assert!(part_plan(u64::MAX, 10_000).is_none());
         for total in [1, MIB, 9 * MIB + 7, 600 * MIB + 1] {
-            let (size, count) = plan(total, 10).unwrap();
+            let (size, count) = part_plan(total, 10).unwrap();
             assert!(size >= MIN_PART_BYTES && count <= 10);
             let m = upload(size, count);
             let sum: u64 = (1..=count).map(|n| part_length(&m, total, n).unwrap()).sum();

@@ -16,7 +16,7 @@ use crate::domain::kinds::{ContentType, KindSpec, Kinds};
 use crate::domain::id::MediaId;
 use crate::domain::media::{MediaRecord, Rejection, Status, Variant};
 use crate::usecases::view::is_owner;
-use crate::ports::{Fetched, MediaRepository, ObjectStore, Ranged, ReadyFields, StorageError, StoreError};
+use crate::ports::{Fetched, MediaRepository, ObjectStore, Ranged, ReadyFields, ObjectError, RecordError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,9 +28,9 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] RecordError),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] ObjectError),
     /// Another run is publishing this media and did not finish within the wait: retry.
     #[error("another verification of this media is still publishing")]
     Busy,
@@ -69,7 +69,7 @@ const CLAIM_WAIT: Duration = Duration::from_secs(10);
 const CLAIM_POLL: Duration = Duration::from_millis(100);
 
 pub struct Processor<R, O, C> {
-    pub store: R,
+    pub records: R,
     pub objects: O,
     pub kinds: Kinds,
     pub limits: DecodeLimits,
@@ -109,11 +109,11 @@ impl<O: ObjectStore> crate::video::RangeSource for UploadRanges<'_, O> {
     fn size(&self) -> u64 {
         self.total
     }
-    async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+    async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, ObjectError> {
         match self.objects.read_range(self.key, offset, len).await? {
             Ranged::Bytes { bytes, .. } => Ok(bytes),
             // Removed while being read: a later run (or the complete call) decides.
-            Ranged::Missing => Err(StorageError::Transient(format!("{} disappeared while being verified", self.key))),
+            Ranged::Missing => Err(ObjectError::Transient(format!("{} disappeared while being verified", self.key))),
         }
     }
 }
@@ -165,8 +165,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         // `updated_at`, never `decided_at`.
         let occurred_at = r.decided_at.as_deref().unwrap_or(&r.updated_at);
         self.events.publish(&MediaEvent::new(event_type, r, occurred_at)).await?;
-        match self.store.mark_event_sent(&r.id, r.status, event_type.as_str()).await {
-            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        match self.records.mark_event_sent(&r.id, r.status, event_type.as_str()).await {
+            Ok(()) | Err(RecordError::ConditionFailed) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -174,7 +174,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     async fn decide(&self, id: MediaId) -> Result<Outcome, ProcessError> {
         let id = &id.to_string();
         let incoming = crate::domain::keys::incoming(id);
-        let Some(record) = self.store.get(id).await? else {
+        let Some(record) = self.records.get(id).await? else {
             self.objects.delete(&incoming).await?;
             tracing::info!(media_id = id, "stray upload deleted");
             return Ok(Outcome::Stray);
@@ -211,7 +211,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     /// No upload object: nothing uploaded yet, or another run decided and removed it since the
     /// record was read.
     async fn missing(&self, id: &str) -> Result<Outcome, ProcessError> {
-        Ok(match self.store.get(id).await? {
+        Ok(match self.records.get(id).await? {
             Some(current) if current.status != Status::Pending => Outcome::AlreadyDone(current),
             Some(current) => Outcome::Missing(current),
             None => Outcome::Stray,
@@ -263,7 +263,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     /// `POST /v1/media/{id}/complete`: the owner asks for the verdict now. Returns whether this
     /// call decided it, and the record.
     pub async fn complete(&self, caller: &Caller, id: MediaId) -> Result<(bool, MediaRecord), CompleteError> {
-        let record = self.store.get(&id.to_string()).await.map_err(ProcessError::from)?.ok_or(CompleteError::NotFound)?;
+        let record = self.records.get(&id.to_string()).await.map_err(ProcessError::from)?.ok_or(CompleteError::NotFound)?;
         if !is_owner(caller, &record) || record.status == Status::Deleting {
             return Err(CompleteError::NotFound);
         }
@@ -349,9 +349,9 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         match verdict {
             Verdict::Rejected(rejection) => {
                 let gc_at = clock::format(now + self.rejected_retention);
-                match self.store.mark_rejected(&record.id, &rejection, &now_s, &gc_at).await {
+                match self.records.mark_rejected(&record.id, &rejection, &now_s, &gc_at).await {
                     Ok(()) => {}
-                    Err(StoreError::ConditionFailed) => return self.await_decision(&record).await,
+                    Err(RecordError::ConditionFailed) => return self.await_decision(&record).await,
                     Err(e) => return Err(e.into()),
                 }
                 self.objects.delete(&record.incoming_key).await?;
@@ -360,13 +360,13 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             Verdict::Ready { fields, original, thumbs } => {
                 let attempt = uuid::Uuid::new_v4().to_string();
                 let until = clock::format(now + self.publish_lease);
-                match self.store.claim_publish(&record.id, &attempt, &now_s, &until).await {
+                match self.records.claim_publish(&record.id, &attempt, &now_s, &until).await {
                     Ok(()) => {}
-                    Err(StoreError::ConditionFailed) => return self.await_decision(&record).await,
+                    Err(RecordError::ConditionFailed) => return self.await_decision(&record).await,
                     Err(e) => return Err(e.into()),
                 }
                 if let Err(e) = self.publish(&record, &fields, original, thumbs, &attempt, &now_s).await {
-                    if let Err(release) = self.store.release_claim(&record.id, &attempt).await {
+                    if let Err(release) = self.records.release_claim(&record.id, &attempt).await {
                         tracing::warn!(media_id = %record.id, error = %release, "claim not released; it lapses with its lease");
                     }
                     return match e {
@@ -378,7 +378,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
                 tracing::info!(media_id = %record.id, variants = fields.variants.len(), "upload ready");
             }
         }
-        let decided = self.store.get(&record.id).await?.unwrap_or(record);
+        let decided = self.records.get(&record.id).await?.unwrap_or(record);
         Ok(Outcome::Decided(decided))
     }
 
@@ -406,9 +406,9 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             Original::CopyOfUpload => self.objects.copy(&record.incoming_key, &fields.final_key, fields.content_type.mime(), IMMUTABLE).await,
         }
         .map_err(ProcessError::from)?;
-        match self.store.mark_ready(&record.id, fields, now, attempt).await {
+        match self.records.mark_ready(&record.id, fields, now, attempt).await {
             Ok(()) => Ok(()),
-            Err(StoreError::ConditionFailed) => Err(PublishError::LostClaim),
+            Err(RecordError::ConditionFailed) => Err(PublishError::LostClaim),
             Err(e) => Err(PublishError::Failed(e.into())),
         }
     }
@@ -417,7 +417,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     async fn await_decision(&self, record: &MediaRecord) -> Result<Outcome, ProcessError> {
         let deadline = Instant::now() + CLAIM_WAIT;
         loop {
-            match self.store.get(&record.id).await? {
+            match self.records.get(&record.id).await? {
                 None => return Ok(Outcome::Stray),
                 Some(current) if current.status != Status::Pending => return Ok(Outcome::AlreadyDone(current)),
                 Some(_) if Instant::now() >= deadline => return Err(ProcessError::Busy),
@@ -430,7 +430,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     /// claim cannot otherwise be lost while the run lives). Remove what was written, so nothing
     /// is orphaned.
     async fn lost_race(&self, record: &MediaRecord) -> Result<Outcome, ProcessError> {
-        match self.store.get(&record.id).await? {
+        match self.records.get(&record.id).await? {
             Some(current) if current.status != Status::Deleting => Ok(Outcome::AlreadyDone(current)),
             other => {
                 self.objects.delete_prefix(&record.object_prefix()).await?;

@@ -10,7 +10,7 @@ use crate::imaging::{render_guarded, DecodeLimits, ImageError};
 use crate::domain::kinds::{Kinds, Visibility};
 use crate::domain::id::MediaId;
 use crate::domain::media::{FocalPoint, MediaRecord, Status};
-use crate::ports::{Fetched, MediaRepository, ObjectStore, StorageError, StoreError};
+use crate::ports::{Fetched, MediaRepository, ObjectStore, ObjectError, RecordError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,7 +76,7 @@ impl VariantCap {
 }
 
 pub struct TransformService<R, O, C> {
-    pub repo: R,
+    pub records: R,
     /// Reads originals, stores variants and presigns the redirect to them.
     pub objects: O,
     pub clock: C,
@@ -111,9 +111,9 @@ pub enum VariantError {
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] RecordError),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] ObjectError),
 }
 
 /// A render that failed leaves this beside the variant's key, holding the message: the same
@@ -134,7 +134,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     /// The variant `req` names: stored already, or rendered now from the verified original
     /// (inside the same boundary and limits as verification) and stored for every later request.
     pub async fn image(&self, req: ImageRequest) -> Result<Served, VariantError> {
-        let record = self.repo.get(&req.id.to_string()).await?.ok_or(VariantError::NoImage)?;
+        let record = self.records.get(&req.id.to_string()).await?.ok_or(VariantError::NoImage)?;
         self.authorize(&record, &req)?;
         let (original_key, content_type, size) = self.original(&record)?;
         let has_alpha = record.placeholder.as_ref().is_some_and(|p| p.has_alpha);
@@ -146,7 +146,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
             Stored::Failed(message) => return Err(VariantError::Failed(message)),
             Stored::Nothing => {
                 let window = self.cap.window_start(self.clock.now().unix_timestamp());
-                if !self.repo.count_render(&record.id, window, self.cap.renders).await? {
+                if !self.records.count_render(&record.id, window, self.cap.renders).await? {
                     return Err(VariantError::TooManyVariants { renders: self.cap.renders, window_secs: self.cap.window.as_secs() });
                 }
                 let bytes = match self.objects.get_bounded(&original_key, size).await? {
@@ -181,7 +181,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     /// The encoded format; AVIF only for results of at most `AVIF_MAX_PIXELS` (the size follows
     /// from the record's dimensions, before anything is decoded).
     fn output(&self, record: &MediaRecord, req: &ImageRequest, content_type: crate::domain::kinds::ContentType, has_alpha: bool, focal: FocalPoint) -> Result<Output, VariantError> {
-        let (geometry, _) = plan(&req.spec, Output::Webp, focal, self.webp_method);
+        let (geometry, _) = render_plan(&req.spec, Output::Webp, focal, self.webp_method);
         let (ow, oh) = match (record.width, record.height) {
             (Some(w), Some(h)) => crate::imaging::transform::output_size(geometry, w, h).unwrap_or((u32::MAX, u32::MAX)),
             _ => (u32::MAX, u32::MAX),
@@ -250,7 +250,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
     }
 
     async fn render(&self, bytes: Vec<u8>, content_type: crate::domain::kinds::ContentType, spec: &TransformSpec, output: Output, focal: FocalPoint) -> Result<Vec<u8>, VariantError> {
-        let (geometry, format) = plan(spec, output, focal, self.webp_method);
+        let (geometry, format) = render_plan(spec, output, focal, self.webp_method);
         let limits = self.limits;
         let work = tokio::task::spawn_blocking(move || render_guarded(Arc::new(bytes), content_type, geometry, format, limits));
         match work.await.map_err(|e| VariantError::Internal(e.to_string()))? {
@@ -268,7 +268,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
 }
 
 /// The imaging work one variant is: the box and fit, and the encoder with its settings.
-pub fn plan(spec: &TransformSpec, output: Output, focal: FocalPoint, webp_method: i32) -> (Geometry, Format) {
+pub fn render_plan(spec: &TransformSpec, output: Output, focal: FocalPoint, webp_method: i32) -> (Geometry, Format) {
     // A side not asked for is still bounded by the largest size: `w=1024` of a 1:10 strip is
     // 256×2560, not 1024×10240 (a result larger than any size the API lists).
     let largest = crate::domain::transform::SIZES[crate::domain::transform::SIZES.len() - 1];

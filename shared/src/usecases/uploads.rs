@@ -6,7 +6,7 @@ use crate::domain::clock::{self, Clock};
 use crate::domain::kinds::Visibility;
 use crate::domain::id::MediaId;
 use crate::domain::media::{MediaRecord, MultipartUpload, Status, UploadMethod, GC_SHARD};
-use crate::ports::{MultipartStore, StorageError, StoreError, UploadRecords};
+use crate::ports::{MultipartStore, ObjectError, RecordError, UploadRecords};
 use crate::domain::caller::Caller;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,16 +52,16 @@ pub enum UploadError {
     #[error("media id collision")]
     IdCollision,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] RecordError),
     #[error(transparent)]
-    Signing(#[from] StorageError),
+    Signing(#[from] ObjectError),
 }
 
 pub struct UploadService<R, S, M, C> {
     pub records: R,
     pub signer: S,
     /// Starts the S3 multipart uploads of MULTIPART slots.
-    pub multipart: M,
+    pub parts: M,
     pub clock: C,
     pub url_ttl: Duration,
     /// How long a MULTIPART upload may take, from slot to completion.
@@ -92,10 +92,10 @@ impl<R: UploadRecords, S: UploadSigner, M: MultipartStore, C: Clock> UploadServi
             if let Err(e) = self.records.put_new(&record).await {
                 if let Some(m) = &record.multipart {
                     // Best effort: the bucket's lifecycle rule aborts it otherwise.
-                    let _ = self.multipart.abort_multipart(&record.incoming_key, &m.upload_id).await;
+                    let _ = self.parts.abort_multipart(&record.incoming_key, &m.upload_id).await;
                 }
                 return Err(match e {
-                    StoreError::ConditionFailed => UploadError::IdCollision,
+                    RecordError::ConditionFailed => UploadError::IdCollision,
                     other => other.into(),
                 });
             }
@@ -129,9 +129,9 @@ impl<R: UploadRecords, S: UploadSigner, M: MultipartStore, C: Clock> UploadServi
     /// Starts the S3 multipart upload of one file, with the part plan its size needs.
     async fn begin_multipart(&self, upload: &ValidUpload, file: &ValidFile, key: &str) -> Result<MultipartUpload, UploadError> {
         let size = file.size_bytes.ok_or(UploadError::SizeRequired)?;
-        let (part_size, part_count) = crate::usecases::multipart::plan(size, upload.kind.max_parts)
+        let (part_size, part_count) = crate::usecases::multipart::part_plan(size, upload.kind.max_parts)
             .ok_or_else(|| UploadError::TooManyParts(format!("{size} bytes do not fit {} parts", upload.kind.max_parts)))?;
-        let upload_id = self.multipart.create_multipart(key, file.content_type.mime()).await?;
+        let upload_id = self.parts.create_multipart(key, file.content_type.mime()).await?;
         Ok(MultipartUpload { upload_id, part_size, part_count })
     }
 

@@ -4,7 +4,7 @@ use crate::domain::caller::Caller;
 use crate::domain::clock::{self, Clock};
 use crate::domain::kinds::Visibility;
 use crate::domain::media::{MediaRecord, Rejection, Status};
-use crate::ports::{ObjectStore, StorageError};
+use crate::ports::{ObjectStore, ObjectError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -83,7 +83,7 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
         key: &str,
         ttl: Duration,
         disposition: Option<String>,
-    ) -> Result<SignedUrl, StorageError> {
+    ) -> Result<SignedUrl, ObjectError> {
         if visibility == Visibility::Public && disposition.is_none() {
             return Ok(SignedUrl { url: format!("{}/{key}", self.public_base), expires_at: None, expires_in: None });
         }
@@ -92,7 +92,7 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
         Ok(SignedUrl { url, expires_at: Some(clock::format(now + ttl)), expires_in: Some(ttl.as_secs()) })
     }
 
-    pub async fn render(&self, r: &MediaRecord) -> Result<MediaView, StorageError> {
+    pub async fn render(&self, r: &MediaRecord) -> Result<MediaView, ObjectError> {
         let ready = r.status == Status::Ready;
         let (mut url, mut url_expires_at) = (None, None);
         let mut variants = BTreeMap::new();

@@ -11,7 +11,7 @@ mod ebml;
 mod mp4;
 
 use crate::domain::kinds::ContentType;
-use crate::ports::StorageError;
+use crate::ports::ObjectError;
 use std::future::Future;
 
 /// The first read: enough for the container's signature and, for most files, its first boxes.
@@ -75,7 +75,7 @@ pub trait RangeSource: Send + Sync {
     /// The object's whole length.
     fn size(&self) -> u64;
     /// Up to `len` bytes from `offset` (fewer only at the end of the object).
-    fn read(&self, offset: u64, len: u64) -> impl Future<Output = Result<Vec<u8>, StorageError>> + Send;
+    fn read(&self, offset: u64, len: u64) -> impl Future<Output = Result<Vec<u8>, ObjectError>> + Send;
 }
 
 /// An in-memory source (tests and fuzzing).
@@ -85,7 +85,7 @@ impl RangeSource for Bytes<'_> {
     fn size(&self) -> u64 {
         self.0.len() as u64
     }
-    async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+    async fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, ObjectError> {
         let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.0.len());
         let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(self.0.len());
         Ok(self.0[start..end].to_vec())
@@ -111,7 +111,7 @@ fn iso_family(t: ContentType) -> bool {
 
 /// Verifies a video from its container structure. The outer error is ours (retry); the inner
 /// result is the verdict on the file.
-pub async fn inspect<S: RangeSource>(src: &S, declared: ContentType, max_side: u32) -> Result<Result<VideoInfo, VideoError>, StorageError> {
+pub async fn inspect<S: RangeSource>(src: &S, declared: ContentType, max_side: u32) -> Result<Result<VideoInfo, VideoError>, ObjectError> {
     let head = src.read(0, HEAD_BYTES.min(src.size())).await?;
     let Some(actual) = sniff(&head) else { return Ok(Err(VideoError::NotAVideo)) };
     if actual != declared && !(iso_family(actual) && iso_family(declared)) {

@@ -3,7 +3,7 @@
 
 use super::{RangeSource, VideoError, VideoInfo, HEAD_BYTES, MAX_MOOV_BYTES, MAX_TOP_BOXES};
 use crate::domain::kinds::ContentType;
-use crate::ports::StorageError;
+use crate::ports::ObjectError;
 
 /// Top-level box headers checked after the moov.
 const BOXES_AFTER_MOOV: u32 = 16;
@@ -53,7 +53,7 @@ fn fourcc(kind: [u8; 4]) -> String {
 
 /// Walks the top-level boxes, reading only headers except for `ftyp` and `moov`. `head` is the
 /// file's first bytes (already read).
-pub async fn structure<S: RangeSource>(src: &S, head: &[u8]) -> Result<Result<Boxes, VideoError>, StorageError> {
+pub async fn structure<S: RangeSource>(src: &S, head: &[u8]) -> Result<Result<Boxes, VideoError>, ObjectError> {
     let total = src.size();
     let (mut offset, mut ftyp, mut moov) = (0u64, Vec::new(), None);
     // After the moov, the remaining boxes' headers are still checked against the file's length

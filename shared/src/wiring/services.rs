@@ -15,7 +15,7 @@ pub type LiveProcessor = Processor<DynamoStore, S3Objects, crate::domain::clock:
 /// The production processor, from the configuration read at init and the shared clients.
 pub fn processor(config: &Config, clients: &Clients) -> LiveProcessor {
     Processor {
-        store: DynamoStore::new(clients.dynamodb.clone(), &config.table),
+        records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
         objects: S3Objects::new(clients.s3.clone(), &config.bucket),
         kinds: config.kinds.clone(),
         limits: config.decode_limits(),

@@ -1,5 +1,5 @@
 use super::schema::{self, PENDING_BY_OWNER};
-use crate::ports::{StoreError, UploadRecords};
+use crate::ports::{RecordError, UploadRecords};
 use crate::domain::media::MediaRecord;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
@@ -15,19 +15,19 @@ pub struct DynamoStore {
 }
 
 /// Classifies an SDK error: a failed condition, something worth retrying, or a real failure.
-pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> RecordError {
     let code = e.code().unwrap_or_default().to_string();
     match code.as_str() {
-        "ConditionalCheckFailedException" => StoreError::ConditionFailed,
+        "ConditionalCheckFailedException" => RecordError::ConditionFailed,
         "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
         | "InternalServerError" | "ServiceUnavailable" | "TransactionConflictException" => {
-            StoreError::Transient(format!("{code}: {}", e.message().unwrap_or_default()))
+            RecordError::Transient(format!("{code}: {}", e.message().unwrap_or_default()))
         }
         _ => match &e {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-                StoreError::Transient(format!("{e:?}"))
+                RecordError::Transient(format!("{e:?}"))
             }
-            _ => StoreError::Other(format!("{code}: {}", e.message().unwrap_or(&format!("{e:?}")))),
+            _ => RecordError::Other(format!("{code}: {}", e.message().unwrap_or(&format!("{e:?}")))),
         },
     }
 }
@@ -47,7 +47,7 @@ impl DynamoStore {
 
     /// Creates the table with its indexes (local stack and tests; deployed stacks use
     /// template.yaml). Succeeds if the table already exists.
-    pub async fn create_table(&self) -> Result<(), StoreError> {
+    pub async fn create_table(&self) -> Result<(), RecordError> {
         let s = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build();
         let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
         let mut req = self
@@ -55,7 +55,7 @@ impl DynamoStore {
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(schema::PK, KeyType::Hash).map_err(|e| StoreError::Other(e.to_string()))?);
+            .key_schema(key(schema::PK, KeyType::Hash).map_err(|e| RecordError::Other(e.to_string()))?);
         let mut attrs = vec![schema::PK.to_string()];
         for (name, hash, range) in schema::INDEXES {
             for a in [hash, range] {
@@ -65,15 +65,15 @@ impl DynamoStore {
             }
             let gsi = GlobalSecondaryIndex::builder()
                 .index_name(name)
-                .key_schema(key(hash, KeyType::Hash).map_err(|e| StoreError::Other(e.to_string()))?)
-                .key_schema(key(range, KeyType::Range).map_err(|e| StoreError::Other(e.to_string()))?)
+                .key_schema(key(hash, KeyType::Hash).map_err(|e| RecordError::Other(e.to_string()))?)
+                .key_schema(key(range, KeyType::Range).map_err(|e| RecordError::Other(e.to_string()))?)
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
-                .map_err(|e| StoreError::Other(e.to_string()))?;
+                .map_err(|e| RecordError::Other(e.to_string()))?;
             req = req.global_secondary_indexes(gsi);
         }
         for a in attrs {
-            req = req.attribute_definitions(s(&a).map_err(|e| StoreError::Other(e.to_string()))?);
+            req = req.attribute_definitions(s(&a).map_err(|e| RecordError::Other(e.to_string()))?);
         }
         match req.send().await {
             Ok(_) => Ok(()),
@@ -83,16 +83,16 @@ impl DynamoStore {
     }
 }
 
-pub(crate) fn to_item(r: &MediaRecord) -> Result<std::collections::HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(r).map_err(|e| StoreError::Other(format!("encode record: {e}")))
+pub(crate) fn to_item(r: &MediaRecord) -> Result<std::collections::HashMap<String, AttributeValue>, RecordError> {
+    serde_dynamo::to_item(r).map_err(|e| RecordError::Other(format!("encode record: {e}")))
 }
 
-pub(crate) fn from_item(item: std::collections::HashMap<String, AttributeValue>) -> Result<MediaRecord, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Other(format!("decode record: {e}")))
+pub(crate) fn from_item(item: std::collections::HashMap<String, AttributeValue>) -> Result<MediaRecord, RecordError> {
+    serde_dynamo::from_item(item).map_err(|e| RecordError::Other(format!("decode record: {e}")))
 }
 
 impl UploadRecords for DynamoStore {
-    async fn put_new(&self, record: &MediaRecord) -> Result<(), StoreError> {
+    async fn put_new(&self, record: &MediaRecord) -> Result<(), RecordError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -105,7 +105,7 @@ impl UploadRecords for DynamoStore {
         Ok(())
     }
 
-    async fn count_pending(&self, owner: &str, at_most: u32) -> Result<u32, StoreError> {
+    async fn count_pending(&self, owner: &str, at_most: u32) -> Result<u32, RecordError> {
         let mut total = 0u32;
         let mut start = None;
         loop {

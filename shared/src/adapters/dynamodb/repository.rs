@@ -8,7 +8,7 @@ use super::ops::{index_key, Key, MAX_LIST_PAGES};
 use super::{schema, DynamoStore};
 use crate::domain::kinds::KindName;
 use crate::domain::media::{MediaRecord, Status, GC_SHARD};
-use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, PageToken, ReadyFields, StoreError};
+use crate::ports::{ListBy, ListFilter, MediaRepository, MetadataEdit, PageToken, ReadyFields, RecordError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 fn to_key(token: PageToken) -> Key {
@@ -21,7 +21,7 @@ fn to_token(key: Key) -> PageToken {
 }
 
 impl MediaRepository for DynamoStore {
-    async fn get(&self, id: &str) -> Result<Option<MediaRecord>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<MediaRecord>, RecordError> {
         let out = self
             .client
             .get_item()
@@ -36,7 +36,7 @@ impl MediaRepository for DynamoStore {
 
     /// Claims the right to publish a pending media until `until`. Fails with `ConditionFailed`
     /// if it is decided, gone, or another run holds a live claim.
-    async fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> Result<(), StoreError> {
+    async fn claim_publish(&self, id: &str, attempt: &str, now: &str, until: &str) -> Result<(), RecordError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -55,7 +55,7 @@ impl MediaRepository for DynamoStore {
     }
 
     /// Gives a claim back after a failure of ours, so a retry need not wait for the lease.
-    async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), StoreError> {
+    async fn release_claim(&self, id: &str, attempt: &str) -> Result<(), RecordError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -72,7 +72,7 @@ impl MediaRepository for DynamoStore {
     /// Two conditional updates, neither a read: add one within the current window while under
     /// the cap, or start the window at one if the record counts an older one (or none). A
     /// request that loses the race to start the window adds to it on its next attempt.
-    async fn count_render(&self, id: &str, window: i64, cap: u32) -> Result<bool, StoreError> {
+    async fn count_render(&self, id: &str, window: i64, cap: u32) -> Result<bool, RecordError> {
         for _ in 0..2 {
             let add = self
                 .client
@@ -89,7 +89,7 @@ impl MediaRepository for DynamoStore {
                 .map_err(classify);
             match add {
                 Ok(_) => return Ok(true),
-                Err(StoreError::ConditionFailed) => {}
+                Err(RecordError::ConditionFailed) => {}
                 Err(e) => return Err(e),
             }
             let start = self
@@ -107,7 +107,7 @@ impl MediaRepository for DynamoStore {
                 .map_err(classify);
             match start {
                 Ok(_) => return Ok(cap >= 1),
-                Err(StoreError::ConditionFailed) => {}
+                Err(RecordError::ConditionFailed) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -115,7 +115,7 @@ impl MediaRepository for DynamoStore {
         Ok(false)
     }
 
-    async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), StoreError> {
+    async fn mark_event_sent(&self, id: &str, status: Status, event: &str) -> Result<(), RecordError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -133,8 +133,8 @@ impl MediaRepository for DynamoStore {
 
     /// pending → ready, only by the run holding the publish claim: a repeated or late event, or
     /// a run that verified other bytes, changes nothing.
-    async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), StoreError> {
-        let variants = serde_dynamo::to_attribute_value(&f.variants).map_err(|e| StoreError::Other(e.to_string()))?;
+    async fn mark_ready(&self, id: &str, f: &ReadyFields, now: &str, attempt: &str) -> Result<(), RecordError> {
+        let variants = serde_dynamo::to_attribute_value(&f.variants).map_err(|e| RecordError::Other(e.to_string()))?;
         let mut update = String::from(
             "SET #status = :ready, content_type = :ct, size_bytes = :size, width = :w, height = :h, \
              final_key = :fk, variants = :variants, updated_at = :now, decided_at = :now",
@@ -145,7 +145,7 @@ impl MediaRepository for DynamoStore {
             optional.push(("sha256", AttributeValue::S(sha.clone())));
         }
         if let Some(ph) = &f.placeholder {
-            optional.push(("placeholder", serde_dynamo::to_attribute_value(ph).map_err(|e| StoreError::Other(e.to_string()))?));
+            optional.push(("placeholder", serde_dynamo::to_attribute_value(ph).map_err(|e| RecordError::Other(e.to_string()))?));
         }
         if let Some(ms) = f.duration_ms {
             optional.push(("duration_ms", AttributeValue::N(ms.to_string())));
@@ -191,8 +191,8 @@ impl MediaRepository for DynamoStore {
 
     /// pending → rejected, only from pending and while no run holds a live publish claim. The
     /// record stays (so clients see why) until `gc_at`, which nothing but a state change moves.
-    async fn mark_rejected(&self, id: &str, rejection: &crate::domain::media::Rejection, now: &str, gc_at: &str) -> Result<(), StoreError> {
-        let rej = serde_dynamo::to_attribute_value(rejection).map_err(|e| StoreError::Other(e.to_string()))?;
+    async fn mark_rejected(&self, id: &str, rejection: &crate::domain::media::Rejection, now: &str, gc_at: &str) -> Result<(), RecordError> {
+        let rej = serde_dynamo::to_attribute_value(rejection).map_err(|e| RecordError::Other(e.to_string()))?;
         self.client
             .update_item()
             .table_name(&self.table)
@@ -217,7 +217,7 @@ impl MediaRepository for DynamoStore {
 
     /// One page, newest first, through an index (never a Scan). Returns the items and the key to
     /// continue from.
-    async fn list(&self, by: &ListBy, filter: &ListFilter, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), StoreError> {
+    async fn list(&self, by: &ListBy, filter: &ListFilter, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), RecordError> {
         let mut start = start.map(to_key);
         let (index, attr, value) = match by {
             ListBy::Owner(o) => (schema::BY_OWNER, "owner", o),
@@ -269,7 +269,7 @@ impl MediaRepository for DynamoStore {
         }
     }
 
-    async fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn update_metadata(&self, id: &str, owner: &str, edit: &MetadataEdit, now: &str) -> Result<MediaRecord, RecordError> {
         let mut set = vec!["updated_at = :now".to_string()];
         let mut remove = Vec::new();
         let mut values: Vec<(&str, AttributeValue)> = vec![(":now", AttributeValue::S(now.into()))];
@@ -303,7 +303,7 @@ impl MediaRepository for DynamoStore {
         match &edit.focal_point {
             Some(Some(f)) => {
                 set.push("focal_point = :focal".into());
-                values.push((":focal", serde_dynamo::to_attribute_value(f).map_err(|e| StoreError::Other(e.to_string()))?));
+                values.push((":focal", serde_dynamo::to_attribute_value(f).map_err(|e| RecordError::Other(e.to_string()))?));
             }
             Some(None) => remove.push("focal_point".into()),
             None => {}
@@ -325,7 +325,7 @@ impl MediaRepository for DynamoStore {
 
     /// Marks ready media as used by `reference`; attaching again to the same reference succeeds.
     /// The janitor never touches attached media (its gc attributes are removed).
-    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&KindName>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn attach(&self, id: &str, owner: &str, reference: &str, expect_kind: Option<&KindName>, now: &str) -> Result<MediaRecord, RecordError> {
         let mut cond = String::from("#status = :ready AND (attribute_not_exists(attached_to) OR attached_to = :ref)");
         let mut req = self
             .owned_update(id, owner)
@@ -347,7 +347,7 @@ impl MediaRepository for DynamoStore {
     }
 
     /// Detaches; media of kinds whose unattached media expire becomes janitor work again.
-    async fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn detach(&self, id: &str, owner: &str, gc_at: Option<&str>, now: &str) -> Result<MediaRecord, RecordError> {
         let mut req = self.owned_update(id, owner).expression_attribute_values(":now", AttributeValue::S(now.into()));
         req = match gc_at {
             Some(at) => req
@@ -362,7 +362,7 @@ impl MediaRepository for DynamoStore {
 
     /// First step of a delete: the record becomes `deleting` (invisible to the API, janitor work
     /// due now), so a failure before the objects are gone loses nothing.
-    async fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn mark_deleting(&self, id: &str, owner: Option<&str>, now: &str) -> Result<MediaRecord, RecordError> {
         let mut req = self
             .client
             .update_item()
@@ -390,7 +390,7 @@ impl MediaRepository for DynamoStore {
     /// Deletes a record only if it is still in the state it was selected in: its status and its
     /// `gc_at`, which only state changes move (a PATCH does not), so a concurrent change keeps
     /// it and an edit cannot.
-    async fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> Result<(), StoreError> {
+    async fn delete_if_unchanged(&self, id: &str, status: Status, gc_at: Option<&str>) -> Result<(), RecordError> {
         let req = self
             .client
             .delete_item()
@@ -410,7 +410,7 @@ impl MediaRepository for DynamoStore {
 
     /// Records whose janitor time has come (`gc_at <= now`), oldest first, from the sparse
     /// `gc_due` index: the janitor never scans the table.
-    async fn gc_due(&self, now: &str, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), StoreError> {
+    async fn gc_due(&self, now: &str, limit: usize, start: Option<PageToken>) -> Result<(Vec<MediaRecord>, Option<PageToken>), RecordError> {
         let out = self
             .client
             .query()
@@ -430,7 +430,7 @@ impl MediaRepository for DynamoStore {
 
     /// Takes a ready record out of the janitor's index when no rule applies to it any more (its
     /// kind stopped expiring unattached media), so it cannot be selected again on every run.
-    async fn clear_gc(&self, id: &str, seen_gc_at: &str) -> Result<(), StoreError> {
+    async fn clear_gc(&self, id: &str, seen_gc_at: &str) -> Result<(), RecordError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -448,7 +448,7 @@ impl MediaRepository for DynamoStore {
 
     /// ready → deleting for expired unattached media, only if its expiry is still the one it
     /// was selected by (an attach or detach in between keeps it; an edit does not).
-    async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, StoreError> {
+    async fn mark_expired_deleting(&self, id: &str, seen_gc_at: &str, now: &str) -> Result<MediaRecord, RecordError> {
         let out = self
             .client
             .update_item()

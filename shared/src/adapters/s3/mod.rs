@@ -1,5 +1,5 @@
-//! S3 objects: the `ObjectStore` adapter. This module (with `upload::signer`) is the only place
-//! that speaks S3.
+//! S3: the `ObjectStore` and `MultipartStore` adapters, the POST policy (`policy`) and the
+//! `UploadSigner` (`presign`). The only place that speaks S3.
 
 mod multipart;
 mod objects;

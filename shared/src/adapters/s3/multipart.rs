@@ -1,7 +1,7 @@
 //! S3 multipart uploads: the `MultipartStore` adapter.
 
 use super::objects::{classify, not_found, S3Objects};
-use crate::ports::{MultipartStore, OpenUpload, PresignedPart, StorageError, StoredPart, UploadsMarker};
+use crate::ports::{MultipartStore, OpenUpload, PresignedPart, ObjectError, StoredPart, UploadsMarker};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use std::time::{Duration, SystemTime};
@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 const LIST_PAGE: i32 = 1000;
 
 impl MultipartStore for S3Objects {
-    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, ObjectError> {
         let out = self
             .client()
             .create_multipart_upload()
@@ -20,7 +20,7 @@ impl MultipartStore for S3Objects {
             .send()
             .await
             .map_err(classify)?;
-        out.upload_id.ok_or_else(|| StorageError::Other("CreateMultipartUpload returned no upload id".into()))
+        out.upload_id.ok_or_else(|| ObjectError::Other("CreateMultipartUpload returned no upload id".into()))
     }
 
     async fn presign_part(
@@ -31,8 +31,8 @@ impl MultipartStore for S3Objects {
         length: u64,
         now: SystemTime,
         ttl: Duration,
-    ) -> Result<PresignedPart, StorageError> {
-        let cfg = PresigningConfig::builder().start_time(now).expires_in(ttl).build().map_err(|e| StorageError::Other(e.to_string()))?;
+    ) -> Result<PresignedPart, ObjectError> {
+        let cfg = PresigningConfig::builder().start_time(now).expires_in(ttl).build().map_err(|e| ObjectError::Other(e.to_string()))?;
         let presigned = self
             .client()
             .upload_part()
@@ -43,12 +43,12 @@ impl MultipartStore for S3Objects {
             .content_length(length as i64)
             .presigned(cfg)
             .await
-            .map_err(|e| StorageError::Other(format!("signing: {e}")))?;
+            .map_err(|e| ObjectError::Other(format!("signing: {e}")))?;
         let headers = crate::adapters::s3::presign::signed_headers(&presigned);
         Ok(PresignedPart { part_number, url: presigned.uri().to_string(), headers })
     }
 
-    async fn list_parts(&self, key: &str, upload_id: &str, max_parts: u32) -> Result<Option<Vec<StoredPart>>, StorageError> {
+    async fn list_parts(&self, key: &str, upload_id: &str, max_parts: u32) -> Result<Option<Vec<StoredPart>>, ObjectError> {
         let mut parts = Vec::new();
         let mut marker: Option<String> = None;
         // Bounded: never more pages than the upload may have parts.
@@ -81,7 +81,7 @@ impl MultipartStore for S3Objects {
         Ok(Some(parts))
     }
 
-    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> Result<(), StorageError> {
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> Result<(), ObjectError> {
         let completed = CompletedMultipartUpload::builder()
             .set_parts(Some(
                 parts.iter().map(|p| CompletedPart::builder().part_number(p.part_number as i32).e_tag(&p.etag).build()).collect(),
@@ -99,7 +99,7 @@ impl MultipartStore for S3Objects {
         Ok(())
     }
 
-    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), ObjectError> {
         match self.client().abort_multipart_upload().bucket(self.bucket()).key(key).upload_id(upload_id).send().await {
             Ok(_) => Ok(()),
             Err(e) if not_found(&e, "NoSuchUpload") => Ok(()),
@@ -107,7 +107,7 @@ impl MultipartStore for S3Objects {
         }
     }
 
-    async fn list_uploads(&self, prefix: &str, marker: Option<UploadsMarker>, max_uploads: i32) -> Result<(Vec<OpenUpload>, Option<UploadsMarker>), StorageError> {
+    async fn list_uploads(&self, prefix: &str, marker: Option<UploadsMarker>, max_uploads: i32) -> Result<(Vec<OpenUpload>, Option<UploadsMarker>), ObjectError> {
         let (key_marker, id_marker) = marker.unzip();
         let out = self
             .client()

@@ -3,20 +3,20 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
-use crate::ports::{Fetched, ObjectStore, Ranged, StorageError};
+use crate::ports::{Fetched, ObjectStore, Ranged, ObjectError};
 use std::time::{Duration, SystemTime};
 
-pub(super) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StorageError {
+pub(super) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> ObjectError {
     let code = e.code().unwrap_or_default().to_string();
     match &e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StorageError::Transient(format!("{e:?}"))
+            ObjectError::Transient(format!("{e:?}"))
         }
         _ if matches!(code.as_str(), "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "503") => {
-            StorageError::Transient(code)
+            ObjectError::Transient(code)
         }
-        SdkError::ServiceError(s) if s.raw().status().is_server_error() => StorageError::Transient(format!("{code} {}", s.raw().status().as_u16())),
-        _ => StorageError::Other(format!("{code}: {}", e.message().unwrap_or(&format!("{e:?}")))),
+        SdkError::ServiceError(s) if s.raw().status().is_server_error() => ObjectError::Transient(format!("{code} {}", s.raw().status().as_u16())),
+        _ => ObjectError::Other(format!("{code}: {}", e.message().unwrap_or(&format!("{e:?}")))),
     }
 }
 
@@ -54,7 +54,7 @@ impl S3Objects {
     }
 
     /// The object's length, or `None` if there is no such object (one HEAD).
-    async fn length(&self, key: &str) -> Result<Option<u64>, StorageError> {
+    async fn length(&self, key: &str) -> Result<Option<u64>, ObjectError> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(h) => Ok(Some(h.content_length.unwrap_or(0).max(0) as u64)),
             Err(e) if not_found(&e, "NotFound") => Ok(None),
@@ -67,7 +67,7 @@ impl S3Objects {
 impl ObjectStore for S3Objects {
     /// Reads an object if it is at most `max_bytes` long (the length is checked before the
     /// body is read, so an oversized upload never lands in memory).
-    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, StorageError> {
+    async fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Fetched, ObjectError> {
         let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(o) => o,
             Err(e) if not_found(&e, "NoSuchKey") => return Ok(Fetched::Missing),
@@ -77,18 +77,18 @@ impl ObjectStore for S3Objects {
         if len > max_bytes {
             return Ok(Fetched::TooLarge(len));
         }
-        let bytes = out.body.collect().await.map_err(|e| StorageError::Transient(e.to_string()))?.into_bytes();
+        let bytes = out.body.collect().await.map_err(|e| ObjectError::Transient(e.to_string()))?.into_bytes();
         if bytes.len() as u64 > max_bytes {
             return Ok(Fetched::TooLarge(bytes.len() as u64));
         }
         Ok(Fetched::Bytes(bytes.to_vec()))
     }
 
-    async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+    async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         Ok(self.length(key).await?.is_some())
     }
 
-    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, StorageError> {
+    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Ranged, ObjectError> {
         let head_only = || async {
             Ok(match self.length(key).await? {
                 Some(total) => Ranged::Bytes { bytes: Vec::new(), total },
@@ -112,13 +112,13 @@ impl ObjectStore for S3Objects {
             .and_then(|r| r.rsplit_once('/'))
             .and_then(|(_, t)| t.parse::<u64>().ok())
             .unwrap_or_else(|| out.content_length.unwrap_or(0).max(0) as u64);
-        let bytes = out.body.collect().await.map_err(|e| StorageError::Transient(e.to_string()))?.into_bytes();
+        let bytes = out.body.collect().await.map_err(|e| ObjectError::Transient(e.to_string()))?.into_bytes();
         // Bounded even if a server ignored the range.
         let keep = bytes.len().min(usize::try_from(len).unwrap_or(usize::MAX));
         Ok(Ranged::Bytes { bytes: bytes[..keep].to_vec(), total })
     }
 
-    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn copy(&self, from: &str, to: &str, content_type: &str, cache_control: &str) -> Result<(), ObjectError> {
         let source = format!("{}/{}", self.bucket, percent_encoding::utf8_percent_encode(from, COPY_SOURCE));
         self.client
             .copy_object()
@@ -134,7 +134,7 @@ impl ObjectStore for S3Objects {
         Ok(())
     }
 
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), ObjectError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -149,13 +149,13 @@ impl ObjectStore for S3Objects {
     }
 
     /// Deletes one object; deleting a missing key succeeds (S3 semantics).
-    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(classify)?;
         Ok(())
     }
 
     /// Deletes many objects; fails if any one of them could not be deleted.
-    async fn delete_all(&self, keys: &[String]) -> Result<(), StorageError> {
+    async fn delete_all(&self, keys: &[String]) -> Result<(), ObjectError> {
         for chunk in keys.chunks(1000) {
             if chunk.is_empty() {
                 continue;
@@ -164,18 +164,18 @@ impl ObjectStore for S3Objects {
                 .iter()
                 .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
                 .collect();
-            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| StorageError::Other(e.to_string()))?;
+            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| ObjectError::Other(e.to_string()))?;
             let out = self.client.delete_objects().bucket(&self.bucket).delete(delete).send().await.map_err(classify)?;
             if let Some(err) = out.errors().first() {
-                return Err(StorageError::Transient(format!("delete {:?}: {:?}", err.key(), err.code())));
+                return Err(ObjectError::Transient(format!("delete {:?}: {:?}", err.key(), err.code())));
             }
         }
         Ok(())
     }
 
     /// A presigned GET; `disposition` sets the response Content-Disposition.
-    async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, StorageError> {
-        let cfg = PresigningConfig::builder().start_time(now).expires_in(ttl).build().map_err(|e| StorageError::Other(e.to_string()))?;
+    async fn presign_get(&self, key: &str, ttl: Duration, now: SystemTime, disposition: Option<String>) -> Result<String, ObjectError> {
+        let cfg = PresigningConfig::builder().start_time(now).expires_in(ttl).build().map_err(|e| ObjectError::Other(e.to_string()))?;
         let req = self
             .client
             .get_object()
@@ -184,7 +184,7 @@ impl ObjectStore for S3Objects {
             .set_response_content_disposition(disposition)
             .presigned(cfg)
             .await
-            .map_err(|e| StorageError::Other(e.to_string()))?;
+            .map_err(|e| ObjectError::Other(e.to_string()))?;
         Ok(req.uri().to_string())
     }
 
@@ -194,7 +194,7 @@ impl ObjectStore for S3Objects {
         prefix: &str,
         continuation: Option<String>,
         max_keys: i32,
-    ) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), StorageError> {
+    ) -> Result<(Vec<(String, Option<SystemTime>)>, Option<String>), ObjectError> {
         let out = self
             .client
             .list_objects_v2()

@@ -2,7 +2,7 @@
 //! Content-Type and Content-Length signed, so S3 refuses any other type or size).
 
 use super::policy::PostPolicy;
-use crate::ports::{PresignedPost, PresignedPut, StorageError, UploadSigner};
+use crate::ports::{PresignedPost, PresignedPut, ObjectError, UploadSigner};
 use crate::domain::kinds::ContentType;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -39,8 +39,8 @@ impl UploadSigner for S3UploadSigner {
         length: RangeInclusive<u64>,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> Result<PresignedPost, StorageError> {
-        let creds = self.credentials.provide_credentials().await.map_err(|e| StorageError::Other(format!("signing: {e}")))?;
+    ) -> Result<PresignedPost, ObjectError> {
+        let creds = self.credentials.provide_credentials().await.map_err(|e| ObjectError::Other(format!("signing: {e}")))?;
         let policy = PostPolicy {
             bucket: &self.bucket,
             key,
@@ -61,12 +61,12 @@ impl UploadSigner for S3UploadSigner {
         length: u64,
         now: OffsetDateTime,
         ttl: Duration,
-    ) -> Result<PresignedPut, StorageError> {
+    ) -> Result<PresignedPut, ObjectError> {
         let cfg = PresigningConfig::builder()
             .start_time(now.into())
             .expires_in(ttl)
             .build()
-            .map_err(|e| StorageError::Other(format!("signing: {e}")))?;
+            .map_err(|e| ObjectError::Other(format!("signing: {e}")))?;
         let presigned = self
             .s3
             .put_object()
@@ -76,7 +76,7 @@ impl UploadSigner for S3UploadSigner {
             .content_length(length as i64)
             .presigned(cfg)
             .await
-            .map_err(|e| StorageError::Other(format!("signing: {e}")))?;
+            .map_err(|e| ObjectError::Other(format!("signing: {e}")))?;
         let headers = signed_headers(&presigned).into_iter().collect();
         Ok(PresignedPut { url: presigned.uri().to_string(), headers })
     }

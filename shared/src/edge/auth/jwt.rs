@@ -21,7 +21,7 @@ impl Hs256Verifier {
         Self { key: DecodingKey::from_secret(secret), validation, scopes_claim: scopes_claim.to_string() }
     }
 
-    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+    pub fn verify_token(&self, token: &str) -> Result<Caller, ApiError> {
         if token.len() > 8 * 1024 {
             return Err(ApiError::unauthorized());
         }

@@ -24,7 +24,7 @@ impl Authenticator {
         match self {
             Self::Hs256(v) => {
                 let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-                v.verify(token)
+                v.verify_token(token)
             }
             Self::ApiGateway { scopes_claim } => {
                 let ctx = context.ok_or_else(ApiError::unauthorized)?;
