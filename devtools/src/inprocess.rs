@@ -8,18 +8,15 @@ use serde_json::Value;
 use shared::edge::auth::{Authenticator, Hs256Verifier};
 use shared::domain::caller::Caller;
 use shared::domain::clock::SystemClock;
-use shared::ports::ObjectError;
 use shared::domain::kinds::{ContentType, Kinds};
 use shared::domain::media::UploadMethod;
 use shared::imaging::DecodeLimits;
-use shared::adapters::memory::{MemoryObjects, MemoryRepository};
+use shared::adapters::memory::{MemoryObjects, MemoryRepository, MemorySigner};
 use shared::usecases::processing::Processor;
 use std::sync::Arc;
 use shared::domain::upload::{Filename, ValidFile, ValidUpload};
-use shared::ports::{PresignedPost, PresignedPut, UploadSigner};
 use shared::usecases::uploads::UploadService;
 use std::time::Duration;
-use time::OffsetDateTime;
 use shared::edge::http::Edge;
 use shared::edge::routes::{allowed, matches, ROUTES};
 use tower::ServiceExt;
@@ -110,22 +107,11 @@ pub async fn assert_serves_exactly_its_routes(function: &str, edge: &Edge) {
 }
 
 /// Signs nothing: upload URLs point at `memory:///<key>` (the in-memory object store's keys).
-pub struct NoSigner;
-
-impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ObjectError> {
-        Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
-    }
-    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ObjectError> {
-        Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
-    }
-}
-
 /// The upload service over `repo`, as upload-api wires it, without S3.
-pub fn uploads(repo: MemoryRepository) -> UploadService<MemoryRepository, NoSigner, MemoryObjects, SystemClock> {
+pub fn uploads(repo: MemoryRepository) -> UploadService<MemoryRepository, MemorySigner, MemoryObjects, SystemClock> {
     UploadService {
         records: repo,
-        signer: NoSigner,
+        signer: MemorySigner,
         parts: MemoryObjects::default(),
         clock: SystemClock,
         url_ttl: Duration::from_secs(300),

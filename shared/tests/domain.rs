@@ -4,7 +4,6 @@
 
 use shared::domain::caller::Caller;
 use shared::domain::clock::{self, FixedClock};
-use shared::ports::ObjectError;
 use shared::imaging::DecodeLimits;
 use shared::usecases::janitor::{Janitor, JanitorSettings};
 use shared::domain::kinds::{ContentType, KindName, Kinds};
@@ -12,11 +11,10 @@ use shared::domain::id::MediaId;
 use shared::domain::media::{MediaRecord, Status, UploadMethod};
 use shared::usecases::multipart::{MultipartError, MultipartService, PartsProblem, PartsRequest};
 use shared::usecases::media::{ListQuery, MediaError, MediaService, UrlQuery};
-use shared::adapters::memory::{MemoryEvents, MemoryObjects, MemoryRepository};
+use shared::adapters::memory::{MemoryEvents, MemoryObjects, MemoryRepository, MemorySigner};
 use shared::ports::{ListFilter, MediaRepository, MetadataEdit};
 use shared::usecases::processing::{Outcome, Processor};
 use shared::domain::upload::{Filename, ValidFile, ValidUpload};
-use shared::ports::{PresignedPost, PresignedPut, UploadSigner};
 use shared::usecases::uploads::UploadService;
 use shared::usecases::view::UrlSigner;
 use std::io::Cursor;
@@ -26,17 +24,6 @@ use time::OffsetDateTime;
 
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86400);
-
-struct NoSigner;
-
-impl UploadSigner for NoSigner {
-    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ObjectError> {
-        Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
-    }
-    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ObjectError> {
-        Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
-    }
-}
 
 /// One in-memory world: the table, the bucket, and services over them at a chosen time.
 struct World {
@@ -110,10 +97,10 @@ impl World {
         self.slot_for(user, kind, ContentType::Jpeg, at).await
     }
 
-    fn uploads(&self, at: OffsetDateTime) -> UploadService<MemoryRepository, NoSigner, MemoryObjects, FixedClock> {
+    fn uploads(&self, at: OffsetDateTime) -> UploadService<MemoryRepository, MemorySigner, MemoryObjects, FixedClock> {
         UploadService {
             records: self.repo.clone(),
-            signer: NoSigner,
+            signer: MemorySigner,
             parts: self.objects.clone(),
             clock: FixedClock(at),
             url_ttl: Duration::from_secs(300),
@@ -168,7 +155,7 @@ async fn a_photo_becomes_ready_with_its_thumbnails_and_the_hash_of_the_stored_by
     let stored = w.objects.object(r.final_key.as_deref().unwrap()).unwrap();
     use sha2::Digest;
     assert_eq!(Some(hex::encode(sha2::Sha256::digest(&stored.bytes))), r.sha256);
-    assert_eq!(stored.cache_control, shared::usecases::processing::IMMUTABLE);
+    assert_eq!(stored.cache_control, shared::domain::keys::IMMUTABLE);
     assert_eq!(r.variants.keys().collect::<Vec<_>>(), ["128", "512"]);
     let mut expected: Vec<String> = r.variants.values().map(|v| v.key.clone()).chain(r.final_key.clone()).collect();
     expected.sort();

@@ -7,7 +7,9 @@ use crate::ports::{
     Fetched, ListBy, ListFilter, MediaRepository, MetadataEdit, ObjectStore, PageToken, ReadyFields, ObjectError, RecordError,
     UploadRecords,
 };
-use crate::adapters::dynamodb::MAX_LIST_PAGES;
+use crate::ports::{PresignedPost, PresignedPut, UploadSigner, MAX_LIST_PAGES};
+use crate::domain::kinds::ContentType;
+use time::OffsetDateTime;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -542,5 +544,17 @@ impl crate::ports::MultipartStore for MemoryObjects {
         let next = (open.len() > max).then(|| (open[max - 1].key.clone(), open[max - 1].upload_id.clone()));
         open.truncate(max);
         Ok((open, next))
+    }
+}
+
+/// The upload signer in memory: URLs that name the key, for tests that never reach S3.
+pub struct MemorySigner;
+
+impl UploadSigner for MemorySigner {
+    async fn presign_post(&self, key: &str, _: ContentType, _: std::ops::RangeInclusive<u64>, _: OffsetDateTime, _: Duration) -> Result<PresignedPost, ObjectError> {
+        Ok(PresignedPost { url: format!("memory:///{key}"), fields: Default::default() })
+    }
+    async fn presign_put(&self, key: &str, _: ContentType, _: u64, _: OffsetDateTime, _: Duration) -> Result<PresignedPut, ObjectError> {
+        Ok(PresignedPut { url: format!("memory:///{key}"), headers: vec![] })
     }
 }

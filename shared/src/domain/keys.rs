@@ -63,9 +63,14 @@ pub fn variant(visibility: Visibility, kind: &KindName, id: &str, size: u32) -> 
     format!("{}w{size}.webp", folder(visibility, kind, id))
 }
 
-pub fn derived(visibility: Visibility, kind: &KindName, id: &str, params_hash: &str, extension: &str) -> String {
-    format!("{}derived/{params_hash}.{extension}", folder(visibility, kind, id))
+/// A result computed later (a transform variant), inside the media's `folder`.
+pub fn derived(folder: &str, params_hash: &str, extension: &str) -> String {
+    format!("{folder}derived/{params_hash}.{extension}")
 }
+
+/// Every object is written once under a key that names what it holds and never changes, so
+/// caches may keep it for a year.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 #[cfg(test)]
 mod tests {
@@ -80,7 +85,7 @@ mod tests {
         for key in [
             original(Visibility::Public, &kind, &id, ContentType::Png),
             variant(Visibility::Public, &kind, &id, 512),
-            derived(Visibility::Public, &kind, &id, "ab12", "avif"),
+            derived(&folder(Visibility::Public, &kind, &id), "ab12", "avif"),
         ] {
             assert!(key.starts_with(&dir), "{key}");
         }

@@ -167,6 +167,12 @@ pub struct KindSpec {
 }
 
 impl KindSpec {
+    /// When the janitor may collect a media of this kind that nothing attaches (`None` for
+    /// kinds whose media do not expire unattached, or while attached).
+    pub fn unattached_gc_at(&self, attached: bool, now: time::OffsetDateTime) -> Option<String> {
+        self.unattached_ttl.filter(|_| !attached).map(|ttl| crate::domain::clock::format(now + ttl))
+    }
+
     pub fn allows(&self, t: ContentType) -> bool {
         self.types.contains(&t)
     }

@@ -287,7 +287,7 @@ pub fn variant_key(media_folder: &str, spec: &TransformSpec, output: Output, foc
         _ => String::new(),
     };
     let digest = Sha256::digest(format!("{}|{}{crop}", spec.canonical(), output.extension()).as_bytes());
-    format!("{media_folder}derived/{}.{}", &hex::encode(digest)[..24], output.extension())
+    crate::domain::keys::derived(media_folder, &hex::encode(digest)[..24], output.extension())
 }
 
 /// What one URL's MAC covers: the media id, the canonical parameters and the expiry.

@@ -37,6 +37,10 @@ pub enum ObjectError {
     Other(String),
 }
 
+/// Index pages one listing request reads at most: a filtered listing that matches little stops
+/// early with a cursor instead of scanning the whole index.
+pub const MAX_LIST_PAGES: usize = 5;
+
 /// An opaque position in a listing: the index key to resume after, as string attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageToken(pub BTreeMap<String, String>);

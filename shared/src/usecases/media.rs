@@ -212,12 +212,8 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
     pub async fn detach(&self, caller: &Caller, id: MediaId) -> Result<MediaView, MediaError> {
         let record = self.owned(caller, id).await?;
         let now = self.urls.clock.now();
-        let gc_at = self
-            .kinds
-            .get(&record.kind)
-            .and_then(|k| k.unattached_ttl)
-            .filter(|_| record.status == Status::Ready)
-            .map(|ttl| clock::format(now + ttl));
+        // Detached, a ready media is unattached again (a pending one gets its expiry when ready).
+        let gc_at = self.kinds.get(&record.kind).filter(|_| record.status == Status::Ready).and_then(|k| k.unattached_gc_at(false, now));
         let updated = self
             .records
             .detach(&record.id, &caller.user_id, gc_at.as_deref(), &clock::format(now))

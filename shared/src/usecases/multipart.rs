@@ -133,8 +133,8 @@ impl<R: MediaRepository, M: MultipartStore + ObjectStore, C: Clock> MultipartSer
     /// The caller's pending upload.
     async fn pending(&self, caller: &Caller, id: MediaId) -> Result<MediaRecord, MultipartError> {
         let record = self.records.get(&id.to_string()).await?.ok_or(MultipartError::NotFound)?;
-        if record.owner != caller.user_id {
-            // Someone else's upload does not exist, as far as this caller can tell.
+        if !crate::usecases::view::is_owner(caller, &record) {
+            // Someone else's upload (or one being deleted) does not exist, as far as this caller can tell.
             return Err(MultipartError::NotFound);
         }
         if record.status != Status::Pending {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+use crate::domain::keys::IMMUTABLE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -122,6 +122,17 @@ fn reject(code: &str, message: impl Into<String>) -> Verdict {
     Verdict::Rejected(Rejection { code: code.to_string(), message: message.into() })
 }
 
+/// The size rules every upload meets before its bytes are judged: at most the kind's limit and,
+/// for every kind and method, exactly the declared size when one was declared (S3 enforces it on
+/// POST and PUT; this covers bytes that reached incoming/ another way).
+fn size_verdict(kind: &KindSpec, record: &MediaRecord, arrived: u64) -> Option<Verdict> {
+    if arrived > kind.max_bytes {
+        return Some(reject("too_large", format!("{arrived} bytes exceeds the kind's limit of {}", kind.max_bytes)));
+    }
+    let declared = record.declared_size.filter(|d| *d != arrived)?;
+    Some(reject("size_mismatch", format!("{arrived} bytes arrived, {declared} were declared")))
+}
+
 /// The recorded rejection for a verdict of the image boundary.
 fn rejection_for(e: ImageError, limits: DecodeLimits) -> Verdict {
     let code = match &e {
@@ -200,7 +211,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             // Another run may have decided and removed the upload since the record was read.
             Fetched::Missing => return self.missing(id).await,
             Fetched::TooLarge(n) => {
-                return self.finish(record, reject("too_large", format!("{n} bytes exceeds the kind's limit of {}", kind.max_bytes))).await
+                let verdict = size_verdict(&kind, &record, n).unwrap_or_else(|| reject("too_large", "the upload exceeds the kind's limit"));
+                return self.finish(record, verdict).await;
             }
             Fetched::Bytes(b) => b,
         };
@@ -226,11 +238,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             Ranged::Missing => return Ok(None),
             Ranged::Bytes { total, .. } => total,
         };
-        if total > kind.max_bytes {
-            return Ok(Some(reject("too_large", format!("{total} bytes exceeds the kind's limit of {}", kind.max_bytes))));
-        }
-        if let Some(declared) = record.declared_size.filter(|d| *d != total) {
-            return Ok(Some(reject("size_mismatch", format!("{total} bytes arrived, {declared} were declared"))));
+        if let Some(verdict) = size_verdict(kind, record, total) {
+            return Ok(Some(verdict));
         }
         let source = UploadRanges { objects: &self.objects, key, total };
         let info = match crate::video::inspect(&source, record.declared_type, self.limits.max_side).await {
@@ -252,7 +261,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             sha256: None,
             final_key: crate::domain::keys::original(kind.visibility, &kind.name, &record.id, info.content_type),
             variants: BTreeMap::new(),
-            gc_at: kind.unattached_ttl.filter(|_| record.attached_to.is_none()).map(|ttl| clock::format(now + ttl)),
+            gc_at: kind.unattached_gc_at(record.attached_to.is_some(), now),
             placeholder: None,
             duration_ms: info.duration_ms,
             codecs: info.codecs,
@@ -280,10 +289,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
 
     /// Judges the bytes. Infallible by design: whatever the file does, the answer is a verdict.
     async fn verify(&self, record: &MediaRecord, kind: &KindSpec, bytes: Vec<u8>) -> Verdict {
-        // One rule for every kind and method: a declared size is the size (S3 enforces it on
-        // POST and PUT; this covers bytes that reached incoming/ another way).
-        if let Some(declared) = record.declared_size.filter(|d| *d != bytes.len() as u64) {
-            return reject("size_mismatch", format!("{} bytes arrived, {declared} were declared", bytes.len()));
+        if let Some(verdict) = size_verdict(kind, record, bytes.len() as u64) {
+            return verdict;
         }
         let request = imaging::Request {
             declared: record.declared_type,
@@ -335,7 +342,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             sha256: Some(hex::encode(Sha256::digest(&stored))),
             final_key,
             variants,
-            gc_at: kind.unattached_ttl.filter(|_| record.attached_to.is_none()).map(|ttl| clock::format(now + ttl)),
+            gc_at: kind.unattached_gc_at(record.attached_to.is_some(), now),
             placeholder: Some(placeholder),
             duration_ms: None,
             codecs: Vec::new(),

@@ -17,8 +17,6 @@ use std::time::Duration;
 /// How long a presigned redirect to a variant lives: the transform URL that led to it is the
 /// real credential (or the media is public), so it only needs to outlast the follow-up GET.
 pub const REDIRECT_TTL: Duration = Duration::from_secs(300);
-/// A stored variant never changes (its key names its parameters), so caches may keep it.
-pub const VARIANT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// `GET /v1/media/{id}/image`, parsed.
 #[derive(Debug, Clone)]
@@ -158,13 +156,13 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
                     Ok(v) => v,
                     Err(VariantError::Failed(message)) => {
                         let marker = format!("{key}{FAILURE_SUFFIX}");
-                        self.objects.put(&marker, message.clone().into_bytes(), "text/plain; charset=utf-8", VARIANT_CACHE_CONTROL).await?;
+                        self.objects.put(&marker, message.clone().into_bytes(), "text/plain; charset=utf-8", crate::domain::keys::IMMUTABLE).await?;
                         return Err(VariantError::Failed(message));
                     }
                     Err(e) => return Err(e),
                 };
                 tracing::info!(media_id = %record.id, key = %key, bytes = variant.len(), "variant rendered");
-                self.objects.put(&key, variant, output.mime(), VARIANT_CACHE_CONTROL).await?;
+                self.objects.put(&key, variant, output.mime(), crate::domain::keys::IMMUTABLE).await?;
                 true
             }
         };

@@ -7,4 +7,3 @@ mod repository;
 pub mod schema;
 
 pub use dynamo::DynamoStore;
-pub use ops::MAX_LIST_PAGES;

@@ -7,8 +7,6 @@ use std::collections::HashMap;
 
 pub(super) type Key = HashMap<String, AttributeValue>;
 
-/// Index pages one listing request reads at most.
-pub const MAX_LIST_PAGES: usize = 5;
 
 impl DynamoStore {
 

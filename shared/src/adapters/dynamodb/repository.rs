@@ -4,7 +4,8 @@
 //! the port as opaque page tokens.
 
 use super::dynamo::{classify, from_item, NO_LIVE_CLAIM};
-use super::ops::{index_key, Key, MAX_LIST_PAGES};
+use super::ops::{index_key, Key};
+use crate::ports::MAX_LIST_PAGES;
 use super::{schema, DynamoStore};
 use crate::domain::kinds::KindName;
 use crate::domain::media::{MediaRecord, Status, GC_SHARD};
