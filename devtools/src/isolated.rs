@@ -36,7 +36,7 @@ impl Isolated {
         let table = format!("iso-{suffix}");
         shared::adapters::s3::bucket::ensure_bucket(&stack.s3, &bucket, &[]).await.expect("bucket");
         let store = DynamoStore::new(stack.dynamodb.clone(), &table);
-        store.create_table().await.expect("table");
+        shared::adapters::dynamodb::setup::create_table(&stack.dynamodb, &table).await.expect("table");
         let objects = S3Objects::new(stack.s3.clone(), &bucket);
         Self { stack, store, objects, bucket, events: MemoryEvents::default() }
     }

@@ -3,7 +3,6 @@
 
 use shared::wiring::config::Config;
 use shared::wiring::runtime::Clients;
-use shared::adapters::dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -11,7 +10,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clients = Clients::new(&config).await;
     let origins: Vec<String> = std::env::var("WEB_URL").into_iter().collect();
     shared::adapters::s3::bucket::ensure_bucket(&clients.s3, &config.bucket, &origins).await?;
-    DynamoStore::new(clients.dynamodb.clone(), &config.table).create_table().await?;
+    shared::adapters::dynamodb::setup::create_table(&clients.dynamodb, &config.table).await?;
     println!("bucket {} and table {} ready", config.bucket, config.table);
     Ok(())
 }

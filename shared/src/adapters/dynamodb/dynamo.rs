@@ -2,10 +2,7 @@ use super::schema::{self, PENDING_BY_OWNER};
 use crate::ports::{RecordError, UploadRecords};
 use crate::domain::media::MediaRecord;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, Select,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use aws_sdk_dynamodb::Client;
 
 #[derive(Clone)]
@@ -39,47 +36,6 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// Creates the table with its indexes (local stack and tests; deployed stacks use
-    /// template.yaml). Succeeds if the table already exists.
-    pub async fn create_table(&self) -> Result<(), RecordError> {
-        let s = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build();
-        let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
-        let mut req = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(schema::PK, KeyType::Hash).map_err(|e| RecordError::Other(e.to_string()))?);
-        let mut attrs = vec![schema::PK.to_string()];
-        for (name, hash, range) in schema::INDEXES {
-            for a in [hash, range] {
-                if !attrs.iter().any(|x| x == a) {
-                    attrs.push(a.to_string());
-                }
-            }
-            let gsi = GlobalSecondaryIndex::builder()
-                .index_name(name)
-                .key_schema(key(hash, KeyType::Hash).map_err(|e| RecordError::Other(e.to_string()))?)
-                .key_schema(key(range, KeyType::Range).map_err(|e| RecordError::Other(e.to_string()))?)
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .map_err(|e| RecordError::Other(e.to_string()))?;
-            req = req.global_secondary_indexes(gsi);
-        }
-        for a in attrs {
-            req = req.attribute_definitions(s(&a).map_err(|e| RecordError::Other(e.to_string()))?);
-        }
-        match req.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ResourceInUseException") => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
     }
 }
 

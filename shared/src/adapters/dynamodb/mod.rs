@@ -5,5 +5,6 @@ mod dynamo;
 mod ops;
 mod repository;
 pub mod schema;
+pub mod setup;
 
 pub use dynamo::DynamoStore;
