@@ -37,7 +37,6 @@ impl<R, O, C> Authenticates for App<R, O, C> {
     }
 }
 
-type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
 
 pub fn router<R, O, C>(app: App<R, O, C>) -> Router
 where
@@ -45,49 +44,61 @@ where
     O: MultipartStore + ObjectStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
-    let routes = Router::new()
-        .route("/v1/media/complete", post(complete_batch::<R, O, C>))
-        .route("/v1/media/{id}/complete", post(complete_one::<R, O, C>))
-        .route("/v1/uploads/{id}/complete", post(complete_one::<R, O, C>));
-    http::function_router("complete-upload", routes, Arc::new(app))
+    http::function_router("complete-upload", App::routes(), Arc::new(app))
 }
 
-async fn complete_one<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock>(
-    State(app): Shared<R, O, C>,
-    caller: Caller,
-    id: MediaId,
-) -> Result<Response, ApiError> {
-    let (_, view) = app.complete(&caller, id).await?;
-    Ok(http::json(200, &view))
-}
+/// The handlers: extractors parse, one use-case call, the answer rendered.
+impl<R, O, C> App<R, O, C>
+where
+    R: MediaRepository + Send + Sync + 'static,
+    O: MultipartStore + ObjectStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    /// The routes this function serves (its rows of `shared::edge::routes::ROUTES`).
+    fn routes() -> Router<Arc<Self>> {
+        Router::new()
+            .route("/v1/media/complete", post(Self::complete_batch))
+            .route("/v1/media/{id}/complete", post(Self::complete_one))
+            .route("/v1/uploads/{id}/complete", post(Self::complete_one))
+    }
 
-async fn complete_batch<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock>(
-    State(app): Shared<R, O, C>,
-    caller: Caller,
-    JsonBody(body): JsonBody<CompleteBatch>,
-) -> Result<Response, ApiError> {
-    let media_ids = body.validate()?;
-    let total = media_ids.len();
-    let results: Vec<(bool, Value)> = futures::stream::iter(media_ids.into_iter())
-        .map(|raw| {
-            let (app, caller) = (&app, &caller);
-            async move {
-                let outcome = match http::media_id(&raw) {
-                    Ok(id) => app.complete(caller, id).await,
-                    Err(e) => Err(e),
-                };
-                match outcome {
-                    Ok((decided, view)) => (decided, serde_json::to_value(view).unwrap_or(Value::Null)),
-                    Err(e) => (false, json!({"id": raw, "error": {"code": e.code, "message": e.message}})),
+    async fn complete_one(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        id: MediaId,
+    ) -> Result<Response, ApiError> {
+        let (_, view) = app.complete(&caller, id).await?;
+        Ok(http::json(200, &view))
+    }
+
+    async fn complete_batch(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        JsonBody(body): JsonBody<CompleteBatch>,
+    ) -> Result<Response, ApiError> {
+        let media_ids = body.validate()?;
+        let total = media_ids.len();
+        let results: Vec<(bool, Value)> = futures::stream::iter(media_ids.into_iter())
+            .map(|raw| {
+                let (app, caller) = (&app, &caller);
+                async move {
+                    let outcome = match http::media_id(&raw) {
+                        Ok(id) => app.complete(caller, id).await,
+                        Err(e) => Err(e),
+                    };
+                    match outcome {
+                        Ok((decided, view)) => (decided, serde_json::to_value(view).unwrap_or(Value::Null)),
+                        Err(e) => (false, json!({"id": raw, "error": {"code": e.code, "message": e.message}})),
+                    }
                 }
-            }
-        })
-        .buffered(BATCH_CONCURRENCY)
-        .collect()
-        .await;
-    let updated = results.iter().filter(|(d, _)| *d).count();
-    let results: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
-    Ok(http::json(200, &json!({"results": results, "updated_count": updated, "total_requested": total})))
+            })
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        let updated = results.iter().filter(|(d, _)| *d).count();
+        let results: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
+        Ok(http::json(200, &json!({"results": results, "updated_count": updated, "total_requested": total})))
+    }
 }
 
 impl<R: MediaRepository, O: MultipartStore + ObjectStore, C: Clock> App<R, O, C> {

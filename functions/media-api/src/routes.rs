@@ -31,7 +31,6 @@ impl<R, O, C> Authenticates for App<R, O, C> {
     }
 }
 
-type Shared<R, O, C> = State<Arc<App<R, O, C>>>;
 type Answer = Result<Response, ApiError>;
 
 pub fn router<R, O, C>(app: App<R, O, C>) -> Router
@@ -40,28 +39,85 @@ where
     O: ObjectStore + MultipartStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
-    let routes = Router::new()
-        .route("/v1/media", get(list::<R, O, C>))
-        .route("/v1/media/{id}", get(get_one::<R, O, C>).patch(patch::<R, O, C>).delete(delete::<R, O, C>))
-        .route("/v1/media/{id}/url", get(url::<R, O, C>))
-        .route("/v1/media/{id}/content", get(content::<R, O, C>))
-        .route("/v1/media/{id}/attach", axum::routing::post(attach::<R, O, C>).delete(detach::<R, O, C>));
-    http::function_router("media-api", routes, Arc::new(app))
+    http::function_router("media-api", App::routes(), Arc::new(app))
 }
 
-async fn get_one<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
-    Ok(http::json(200, &app.media.get(&caller, id).await?))
-}
+/// The handlers: extractors parse, one use-case call, the answer rendered.
+impl<R, O, C> App<R, O, C>
+where
+    R: MediaRepository + Send + Sync + 'static,
+    O: ObjectStore + MultipartStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    /// The routes this function serves (its rows of `shared::edge::routes::ROUTES`).
+    fn routes() -> Router<Arc<Self>> {
+        Router::new()
+            .route("/v1/media", get(Self::list))
+            .route("/v1/media/{id}", get(Self::get_one).patch(Self::patch).delete(Self::delete))
+            .route("/v1/media/{id}/url", get(Self::url))
+            .route("/v1/media/{id}/content", get(Self::content))
+            .route("/v1/media/{id}/attach", axum::routing::post(Self::attach).delete(Self::detach))
+    }
 
-async fn list<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, q: Params) -> Answer {
-    let query = ListQuery {
-        scope: q.get("scope").map(|s| parse_scope(&s)).transpose()?,
-        filter: ListFilter { kind: requests::parse_kind(q.get("kind").as_deref())?, status: requests::parse_status(q.get("status").as_deref())? },
-        limit: requests::parse_limit(q.get("limit").as_deref())?,
-        cursor: q.get("cursor"),
-    };
-    let page = app.media.list(&caller, query).await?;
-    Ok(http::json(200, &json!({"items": page.items, "next_cursor": page.next_cursor})))
+    async fn get_one(State(app): State<Arc<Self>>, caller: Caller, id: MediaId) -> Answer {
+        Ok(http::json(200, &app.media.get(&caller, id).await?))
+    }
+
+    async fn list(State(app): State<Arc<Self>>, caller: Caller, q: Params) -> Answer {
+        let query = ListQuery {
+            scope: q.get("scope").map(|s| parse_scope(&s)).transpose()?,
+            filter: ListFilter { kind: requests::parse_kind(q.get("kind").as_deref())?, status: requests::parse_status(q.get("status").as_deref())? },
+            limit: requests::parse_limit(q.get("limit").as_deref())?,
+            cursor: q.get("cursor"),
+        };
+        let page = app.media.list(&caller, query).await?;
+        Ok(http::json(200, &json!({"items": page.items, "next_cursor": page.next_cursor})))
+    }
+
+    async fn url(State(app): State<Arc<Self>>, caller: Caller, id: MediaId, q: Params) -> Answer {
+        let signed = match transform_query(&q)? {
+            Some(spec) => {
+                let ttl = requests::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?;
+                app.media.transform_url(&caller, id, &spec, ttl).await?
+            }
+            None => app.media.url(&caller, id, url_query(&q)?).await?,
+        };
+        Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
+    }
+
+    async fn content(State(app): State<Arc<Self>>, caller: Caller, id: MediaId, q: Params) -> Answer {
+        let signed = app.media.url(&caller, id, url_query(&q)?).await?;
+        Ok(http::redirect(&signed.url))
+    }
+
+    async fn patch(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        id: MediaId,
+        JsonBody(body): JsonBody<MetadataPatch>,
+    ) -> Answer {
+        let edit = body.validate()?;
+        Ok(http::json(200, &app.media.patch(&caller, id, &edit).await?))
+    }
+
+    async fn attach(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        id: MediaId,
+        JsonBody(body): JsonBody<AttachRequest>,
+    ) -> Answer {
+        let body = body.validate()?;
+        Ok(http::json(200, &app.media.attach(&caller, id, &body.reference, body.expect_kind.as_ref()).await?))
+    }
+
+    async fn detach(State(app): State<Arc<Self>>, caller: Caller, id: MediaId) -> Answer {
+        Ok(http::json(200, &app.media.detach(&caller, id).await?))
+    }
+
+    async fn delete(State(app): State<Arc<Self>>, caller: Caller, id: MediaId) -> Answer {
+        app.media.delete(&caller, id).await?;
+        Ok(http::no_content())
+    }
 }
 
 fn url_query(q: &Params) -> Result<UrlQuery, ApiError> {
@@ -82,51 +138,6 @@ fn transform_query(q: &Params) -> Result<Option<TransformSpec>, ApiError> {
         return Err(ApiError::invalid_request("a transform URL takes no variant or download"));
     }
     Ok(Some(TransformSpec::parse(&pairs)?))
-}
-
-async fn url<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
-    let signed = match transform_query(&q)? {
-        Some(spec) => {
-            let ttl = requests::parse_expires_in(q.get("expires_in").as_deref(), DEFAULT_URL_TTL)?;
-            app.media.transform_url(&caller, id, &spec, ttl).await?
-        }
-        None => app.media.url(&caller, id, url_query(&q)?).await?,
-    };
-    Ok(http::json(200, &json!({"url": signed.url, "expires_in": signed.expires_in, "expires_at": signed.expires_at})))
-}
-
-async fn content<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId, q: Params) -> Answer {
-    let signed = app.media.url(&caller, id, url_query(&q)?).await?;
-    Ok(http::redirect(&signed.url))
-}
-
-async fn patch<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(
-    State(app): Shared<R, O, C>,
-    caller: Caller,
-    id: MediaId,
-    JsonBody(body): JsonBody<MetadataPatch>,
-) -> Answer {
-    let edit = body.validate()?;
-    Ok(http::json(200, &app.media.patch(&caller, id, &edit).await?))
-}
-
-async fn attach<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(
-    State(app): Shared<R, O, C>,
-    caller: Caller,
-    id: MediaId,
-    JsonBody(body): JsonBody<AttachRequest>,
-) -> Answer {
-    let body = body.validate()?;
-    Ok(http::json(200, &app.media.attach(&caller, id, &body.reference, body.expect_kind.as_ref()).await?))
-}
-
-async fn detach<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
-    Ok(http::json(200, &app.media.detach(&caller, id).await?))
-}
-
-async fn delete<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock>(State(app): Shared<R, O, C>, caller: Caller, id: MediaId) -> Answer {
-    app.media.delete(&caller, id).await?;
-    Ok(http::no_content())
 }
 
 #[cfg(test)]

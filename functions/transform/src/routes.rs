@@ -14,7 +14,8 @@ use shared::usecases::transforms::{ImageRequest, TransformService, VariantError,
 use shared::domain::transform::TransformSpec;
 use std::sync::Arc;
 
-type Shared<R, O, C> = State<Arc<TransformService<R, O, C>>>;
+/// The function's state: the transform use case.
+pub struct App<R, O, C>(TransformService<R, O, C>);
 
 /// How long a remembered render failure may be cached.
 const FAILURE_CACHE_CONTROL: &str = "public, max-age=300";
@@ -25,8 +26,7 @@ where
     O: ObjectStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
-    let routes = Router::new().route("/v1/media/{id}/image", get(image::<R, O, C>));
-    http::function_router("transform", routes, Arc::new(service))
+    http::function_router("transform", App::routes(), Arc::new(App(service)))
 }
 
 fn signature(q: &Params) -> Result<Option<(i64, String)>, ApiError> {
@@ -40,44 +40,56 @@ fn signature(q: &Params) -> Result<Option<(i64, String)>, ApiError> {
     }
 }
 
-/// Answers a redirect to the stored variant: the CDN caches it per URL (and per `Accept` for
-/// `format=auto`), and large results never pass through a Lambda response.
-async fn image<R: MediaRepository, O: ObjectStore, C: Clock>(State(app): Shared<R, O, C>, id: MediaId, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
-    let request = ImageRequest {
-        id,
-        spec: TransformSpec::parse(q.pairs())?,
-        accept: headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string),
-        signature: signature(&q)?,
-        via_cdn: headers.contains_key(CDN_HEADER),
-    };
-    let served = match app.image(request).await {
-        Ok(served) => served,
-        // Remembered under derived/ (the same answer until the original changes, which it never
-        // does): caches may keep the answer briefly too.
-        Err(e @ VariantError::Failed(_)) => {
-            let mut response = ApiError::from(e).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(FAILURE_CACHE_CONTROL));
-            return Ok(response);
+/// The handler: the URL parsed, one use-case call, a redirect.
+impl<R, O, C> App<R, O, C>
+where
+    R: MediaRepository + Send + Sync + 'static,
+    O: ObjectStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    fn routes() -> Router<Arc<Self>> {
+        Router::new().route("/v1/media/{id}/image", get(Self::image))
+    }
+
+    /// Answers a redirect to the stored variant: the CDN caches it per URL (and per `Accept` for
+    /// `format=auto`), and large results never pass through a Lambda response.
+    async fn image(State(app): State<Arc<Self>>, id: MediaId, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
+        let request = ImageRequest {
+            id,
+            spec: TransformSpec::parse(q.pairs())?,
+            accept: headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string),
+            signature: signature(&q)?,
+            via_cdn: headers.contains_key(CDN_HEADER),
+        };
+        let served = match app.0.image(request).await {
+            Ok(served) => served,
+            // Remembered under derived/ (the same answer until the original changes, which it never
+            // does): caches may keep the answer briefly too.
+            Err(e @ VariantError::Failed(_)) => {
+                let mut response = ApiError::from(e).into_response();
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(FAILURE_CACHE_CONTROL));
+                return Ok(response);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut response = http::redirect(&served.url);
+        let h = response.headers_mut();
+        let cache = match served.shared {
+            // A path on the CDN, to an object that never changes: cache it (per URL and Accept).
+            true => "public, max-age=86400",
+            // A presigned URL that expires: a browser may reuse it briefly only, a CDN never.
+            false => "private, max-age=60",
+        };
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        if served.varies {
+            h.insert(header::VARY, HeaderValue::from_static("Accept"));
         }
-        Err(e) => return Err(e.into()),
-    };
-    let mut response = http::redirect(&served.url);
-    let h = response.headers_mut();
-    let cache = match served.shared {
-        // A path on the CDN, to an object that never changes: cache it (per URL and Accept).
-        true => "public, max-age=86400",
-        // A presigned URL that expires: a browser may reuse it briefly only, a CDN never.
-        false => "private, max-age=60",
-    };
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if served.varies {
-        h.insert(header::VARY, HeaderValue::from_static("Accept"));
+        h.insert("x-transform", HeaderValue::from_static(if served.rendered { "rendered" } else { "stored" }));
+        if let Ok(v) = HeaderValue::from_str(served.output.mime()) {
+            h.insert("x-transform-type", v);
+        }
+        Ok(response)
     }
-    h.insert("x-transform", HeaderValue::from_static(if served.rendered { "rendered" } else { "stored" }));
-    if let Ok(v) = HeaderValue::from_str(served.output.mime()) {
-        h.insert("x-transform-type", v);
-    }
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -44,7 +44,6 @@ impl<R, S, M, C> Authenticates for App<R, S, M, C> {
     }
 }
 
-type Shared<R, S, M, C> = State<Arc<App<R, S, M, C>>>;
 type Answer = Result<Response, ApiError>;
 
 pub fn router<R, S, M, C>(app: App<R, S, M, C>) -> Router
@@ -54,73 +53,86 @@ where
     M: MultipartStore + ObjectStore + Send + Sync + 'static,
     C: Clock + Send + Sync + 'static,
 {
-    let routes = Router::new()
-        .route("/v1/health", get(|| async { http::json(200, &json!({"status": "ok"})) }))
-        .route("/v1/kinds", get(kinds::<R, S, M, C>))
-        .route("/v1/uploads", post(create_uploads::<R, S, M, C>))
-        .route("/v1/uploads/{id}", delete(abort_upload::<R, S, M, C>))
-        .route("/v1/uploads/{id}/parts", post(sign_parts::<R, S, M, C>).get(list_parts::<R, S, M, C>))
-        .route("/api/v1/organizations/{org_id}/temp-image-upload", post(temp_image_upload::<R, S, M, C>));
-    http::function_router("upload-api", routes, Arc::new(app))
+    http::function_router("upload-api", App::routes(), Arc::new(app))
 }
 
-/// Public and cacheable: what a client checks files against before asking for slots.
-async fn kinds<R, S, M, C>(State(app): Shared<R, S, M, C>) -> Answer {
-    let mut response = http::json(200, &shared::domain::kinds::KindsView::from(&app.kinds));
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("public, max-age=300"));
-    Ok(response)
-}
+/// The handlers: extractors parse, one use-case call, the answer rendered.
+impl<R, S, M, C> App<R, S, M, C>
+where
+    R: MediaRepository + Send + Sync + 'static,
+    S: UploadSigner + Send + Sync + 'static,
+    M: MultipartStore + ObjectStore + Send + Sync + 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    /// The routes this function serves (its rows of `shared::edge::routes::ROUTES`).
+    fn routes() -> Router<Arc<Self>> {
+        Router::new()
+            .route("/v1/health", get(|| async { http::json(200, &json!({"status": "ok"})) }))
+            .route("/v1/kinds", get(Self::kinds))
+            .route("/v1/uploads", post(Self::create_uploads))
+            .route("/v1/uploads/{id}", delete(Self::abort_upload))
+            .route("/v1/uploads/{id}/parts", post(Self::sign_parts).get(Self::list_parts))
+            .route("/api/v1/organizations/{org_id}/temp-image-upload", post(Self::temp_image_upload))
+    }
 
-async fn sign_parts<R: MediaRepository, S, M: MultipartStore + ObjectStore, C: Clock>(
-    State(app): Shared<R, S, M, C>,
-    caller: Caller,
-    id: MediaId,
-    JsonBody(body): JsonBody<PartsRequest>,
-) -> Answer {
-    let parts = app.multipart.sign_parts(&caller, id, body).await?;
-    tracing::info!(user = %caller.user_id, media_id = %id, count = parts.len(), "part urls signed");
-    Ok(http::json(200, &json!({ "parts": parts })))
-}
+    /// Public and cacheable: what a client checks files against before asking for slots.
+    async fn kinds(State(app): State<Arc<Self>>) -> Answer {
+        let mut response = http::json(200, &shared::domain::kinds::KindsView::from(&app.kinds));
+        response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("public, max-age=300"));
+        Ok(response)
+    }
 
-async fn list_parts<R: MediaRepository, S, M: MultipartStore + ObjectStore, C: Clock>(
-    State(app): Shared<R, S, M, C>,
-    caller: Caller,
-    id: MediaId,
-) -> Answer {
-    let parts = app.multipart.parts(&caller, id).await?;
-    Ok(http::json(200, &json!({ "parts": parts })))
-}
+    async fn sign_parts(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        id: MediaId,
+        JsonBody(body): JsonBody<PartsRequest>,
+    ) -> Answer {
+        let parts = app.multipart.sign_parts(&caller, id, body).await?;
+        tracing::info!(user = %caller.user_id, media_id = %id, count = parts.len(), "part urls signed");
+        Ok(http::json(200, &json!({ "parts": parts })))
+    }
 
-async fn abort_upload<R: MediaRepository, S, M: MultipartStore + ObjectStore, C: Clock>(
-    State(app): Shared<R, S, M, C>,
-    caller: Caller,
-    id: MediaId,
-) -> Answer {
-    app.multipart.abort(&caller, id).await?;
-    Ok(http::no_content())
-}
+    async fn list_parts(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        id: MediaId,
+    ) -> Answer {
+        let parts = app.multipart.parts(&caller, id).await?;
+        Ok(http::json(200, &json!({ "parts": parts })))
+    }
 
-async fn create_uploads<R: MediaRepository, S: UploadSigner, M: MultipartStore, C: Clock>(
-    State(app): Shared<R, S, M, C>,
-    caller: Caller,
-    JsonBody(body): JsonBody<UploadRequest>,
-) -> Answer {
-    let upload = body.validate(&app.kinds, &caller)?;
-    let count = upload.files.len();
-    let slots = app.uploads.create(&caller, upload).await?;
-    tracing::info!(user = %caller.user_id, count, "upload slots created");
-    Ok(http::json(201, &json!({ "uploads": slots })))
-}
+    async fn abort_upload(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        id: MediaId,
+    ) -> Answer {
+        app.multipart.abort(&caller, id).await?;
+        Ok(http::no_content())
+    }
 
-async fn temp_image_upload<R: MediaRepository, S: UploadSigner, M: MultipartStore, C: Clock>(
-    State(app): Shared<R, S, M, C>,
-    PathParam(org_id): PathParam,
-    caller: Caller,
-    JsonBody(body): JsonBody<TempImageRequest>,
-) -> Answer {
-    let upload = body.validate(&app.kinds, &caller, &org_id)?;
-    let slot = app.uploads.create(&caller, upload).await?.pop().ok_or_else(|| ApiError::internal("no slot"))?;
-    Ok(http::json(200, &TempImageResponse { url: slot.url, fields: slot.fields, s3_key: slot.key, public_url: slot.public_url }))
+    async fn create_uploads(
+        State(app): State<Arc<Self>>,
+        caller: Caller,
+        JsonBody(body): JsonBody<UploadRequest>,
+    ) -> Answer {
+        let upload = body.validate(&app.kinds, &caller)?;
+        let count = upload.files.len();
+        let slots = app.uploads.create(&caller, upload).await?;
+        tracing::info!(user = %caller.user_id, count, "upload slots created");
+        Ok(http::json(201, &json!({ "uploads": slots })))
+    }
+
+    async fn temp_image_upload(
+        State(app): State<Arc<Self>>,
+        PathParam(org_id): PathParam,
+        caller: Caller,
+        JsonBody(body): JsonBody<TempImageRequest>,
+    ) -> Answer {
+        let upload = body.validate(&app.kinds, &caller, &org_id)?;
+        let slot = app.uploads.create(&caller, upload).await?.pop().ok_or_else(|| ApiError::internal("no slot"))?;
+        Ok(http::json(200, &TempImageResponse { url: slot.url, fields: slot.fields, s3_key: slot.key, public_url: slot.public_url }))
+    }
 }
 
 #[cfg(test)]
