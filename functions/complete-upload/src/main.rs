@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let clients = Clients::new(&config).await;
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
-    let api = routes::router(routes::App {
+    let api = routes::App {
         auth: authenticator(&config),
         processor: shared::wiring::services::processor(&config, &clients),
         multipart: MultipartService {
@@ -31,6 +31,7 @@ async fn main() -> Result<(), Error> {
             url_ttl: config.upload_url_ttl,
         },
         urls: UrlSigner { objects, public_base: config.public_base(), clock: SystemClock },
-    });
+    }
+    .router();
     lambda_http::run(shared::edge::http::edge(api)).await
 }

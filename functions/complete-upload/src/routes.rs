@@ -38,15 +38,6 @@ impl<R, O, C> Authenticates for App<R, O, C> {
 }
 
 
-pub fn router<R, O, C>(app: App<R, O, C>) -> Router
-where
-    R: MediaRepository + Send + Sync + 'static,
-    O: MultipartStore + ObjectStore + Send + Sync + 'static,
-    C: Clock + Send + Sync + 'static,
-{
-    http::function_router("complete-upload", App::routes(), Arc::new(app))
-}
-
 /// The handlers: extractors parse, one use-case call, the answer rendered.
 impl<R, O, C> App<R, O, C>
 where
@@ -60,6 +51,11 @@ where
             .route("/v1/media/complete", post(Self::complete_batch))
             .route("/v1/media/{id}/complete", post(Self::complete_one))
             .route("/v1/uploads/{id}/complete", post(Self::complete_one))
+    }
+
+    /// The function's router: its routes, the shared fallbacks and the request log line.
+    pub fn router(self) -> Router {
+        http::function_router("complete-upload", Self::routes(), Arc::new(self))
     }
 
     async fn complete_one(
@@ -121,7 +117,7 @@ mod tests {
     fn edge(repo: MemoryRepository, objects: MemoryObjects) -> http::Edge {
         let urls = UrlSigner { objects: objects.clone(), public_base: "https://media.example".into(), clock: SystemClock };
         let multipart = MultipartService { records: repo.clone(), parts: objects.clone(), clock: SystemClock, url_ttl: std::time::Duration::from_secs(300) };
-        http::edge(router(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls, multipart }))
+        http::edge(App { auth: inprocess::authenticator(), processor: inprocess::processor(repo, objects), urls, multipart }.router())
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     if config.cursor_secret.is_empty() {
         return Err("CURSOR_SECRET is required: it signs list cursors".into());
     }
-    let api = routes::router(routes::App {
+    let api = routes::App {
         auth: authenticator(&config),
         media: MediaService {
             records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
@@ -38,6 +38,7 @@ async fn main() -> Result<(), Error> {
                 public_transforms: config.public_transforms,
             },
         },
-    });
+    }
+    .router();
     lambda_http::run(shared::edge::http::edge(api)).await
 }

@@ -33,15 +33,6 @@ impl<R, O, C> Authenticates for App<R, O, C> {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router<R, O, C>(app: App<R, O, C>) -> Router
-where
-    R: MediaRepository + Send + Sync + 'static,
-    O: ObjectStore + MultipartStore + Send + Sync + 'static,
-    C: Clock + Send + Sync + 'static,
-{
-    http::function_router("media-api", App::routes(), Arc::new(app))
-}
-
 /// The handlers: extractors parse, one use-case call, the answer rendered.
 impl<R, O, C> App<R, O, C>
 where
@@ -57,6 +48,11 @@ where
             .route("/v1/media/{id}/url", get(Self::url))
             .route("/v1/media/{id}/content", get(Self::content))
             .route("/v1/media/{id}/attach", axum::routing::post(Self::attach).delete(Self::detach))
+    }
+
+    /// The function's router: its routes, the shared fallbacks and the request log line.
+    pub fn router(self) -> Router {
+        http::function_router("media-api", Self::routes(), Arc::new(self))
     }
 
     async fn get_one(State(app): State<Arc<Self>>, caller: Caller, id: MediaId) -> Answer {
@@ -152,7 +148,7 @@ mod tests {
     fn edge(records: MemoryRepository) -> http::Edge {
         let urls = UrlSigner { objects: MemoryObjects::default(), public_base: "https://media.example".into(), clock: SystemClock };
         let media = MediaService { records, urls, kinds: Kinds::defaults(), cursor_secret: b"in-process".to_vec(), events: std::sync::Arc::new(shared::domain::events::NoEvents), links: shared::usecases::transforms::Links { base_url: "https://api.example".into(), secret: b"in-process transform key 32 bytes".to_vec(), public_transforms: shared::usecases::transforms::PublicTransforms::Any } };
-        http::edge(router(App { auth: inprocess::authenticator(), media }))
+        http::edge(App { auth: inprocess::authenticator(), media }.router())
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let secret = config.transform_key()?.to_vec();
     let clients = Clients::new(&config).await;
-    let api = routes::router(TransformService {
+    let api = routes::App(TransformService {
         records: DynamoStore::new(clients.dynamodb.clone(), &config.table),
         objects: S3Objects::new(clients.s3.clone(), &config.bucket),
         clock: SystemClock,
@@ -28,6 +28,7 @@ async fn main() -> Result<(), Error> {
         webp_method: config.webp_method,
         cap: config.variant_cap,
         public_transforms: config.public_transforms,
-    });
+    })
+    .router();
     lambda_http::run(shared::edge::http::edge(api)).await
 }

@@ -15,19 +15,10 @@ use shared::domain::transform::TransformSpec;
 use std::sync::Arc;
 
 /// The function's state: the transform use case.
-pub struct App<R, O, C>(TransformService<R, O, C>);
+pub struct App<R, O, C>(pub TransformService<R, O, C>);
 
 /// How long a remembered render failure may be cached.
 const FAILURE_CACHE_CONTROL: &str = "public, max-age=300";
-
-pub fn router<R, O, C>(service: TransformService<R, O, C>) -> Router
-where
-    R: MediaRepository + Send + Sync + 'static,
-    O: ObjectStore + Send + Sync + 'static,
-    C: Clock + Send + Sync + 'static,
-{
-    http::function_router("transform", App::routes(), Arc::new(App(service)))
-}
 
 fn signature(q: &Params) -> Result<Option<(i64, String)>, ApiError> {
     match (q.get("exp"), q.get("sig")) {
@@ -49,6 +40,11 @@ where
 {
     fn routes() -> Router<Arc<Self>> {
         Router::new().route("/v1/media/{id}/image", get(Self::image))
+    }
+
+    /// The function's router: its routes, the shared fallbacks and the request log line.
+    pub fn router(self) -> Router {
+        http::function_router("transform", Self::routes(), Arc::new(self))
     }
 
     /// Answers a redirect to the stored variant: the CDN caches it per URL (and per `Accept` for
@@ -114,7 +110,7 @@ mod tests {
             cap: shared::usecases::transforms::VariantCap { renders: 50, window: Duration::from_secs(3600) },
             public_transforms: shared::usecases::transforms::PublicTransforms::Any,
         };
-        http::edge(router(service))
+        http::edge(App(service).router())
     }
 
     #[tokio::test]

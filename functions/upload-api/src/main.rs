@@ -25,7 +25,7 @@ async fn main() -> Result<(), Error> {
     let region = clients.sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let records = DynamoStore::new(clients.dynamodb.clone(), &config.table);
     let objects = S3Objects::new(clients.s3.clone(), &config.bucket);
-    let api = routes::router(routes::App {
+    let api = routes::App {
         auth: authenticator(&config),
         kinds: config.kinds.clone(),
         uploads: UploadService {
@@ -39,6 +39,7 @@ async fn main() -> Result<(), Error> {
             public_base: config.public_base(),
         },
         multipart: MultipartService { records, parts: objects, clock: SystemClock, url_ttl: config.upload_url_ttl },
-    });
+    }
+    .router();
     lambda_http::run(shared::edge::http::edge(api)).await
 }

@@ -46,16 +46,6 @@ impl<R, S, M, C> Authenticates for App<R, S, M, C> {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router<R, S, M, C>(app: App<R, S, M, C>) -> Router
-where
-    R: MediaRepository + Send + Sync + 'static,
-    S: UploadSigner + Send + Sync + 'static,
-    M: MultipartStore + ObjectStore + Send + Sync + 'static,
-    C: Clock + Send + Sync + 'static,
-{
-    http::function_router("upload-api", App::routes(), Arc::new(app))
-}
-
 /// The handlers: extractors parse, one use-case call, the answer rendered.
 impl<R, S, M, C> App<R, S, M, C>
 where
@@ -73,6 +63,11 @@ where
             .route("/v1/uploads/{id}", delete(Self::abort_upload))
             .route("/v1/uploads/{id}/parts", post(Self::sign_parts).get(Self::list_parts))
             .route("/api/v1/organizations/{org_id}/temp-image-upload", post(Self::temp_image_upload))
+    }
+
+    /// The function's router: its routes, the shared fallbacks and the request log line.
+    pub fn router(self) -> Router {
+        http::function_router("upload-api", Self::routes(), Arc::new(self))
     }
 
     /// Public and cacheable: what a client checks files against before asking for slots.
@@ -145,7 +140,7 @@ mod tests {
     fn edge(repo: MemoryRepository) -> http::Edge {
         let uploads = inprocess::uploads(repo.clone());
         let multipart = MultipartService { records: repo, parts: uploads.parts.clone(), clock: shared::domain::clock::SystemClock, url_ttl: Duration::from_secs(300) };
-        http::edge(router(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads, multipart }))
+        http::edge(App { auth: inprocess::authenticator(), kinds: Kinds::defaults(), uploads, multipart }.router())
     }
 
     #[tokio::test]
