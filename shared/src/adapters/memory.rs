@@ -286,6 +286,7 @@ impl MediaRepository for MemoryRepository {
             r.codecs = f.codecs.clone();
             r.final_key = Some(f.final_key.clone());
             r.variants = f.variants.clone();
+            r.display = f.display.clone();
             r.placeholder = f.placeholder.clone();
             r.updated_at = now.to_string();
             r.decided_at = Some(now.to_string());

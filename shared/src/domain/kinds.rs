@@ -17,6 +17,9 @@ pub enum ContentType {
     Jpeg,
     Png,
     Webp,
+    Heic,
+    Heif,
+    Avif,
     Mp4,
     Quicktime,
     Webm,
@@ -24,7 +27,8 @@ pub enum ContentType {
 
 impl ContentType {
     /// Decoded, thumbnailed and (for public kinds) stripped by `imaging`.
-    pub const IMAGES: [ContentType; 3] = [ContentType::Jpeg, ContentType::Png, ContentType::Webp];
+    pub const IMAGES: [ContentType; 6] =
+        [ContentType::Jpeg, ContentType::Png, ContentType::Webp, ContentType::Heic, ContentType::Heif, ContentType::Avif];
     /// Verified from their container structure by `video`, never decoded.
     pub const VIDEOS: [ContentType; 3] = [ContentType::Mp4, ContentType::Quicktime, ContentType::Webm];
 
@@ -33,6 +37,9 @@ impl ContentType {
             "image/jpeg" | "image/jpg" => Some(Self::Jpeg),
             "image/png" => Some(Self::Png),
             "image/webp" => Some(Self::Webp),
+            "image/heic" => Some(Self::Heic),
+            "image/heif" => Some(Self::Heif),
+            "image/avif" => Some(Self::Avif),
             "video/mp4" => Some(Self::Mp4),
             "video/quicktime" => Some(Self::Quicktime),
             "video/webm" => Some(Self::Webm),
@@ -45,6 +52,9 @@ impl ContentType {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",
             Self::Webp => "image/webp",
+            Self::Heic => "image/heic",
+            Self::Heif => "image/heif",
+            Self::Avif => "image/avif",
             Self::Mp4 => "video/mp4",
             Self::Quicktime => "video/quicktime",
             Self::Webm => "video/webm",
@@ -56,6 +66,9 @@ impl ContentType {
             Self::Jpeg => "jpg",
             Self::Png => "png",
             Self::Webp => "webp",
+            Self::Heic => "heic",
+            Self::Heif => "heif",
+            Self::Avif => "avif",
             Self::Mp4 => "mp4",
             Self::Quicktime => "mov",
             Self::Webm => "webm",
@@ -64,6 +77,18 @@ impl ContentType {
 
     pub fn is_video(self) -> bool {
         Self::VIDEOS.contains(&self)
+    }
+
+    /// Whether every browser shows it: HEIC and HEIF only Safari does, so those media get a
+    /// rendition that every browser shows (`display`).
+    pub fn displays_everywhere(self) -> bool {
+        !matches!(self, Self::Heic | Self::Heif)
+    }
+
+    /// Types one container family may be declared as for each other: a phone or a browser
+    /// names a HEIF file `image/heic` or `image/heif` whatever its brands say.
+    pub fn same_family(self, other: ContentType) -> bool {
+        self == other || matches!((self, other), (Self::Heic, Self::Heif) | (Self::Heif, Self::Heic))
     }
 }
 

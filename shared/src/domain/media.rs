@@ -61,6 +61,17 @@ pub struct Variant {
     pub size_bytes: u64,
 }
 
+/// A full-size rendition of a media in a type every browser shows, for one that not every
+/// browser does (HEIC, HEIF): what the media's `url` is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Display {
+    pub key: String,
+    pub content_type: crate::domain::kinds::ContentType,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+}
+
 /// Where a cover crop centres, as fractions of the displayed image (0..1 each way), in steps of
 /// 0.01 so one image has a bounded number of crops.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -135,6 +146,9 @@ pub struct MediaRecord {
     pub rejection: Option<Rejection>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<String, Variant>,
+    /// HEIC/HEIF: the rendition `url` points at (the original stays downloadable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<Display>,
     /// What to paint before a thumbnail loads (ready media).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<crate::domain::media::Placeholder>,
@@ -187,6 +201,7 @@ impl MediaRecord {
         let mut keys = vec![self.incoming_key.clone()];
         keys.extend(self.final_key.iter().cloned());
         keys.extend(self.variants.values().map(|v| v.key.clone()));
+        keys.extend(self.display.iter().map(|d| d.key.clone()));
         keys
     }
 }

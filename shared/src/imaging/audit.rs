@@ -34,6 +34,13 @@ pub fn metadata_findings(bytes: &[u8], content_type: ContentType) -> Vec<String>
             b"VP8X" | b"ICCP" | b"ANIM" | b"ANMF" | b"ALPH" | b"VP8 " | b"VP8L" => {}
             k => found.push(format!("WebP chunk {}", String::from_utf8_lossy(k))),
         }),
+        ContentType::Heic | ContentType::Heif | ContentType::Avif => match super::heif::walk(bytes) {
+            Ok(layout) => {
+                found.extend(layout.findings(bytes));
+                Some(bytes.len())
+            }
+            Err(_) => None,
+        },
         ContentType::Mp4 | ContentType::Quicktime | ContentType::Webm => None,
     };
     match end {

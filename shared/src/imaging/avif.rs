@@ -1,8 +1,249 @@
-//! AVIF, encode only (on-demand variants for browsers that accept it): rav1e through `ravif`.
+//! AVIF: decoding uploads through rav1d (the pure-Rust port of dav1d, BSD-2), and encoding
+//! on-demand variants through rav1e (`ravif`). The container has been walked and bounded by
+//! `heif` first; here each coded item (a single image, a grid's tiles, an alpha plane) is
+//! decoded on one thread with the frame-size limit set, converted to RGB by the matrix and
+//! range the file states, assembled, then turned and mirrored by `irot`/`imir`.
 
-use super::pixels::Pixels;
-use super::ImageError;
+use super::heif::Layout;
+use super::pixels::{orient, Pixels};
+use super::{DecodeLimits, ImageError};
+use rav1d::include::dav1d::data::Dav1dData;
+use rav1d::include::dav1d::dav1d::Dav1dSettings;
+use rav1d::include::dav1d::picture::Dav1dPicture;
+use rav1d::include::dav1d::headers::{DAV1D_PIXEL_LAYOUT_I400, DAV1D_PIXEL_LAYOUT_I420, DAV1D_PIXEL_LAYOUT_I422};
 use ravif::{Encoder, Img, RGBA8};
+use std::ptr::NonNull;
+
+/// The displayed size: the container's, with `irot` applied (`clap` is not applied).
+pub fn size(layout: &Layout) -> (u32, u32) {
+    (layout.width, layout.height)
+}
+
+/// The primary image as 8-bit RGB, or RGBA when it has an alpha plane.
+pub fn decode(bytes: &[u8], layout: &Layout, limits: DecodeLimits) -> Result<Pixels, ImageError> {
+    let colour = decode_item(bytes, layout, layout.primary, limits, Plane::Colour)?;
+    let alpha = match layout.kept_items().into_iter().find(|&i| i != layout.primary && layout.refs_from(b"auxl", i).contains(&layout.primary)) {
+        Some(aux) => Some(decode_item(bytes, layout, aux, limits, Plane::Alpha)?),
+        None => None,
+    };
+    let pixels = match alpha {
+        None => colour,
+        Some(a) if (a.width, a.height) == (colour.width, colour.height) => {
+            let mut data = Vec::with_capacity(colour.data.len() / 3 * 4);
+            for (rgb, alpha) in colour.data.chunks_exact(3).zip(a.data.chunks_exact(3)) {
+                data.extend_from_slice(&[rgb[0], rgb[1], rgb[2], alpha[0]]);
+            }
+            Pixels { width: colour.width, height: colour.height, alpha: true, data }
+        }
+        Some(_) => return Err(ImageError::Corrupt("AVIF: the alpha plane is not the size of the picture".into())),
+    };
+    let turned = orient(pixels, match layout.rotation(layout.primary) {
+        1 => 8,
+        2 => 3,
+        3 => 6,
+        _ => 1,
+    })?;
+    match layout.property(layout.primary, b"imir").and_then(|b| b.first()) {
+        Some(axis) => orient(turned, if axis & 1 == 0 { 2 } else { 4 }),
+        None => Ok(turned),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Plane {
+    Colour,
+    /// The luma of an auxiliary image, as grey.
+    Alpha,
+}
+
+/// One item as RGB: a coded `av01` image, or a `grid` of them assembled.
+fn decode_item(bytes: &[u8], layout: &Layout, item: u32, limits: DecodeLimits, plane: Plane) -> Result<Pixels, ImageError> {
+    let corrupt = |what: &str| ImageError::Corrupt(format!("AVIF: {what}"));
+    let kind = layout.item(item).ok_or_else(|| corrupt("a missing item"))?.kind;
+    let data = layout.data(bytes, item).ok_or_else(|| corrupt("unreadable item data"))?;
+    match &kind {
+        b"av01" => decode_av1(&data, layout.property(item, b"colr"), limits, plane),
+        b"grid" => {
+            let flags = *data.get(1).ok_or_else(|| corrupt("short grid"))?;
+            let rows = *data.get(2).ok_or_else(|| corrupt("short grid"))? as u32 + 1;
+            let columns = *data.get(3).ok_or_else(|| corrupt("short grid"))? as u32 + 1;
+            let field = |at: usize, n: usize| data.get(at..at + n).map(|b| b.iter().fold(0u32, |v, &x| (v << 8) | x as u32));
+            let n = if flags & 1 == 1 { 4 } else { 2 };
+            let (width, height) = (field(4, n).ok_or_else(|| corrupt("short grid"))?, field(4 + n, n).ok_or_else(|| corrupt("short grid"))?);
+            let tiles = layout.refs_from(b"dimg", item);
+            let mut canvas = vec![0u8; width as usize * height as usize * 3];
+            for (i, tile) in tiles.iter().enumerate() {
+                let t = decode_item(bytes, layout, *tile, limits, plane)?;
+                let (x0, y0) = ((i as u32 % columns) * t.width, (i as u32 / columns) * t.height);
+                if i as u32 >= rows * columns {
+                    return Err(corrupt("more tiles than the grid has cells"));
+                }
+                for y in 0..t.height.min(height.saturating_sub(y0)) {
+                    let w = t.width.min(width.saturating_sub(x0)) as usize * 3;
+                    let src = (y * t.width) as usize * 3;
+                    let dst = ((y0 + y) * width + x0) as usize * 3;
+                    canvas[dst..dst + w].copy_from_slice(&t.data[src..src + w]);
+                }
+            }
+            Ok(Pixels { width, height, alpha: false, data: canvas })
+        }
+        other => Err(corrupt(&format!("an item of type {}", String::from_utf8_lossy(other)))),
+    }
+}
+
+/// A dav1d context, closed on drop.
+struct Context(Option<rav1d::include::dav1d::dav1d::Dav1dContext>);
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: the context came from dav1d_open and is closed exactly once.
+        unsafe { rav1d::src::lib::dav1d_close(NonNull::new(&mut self.0)) }
+    }
+}
+
+/// A decoded picture, released on drop.
+struct Picture(Dav1dPicture);
+
+impl Drop for Picture {
+    fn drop(&mut self) {
+        // SAFETY: the picture was filled by dav1d_get_picture (or is still empty) and is released once.
+        unsafe { rav1d::src::lib::dav1d_picture_unref(NonNull::new(&mut self.0)) }
+    }
+}
+
+const EAGAIN: i32 = -11;
+
+/// One AV1 still (its first shown frame) to RGB. `colr` is the item's colour property (an
+/// `nclx` one states matrix and range; otherwise the sequence header does).
+fn decode_av1(obus: &[u8], colr: Option<&[u8]>, limits: DecodeLimits, plane: Plane) -> Result<Pixels, ImageError> {
+    let fail = |what: &str| ImageError::Corrupt(format!("AVIF: {what}"));
+    let mut settings = std::mem::MaybeUninit::<Dav1dSettings>::uninit();
+    // SAFETY: dav1d_default_settings writes a whole Dav1dSettings.
+    let mut settings = unsafe {
+        rav1d::src::lib::dav1d_default_settings(NonNull::new(settings.as_mut_ptr()).ok_or_else(|| fail("no settings"))?);
+        settings.assume_init()
+    };
+    // One thread (a Lambda below 1,769 MB has one vCPU), no frame delay, and the pixel limit
+    // enforced by the decoder itself on the sequence header's frame size.
+    settings.n_threads = 1;
+    settings.max_frame_delay = 1;
+    settings.frame_size_limit = limits.max_pixels.min(u32::MAX as u64) as u32;
+    let mut ctx = Context(None);
+    // SAFETY: both pointers are to live locals.
+    let opened = unsafe { rav1d::src::lib::dav1d_open(NonNull::new(&mut ctx.0), NonNull::new(&mut settings)) };
+    if opened.0 != 0 || ctx.0.is_none() {
+        return Err(fail("the decoder could not start"));
+    }
+    let mut data = Dav1dData::default();
+    // SAFETY: dav1d_data_create allocates `len` bytes owned by `data`, which are then filled.
+    unsafe {
+        let buf = rav1d::src::lib::dav1d_data_create(NonNull::new(&mut data), obus.len());
+        if buf.is_null() {
+            return Err(fail("no memory for the item"));
+        }
+        std::ptr::copy_nonoverlapping(obus.as_ptr(), buf, obus.len());
+    }
+    let mut picture = Picture(Dav1dPicture::default());
+    let mut got = false;
+    for _ in 0..64 {
+        if data.sz > 0 {
+            // SAFETY: a live context and data it may consume.
+            let sent = unsafe { rav1d::src::lib::dav1d_send_data(ctx.0.clone(), NonNull::new(&mut data)) };
+            if sent.0 != 0 && sent.0 != EAGAIN {
+                unsafe { rav1d::src::lib::dav1d_data_unref(NonNull::new(&mut data)) };
+                return Err(fail("the AV1 data cannot be decoded"));
+            }
+        }
+        // SAFETY: a live context and a picture slot to write to.
+        let res = unsafe { rav1d::src::lib::dav1d_get_picture(ctx.0.clone(), NonNull::new(&mut picture.0)) };
+        if res.0 == 0 {
+            got = true;
+            break;
+        }
+        if res.0 != EAGAIN || data.sz == 0 {
+            break;
+        }
+    }
+    // SAFETY: releases whatever of the data the decoder did not consume.
+    unsafe { rav1d::src::lib::dav1d_data_unref(NonNull::new(&mut data)) };
+    if !got {
+        return Err(fail("no picture in the AV1 data"));
+    }
+    to_rgb(&picture.0, colr, plane)
+}
+
+/// Planar YUV (any layout, 8 to 12 bits) to RGB, chroma by its nearest sample.
+fn to_rgb(p: &Dav1dPicture, colr: Option<&[u8]>, plane: Plane) -> Result<Pixels, ImageError> {
+    let fail = |what: &str| ImageError::Corrupt(format!("AVIF: {what}"));
+    let (w, h) = (usize::try_from(p.p.w).map_err(|_| fail("bad width"))?, usize::try_from(p.p.h).map_err(|_| fail("bad height"))?);
+    let bpc = p.p.bpc as u32;
+    if w == 0 || h == 0 || !(8..=12).contains(&bpc) {
+        return Err(fail("an empty or unsupported picture"));
+    }
+    // SAFETY: a decoded picture always carries its sequence header.
+    let seq = p.seq_hdr.map(|s| unsafe { s.as_ref() }).ok_or_else(|| fail("no sequence header"))?;
+    let (mut matrix, mut full) = (seq.mtrx as u16, seq.color_range != 0);
+    if let Some(c) = colr.filter(|c| c.starts_with(b"nclx") && c.len() >= 11) {
+        matrix = u16::from_be_bytes([c[8], c[9]]);
+        full = c[10] & 0x80 != 0;
+    }
+    let (xs, ys) = match p.p.layout {
+        DAV1D_PIXEL_LAYOUT_I420 => (1, 1),
+        DAV1D_PIXEL_LAYOUT_I422 => (1, 0),
+        _ => (0, 0),
+    };
+    let mono = p.p.layout == DAV1D_PIXEL_LAYOUT_I400 || plane == Plane::Alpha;
+    let wide = bpc > 8;
+    let sample = |k: usize, x: usize, y: usize| -> f32 {
+        let stride = p.stride[(k > 0) as usize] as isize;
+        let Some(base) = p.data[k] else { return 0.0 };
+        let at = y as isize * stride + if wide { 2 * x as isize } else { x as isize };
+        // SAFETY: (x, y) is within plane k's size, which dav1d allocated with this stride.
+        unsafe {
+            let ptr = base.as_ptr().cast::<u8>().offset(at);
+            if wide { ptr.cast::<u16>().read_unaligned() as f32 } else { *ptr as f32 }
+        }
+    };
+    let max = ((1u32 << bpc) - 1) as f32;
+    let scale = (1u32 << (bpc - 8)) as f32;
+    let (y_off, y_range, c_range) = if full { (0.0, max, max) } else { (16.0 * scale, 219.0 * scale, 224.0 * scale) };
+    let half = (1u32 << (bpc - 1)) as f32;
+    let (kr, kb) = match matrix {
+        1 => (0.2126, 0.0722),
+        9 | 10 => (0.2627, 0.0593),
+        4 => (0.30, 0.11),
+        7 => (0.212, 0.087),
+        _ => (0.299, 0.114),
+    };
+    let kg = 1.0 - kr - kb;
+    let to8 = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;
+    let mut out = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let luma = ((sample(0, x, y) - y_off) / y_range).clamp(0.0, 1.0);
+            if mono {
+                let v = if plane == Plane::Alpha { sample(0, x, y) / max } else { luma };
+                let g = to8(v);
+                out.extend_from_slice(&[g, g, g]);
+                continue;
+            }
+            let (cx, cy) = (x >> xs, y >> ys);
+            let cb = (sample(1, cx, cy) - half) / c_range;
+            let cr = (sample(2, cx, cy) - half) / c_range;
+            if matrix == 0 {
+                // Identity: the planes are G, B, R.
+                let n = |v: f32| v / y_range;
+                out.extend_from_slice(&[to8(n(sample(2, cx, cy))), to8(luma), to8(n(sample(1, cx, cy)))]);
+                continue;
+            }
+            let r = luma + 2.0 * (1.0 - kr) * cr;
+            let b = luma + 2.0 * (1.0 - kb) * cb;
+            let g = (luma - kr * r - kb * b) / kg;
+            out.extend_from_slice(&[to8(r), to8(g), to8(b)]);
+        }
+    }
+    Ok(Pixels { width: w as u32, height: h as u32, alpha: false, data: out })
+}
 
 /// rav1e's speed preset for variants: 1 is slowest, 10 fastest. Measured on a 1024 px photo
 /// (bench/RESULTS.md, "AVIF"): the speed that keeps one 1024 px variant within its budget.

@@ -6,7 +6,7 @@
 
 use super::pixels::Format;
 use super::transform::{render, Geometry, Variant};
-use super::{container, probe, sniff, strip_metadata, thumbnails, DecodeLimits, ImageError, Placeholder, Probe, Thumbnail, ThumbnailSpec};
+use super::{container, probe, sniff, strip_metadata, thumbnails, DecodeLimits, Display, ImageError, Placeholder, Probe, Thumbnail, ThumbnailSpec};
 use crate::domain::kinds::ContentType;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -32,12 +32,14 @@ pub struct Inspection {
     pub placeholder: Placeholder,
     /// The file rebuilt without metadata, when the request asked for it.
     pub stripped: Option<Vec<u8>>,
+    /// A rendition every browser shows, for types not every browser does.
+    pub display: Option<Display>,
 }
 
 /// The whole check of one file, unguarded: fuzz targets call this so that a panic is found.
 pub fn inspect(bytes: &[u8], req: &Request, deadline: Instant) -> Result<Inspection, ImageError> {
     let sniffed = sniff(bytes).ok_or(ImageError::NotAnImage)?;
-    if sniffed != req.declared || !req.allowed.contains(&sniffed) {
+    if !sniffed.same_family(req.declared) || !req.allowed.contains(&sniffed) {
         return Err(ImageError::TypeMismatch { sniffed, declared: req.declared });
     }
     bound_scans(bytes, sniffed, req.limits)?;
@@ -47,7 +49,7 @@ pub fn inspect(bytes: &[u8], req: &Request, deadline: Instant) -> Result<Inspect
         true => Some(strip_metadata(bytes, &probe).ok_or_else(|| ImageError::Corrupt("malformed container".into()))?),
         false => None,
     };
-    Ok(Inspection { probe, thumbs: rendered.thumbs, placeholder: rendered.placeholder, stripped })
+    Ok(Inspection { probe, thumbs: rendered.thumbs, placeholder: rendered.placeholder, stripped, display: rendered.display })
 }
 
 /// Each progressive JPEG scan is a full pass over the coefficients: bound them before decoding.

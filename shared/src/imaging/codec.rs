@@ -17,6 +17,8 @@ pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: D
         ContentType::Jpeg => decode_jpeg_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side, limits)?,
         ContentType::Webp => super::webp::decode_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
         ContentType::Png => super::png::decode_reduced(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
+        // Neither codec scales while decoding: the whole picture, as displayed.
+        ContentType::Heic | ContentType::Heif | ContentType::Avif => return decode_heif(bytes, probe, limits),
         ContentType::Mp4 | ContentType::Quicktime | ContentType::Webm => return Err(ImageError::NotAnImage),
     };
     if let Some(p) = scaled {
@@ -26,6 +28,21 @@ pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: D
     reader.limits(limits.image_limits());
     let img = reader.decode().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     Ok(Decoded::whole(from_dynamic(img)))
+}
+
+/// A HEIF file by the codec of its picture (its brand may say `mif1` for either), walked and
+/// bounded again first so the decoder sees only a checked container.
+fn decode_heif(bytes: &[u8], probe: &Probe, limits: DecodeLimits) -> Result<Decoded, ImageError> {
+    let layout = super::heif::layout(bytes, limits)?;
+    let pixels = match layout.codec() {
+        Some(super::heif::Codec::Hevc) => super::heic::decode(bytes)?,
+        Some(super::heif::Codec::Av1) => super::avif::decode(bytes, &layout, limits)?,
+        None => return Err(ImageError::Corrupt("HEIF: the picture is neither HEVC nor AV1".into())),
+    };
+    if (pixels.width, pixels.height) != (probe.stored_width, probe.stored_height) {
+        return Err(ImageError::Corrupt("HEIF: the decoded picture is not the size its header says".into()));
+    }
+    Ok(Decoded::whole(pixels))
 }
 
 /// JPEG through libjpeg-turbo, DCT-scaled while decoding. A file without its end-of-image

@@ -45,6 +45,8 @@ pub fn strip_metadata(bytes: &[u8], probe: &Probe) -> Option<Vec<u8>> {
         ContentType::Jpeg => strip_jpeg(bytes, probe.orientation),
         ContentType::Png => strip_png(bytes, probe.orientation),
         ContentType::Webp => strip_webp(bytes, probe),
+        // The picture's own items only (`heif::Layout::rebuild`).
+        ContentType::Heic | ContentType::Heif | ContentType::Avif => super::heif::walk(bytes).ok()?.rebuild(bytes),
         // Never probed as images.
         ContentType::Mp4 | ContentType::Quicktime | ContentType::Webm => None,
     }

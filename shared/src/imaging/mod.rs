@@ -9,6 +9,8 @@ mod avif;
 mod boundary;
 pub mod codec;
 pub mod container;
+mod heic;
+pub mod heif;
 mod jpeg;
 mod metadata;
 pub mod pixels;
@@ -26,7 +28,7 @@ pub use metadata::{crc32, minimal_exif, png_chunk, strip_metadata, PNG_KEPT};
 pub use probe::{probe, Probe};
 pub use sniff::sniff;
 pub use placeholder::Placeholder;
-pub use thumbs::{thumbnails, Rendered, Thumbnail, ThumbnailSpec};
+pub use thumbs::{thumbnails, Display, Rendered, Thumbnail, ThumbnailSpec};
 
 /// Bounds on the work one upload may cause, from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +63,7 @@ impl DecodeLimits {
 /// that happens while parsing untrusted bytes is retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
-    #[error("the file is not a JPEG, PNG or WebP image")]
+    #[error("the file is not a JPEG, PNG, WebP, HEIC/HEIF or AVIF image")]
     NotAnImage,
     #[error("the file is {sniffed}, declared as {declared}")]
     TypeMismatch { sniffed: ContentType, declared: ContentType },

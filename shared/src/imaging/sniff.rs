@@ -11,7 +11,11 @@ pub fn sniff(bytes: &[u8]) -> Option<ContentType> {
     if bytes.len() >= 16 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" && matches!(&bytes[12..16], b"VP8 " | b"VP8L" | b"VP8X") {
         return Some(ContentType::Webp);
     }
-    None
+    match super::heif::family(bytes)? {
+        super::heif::Family::Heic => Some(ContentType::Heic),
+        super::heif::Family::Heif => Some(ContentType::Heif),
+        super::heif::Family::Avif => Some(ContentType::Avif),
+    }
 }
 
 #[cfg(test)]

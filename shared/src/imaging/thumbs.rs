@@ -36,6 +36,31 @@ pub struct Rendered {
     /// Ascending by size; empty when the image is smaller than every size.
     pub thumbs: Vec<Thumbnail>,
     pub placeholder: Placeholder,
+    /// For a type not every browser shows (HEIC, HEIF): the whole picture, as displayed, in
+    /// one that every browser does.
+    pub display: Option<Display>,
+}
+
+/// A full-size rendition of an image in a type every browser shows.
+#[derive(Debug, Clone)]
+pub struct Display {
+    pub width: u32,
+    pub height: u32,
+    pub content_type: crate::domain::kinds::ContentType,
+    pub bytes: Vec<u8>,
+}
+
+/// JPEG for an opaque picture: libjpeg-turbo encodes a full-size photo in a fraction of the
+/// time lossy WebP takes. With transparency, lossy WebP with alpha.
+pub const DISPLAY_QUALITY: u8 = 88;
+
+fn display(p: &Pixels) -> Result<Display, ImageError> {
+    use crate::domain::kinds::ContentType;
+    let (content_type, bytes) = match p.alpha {
+        false => (ContentType::Jpeg, encode(p, Format::Jpeg(DISPLAY_QUALITY))?),
+        true => (ContentType::Webp, encode(p, Format::Webp(WebpSettings::lossy(DISPLAY_QUALITY as f32, 2)))?),
+    };
+    Ok(Display { width: p.width, height: p.height, content_type, bytes })
 }
 
 /// Decodes the whole image (proving it is intact), makes every thumbnail smaller than its long
@@ -48,6 +73,11 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
     let largest = sizes.first().copied();
     let decoded = decode(bytes, probe, largest, limits)?;
     within(deadline)?;
+    // Decoded whole and as displayed (neither HEIF codec scales, and both turn the picture).
+    let display = match probe.content_type.displays_everywhere() {
+        true => None,
+        false => Some(display(&decoded.pixels)?),
+    };
 
     // The cascade: each size is made from the previous, larger one (the first from the
     // decoded frame's covered region).
@@ -85,7 +115,7 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
         resized.into_iter().map(encode_one).collect::<Result<Vec<_>, _>>()?
     };
     out.sort_by_key(|t| t.size);
-    Ok(Rendered { thumbs: out, placeholder })
+    Ok(Rendered { thumbs: out, placeholder, display })
 }
 
 fn within(deadline: Instant) -> Result<(), ImageError> {

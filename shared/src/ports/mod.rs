@@ -79,6 +79,8 @@ pub struct ReadyFields {
     pub sha256: Option<String>,
     pub final_key: String,
     pub variants: BTreeMap<String, Variant>,
+    /// HEIC/HEIF: the rendition every browser shows.
+    pub display: Option<crate::domain::media::Display>,
     /// When the janitor should next look at it (kinds whose unattached media expire).
     pub gc_at: Option<String>,
     /// Images only (videos get one with a poster frame).

@@ -148,6 +148,11 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
             return Err(MediaError::NotReady("the media is not ready"));
         }
         let (key, filename) = match &q.variant {
+            // What `url` is: a HEIC/HEIF original's rendition, unless it is downloaded.
+            None if !q.download && record.display.is_some() => {
+                let d = record.display.as_ref().ok_or(MediaError::NotFound)?;
+                (d.key.clone(), crate::domain::upload::download_name(&record.filename, "", d.content_type.extension()))
+            }
             None => {
                 let extension = record.content_type.unwrap_or(record.declared_type).extension();
                 (record.final_key.clone().ok_or(MediaError::NotFound)?, crate::domain::upload::download_name(&record.filename, "", extension))

@@ -87,7 +87,7 @@ pub struct Processor<R, O, C> {
 
 enum Verdict {
     Rejected(Rejection),
-    Ready { fields: Box<ReadyFields>, original: Original, thumbs: Vec<(String, Vec<u8>)> },
+    Ready { fields: Box<ReadyFields>, original: Original, thumbs: Vec<(String, Vec<u8>, ContentType)> },
 }
 
 /// Where the published original comes from.
@@ -261,6 +261,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             sha256: None,
             final_key: crate::domain::keys::original(kind.visibility, &kind.name, &record.id, info.content_type),
             variants: BTreeMap::new(),
+            display: None,
             gc_at: kind.unattached_gc_at(record.attached_to.is_some(), now),
             placeholder: None,
             duration_ms: info.duration_ms,
@@ -294,7 +295,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         }
         let request = imaging::Request {
             declared: record.declared_type,
-            allowed: ContentType::IMAGES.into_iter().filter(|t| kind.allows(*t)).collect(),
+            allowed: ContentType::IMAGES.into_iter().filter(|t| kind.types.iter().any(|k| k.same_family(*t))).collect(),
             thumbnails: ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method, parallel: self.parallel_encode },
             strip: kind.is_public(),
             limits: self.limits,
@@ -319,7 +320,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
     }
 
     fn ready_verdict(&self, record: &MediaRecord, kind: &KindSpec, inspection: Inspection, bytes: Arc<Vec<u8>>) -> Verdict {
-        let Inspection { probe, thumbs, placeholder, stripped } = inspection;
+        let Inspection { probe, thumbs, placeholder, stripped, display } = inspection;
         let stored = stripped.unwrap_or_else(|| Arc::unwrap_or_clone(bytes));
         let (width, height) = probe.display_size();
         let final_key = crate::domain::keys::original(kind.visibility, &kind.name, &record.id, probe.content_type);
@@ -331,8 +332,14 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
                 t.size.to_string(),
                 Variant { key: key.clone(), width: t.width, height: t.height, size_bytes: t.webp.len() as u64 },
             );
-            thumb_objects.push((key, t.webp));
+            thumb_objects.push((key, t.webp, ContentType::Webp));
         }
+        let display = display.map(|d| {
+            let key = crate::domain::keys::display(kind.visibility, &kind.name, &record.id, d.content_type);
+            let view = crate::domain::media::Display { key: key.clone(), content_type: d.content_type, width: d.width, height: d.height, size_bytes: d.bytes.len() as u64 };
+            thumb_objects.push((key, d.bytes, d.content_type));
+            view
+        });
         let now = self.clock.now();
         let fields = ReadyFields {
             content_type: probe.content_type,
@@ -342,6 +349,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             sha256: Some(hex::encode(Sha256::digest(&stored))),
             final_key,
             variants,
+            display,
             gc_at: kind.unattached_gc_at(record.attached_to.is_some(), now),
             placeholder: Some(placeholder),
             duration_ms: None,
@@ -397,7 +405,7 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         record: &MediaRecord,
         fields: &ReadyFields,
         original: Original,
-        thumbs: Vec<(String, Vec<u8>)>,
+        thumbs: Vec<(String, Vec<u8>, ContentType)>,
         attempt: &str,
         now: &str,
     ) -> Result<(), PublishError> {
@@ -405,8 +413,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         if !folder.is_empty() {
             self.objects.delete_prefix(&folder).await.map_err(ProcessError::from)?;
         }
-        for (key, bytes) in thumbs {
-            self.objects.put(&key, bytes, "image/webp", IMMUTABLE).await.map_err(ProcessError::from)?;
+        for (key, bytes, content_type) in thumbs {
+            self.objects.put(&key, bytes, content_type.mime(), IMMUTABLE).await.map_err(ProcessError::from)?;
         }
         match original {
             Original::Bytes(bytes) => self.objects.put(&fields.final_key, bytes, fields.content_type.mime(), IMMUTABLE).await,

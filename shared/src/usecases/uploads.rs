@@ -197,6 +197,7 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         attached_to: None,
         rejection: None,
         variants: BTreeMap::new(),
+        display: None,
         placeholder: None,
         pending_owner: Some(caller.user_id.clone()),
         gc_shard: Some(GC_SHARD.to_string()),

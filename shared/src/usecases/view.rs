@@ -47,8 +47,12 @@ pub struct MediaView {
     pub created_at: String,
     pub updated_at: String,
     pub rejection: Option<Rejection>,
+    /// The original, or for a type not every browser shows (HEIC, HEIF) its full-size
+    /// rendition in one that every browser does (`display_content_type`).
     pub url: Option<String>,
     pub url_expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_content_type: Option<String>,
     pub variants: BTreeMap<String, VariantView>,
     pub placeholder: Option<crate::domain::media::Placeholder>,
 }
@@ -97,7 +101,7 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
         let (mut url, mut url_expires_at) = (None, None);
         let mut variants = BTreeMap::new();
         if ready {
-            if let Some(key) = &r.final_key {
+            if let Some(key) = r.display.as_ref().map(|d| &d.key).or(r.final_key.as_ref()) {
                 let u = self.url_for(r.visibility, key, DEFAULT_URL_TTL, None).await?;
                 url = Some(u.url);
                 url_expires_at = u.expires_at;
@@ -131,6 +135,7 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
             rejection: r.rejection.clone(),
             url,
             url_expires_at,
+            display_content_type: r.display.as_ref().filter(|_| ready).map(|d| d.content_type.mime().to_string()),
             variants,
             placeholder: r.placeholder.clone(),
         })

@@ -148,6 +148,9 @@ impl MediaRepository for DynamoStore {
         if let Some(ph) = &f.placeholder {
             optional.push(("placeholder", serde_dynamo::to_attribute_value(ph).map_err(|e| RecordError::Other(e.to_string()))?));
         }
+        if let Some(d) = &f.display {
+            optional.push(("display", serde_dynamo::to_attribute_value(d).map_err(|e| RecordError::Other(e.to_string()))?));
+        }
         if let Some(ms) = f.duration_ms {
             optional.push(("duration_ms", AttributeValue::N(ms.to_string())));
         }
