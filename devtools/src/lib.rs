@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod env;
+pub mod heif;
 pub mod images;
 pub mod inprocess;
 pub mod isolated;

@@ -247,8 +247,8 @@ impl TransformSpec {
     }
 
     /// The encoded format: the requested one, or for `auto` the best the `Accept` header allows
-    /// (AVIF, then WebP), else the original's own (a WebP original falls back to PNG if it may
-    /// have alpha, JPEG otherwise).
+    /// (AVIF, then WebP), else the original's own (a WebP, HEIC/HEIF or AVIF original falls
+    /// back to PNG if it may have alpha, JPEG otherwise).
     pub fn output(&self, accept: Option<&str>, original: ContentType, has_alpha: bool) -> Output {
         self.output_within(accept, original, has_alpha, true)
     }
@@ -270,7 +270,7 @@ impl TransformSpec {
                 } else {
                     match original {
                         ContentType::Png => Output::Png,
-                        ContentType::Webp if has_alpha => Output::Png,
+                        ContentType::Webp | ContentType::Heic | ContentType::Heif | ContentType::Avif if has_alpha => Output::Png,
                         _ => Output::Jpeg,
                     }
                 }

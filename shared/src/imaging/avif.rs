@@ -1,5 +1,6 @@
-//! AVIF: decoding uploads through rav1d (the pure-Rust port of dav1d, BSD-2), and encoding
-//! on-demand variants through rav1e (`ravif`). The container has been walked and bounded by
+//! AVIF: decoding uploads through libaom (the reference decoder, BSD-2, C built from its
+//! vendored source and linked statically), and encoding on-demand variants through rav1e
+//! (`ravif`). The container has been walked and bounded by
 //! `heif` first; here each coded item (a single image, a grid's tiles, an alpha plane) is
 //! decoded on one thread with the frame-size limit set, converted to RGB by the matrix and
 //! range the file states, assembled, then turned and mirrored by `irot`/`imir`.
@@ -7,12 +8,8 @@
 use super::heif::Layout;
 use super::pixels::{orient, Pixels};
 use super::{DecodeLimits, ImageError};
-use rav1d::include::dav1d::data::Dav1dData;
-use rav1d::include::dav1d::dav1d::Dav1dSettings;
-use rav1d::include::dav1d::picture::Dav1dPicture;
-use rav1d::include::dav1d::headers::{DAV1D_PIXEL_LAYOUT_I400, DAV1D_PIXEL_LAYOUT_I420, DAV1D_PIXEL_LAYOUT_I422};
+use libaom_sys as aom;
 use ravif::{Encoder, Img, RGBA8};
-use std::ptr::NonNull;
 
 /// The displayed size: the container's, with `irot` applied (`clap` is not applied).
 pub fn size(layout: &Layout) -> (u32, u32) {
@@ -91,116 +88,79 @@ fn decode_item(bytes: &[u8], layout: &Layout, item: u32, limits: DecodeLimits, p
     }
 }
 
-/// A dav1d context, closed on drop.
-struct Context(Option<rav1d::include::dav1d::dav1d::Dav1dContext>);
+/// A libaom decoder context, destroyed on drop.
+struct Decoder(aom::aom_codec_ctx_t);
 
-impl Drop for Context {
+impl Drop for Decoder {
     fn drop(&mut self) {
-        // SAFETY: the context came from dav1d_open and is closed exactly once.
-        unsafe { rav1d::src::lib::dav1d_close(NonNull::new(&mut self.0)) }
+        // SAFETY: the context was initialised by aom_codec_dec_init_ver and is destroyed once.
+        unsafe { aom::aom_codec_destroy(&mut self.0) };
     }
 }
 
-/// A decoded picture, released on drop.
-struct Picture(Dav1dPicture);
-
-impl Drop for Picture {
-    fn drop(&mut self) {
-        // SAFETY: the picture was filled by dav1d_get_picture (or is still empty) and is released once.
-        unsafe { rav1d::src::lib::dav1d_picture_unref(NonNull::new(&mut self.0)) }
-    }
-}
-
-const EAGAIN: i32 = -11;
-
-/// One AV1 still (its first shown frame) to RGB. `colr` is the item's colour property (an
-/// `nclx` one states matrix and range; otherwise the sequence header does).
+/// One AV1 still (the first frame of its data) to RGB. `colr` is the item's colour property
+/// (an `nclx` one states matrix and range; otherwise the sequence header does). The frame
+/// size in the sequence header is checked against the limits before the decoder allocates.
 fn decode_av1(obus: &[u8], colr: Option<&[u8]>, limits: DecodeLimits, plane: Plane) -> Result<Pixels, ImageError> {
     let fail = |what: &str| ImageError::Corrupt(format!("AVIF: {what}"));
-    let mut settings = std::mem::MaybeUninit::<Dav1dSettings>::uninit();
-    // SAFETY: dav1d_default_settings writes a whole Dav1dSettings.
-    let mut settings = unsafe {
-        rav1d::src::lib::dav1d_default_settings(NonNull::new(settings.as_mut_ptr()).ok_or_else(|| fail("no settings"))?);
-        settings.assume_init()
+    // SAFETY: the interface is a static table; the stream info is plain data; `obus` is a live slice.
+    let info = unsafe {
+        let mut info: aom::aom_codec_stream_info_t = std::mem::zeroed();
+        match aom::aom_codec_peek_stream_info(aom::aom_codec_av1_dx(), obus.as_ptr(), obus.len(), &mut info) {
+            aom::AOM_CODEC_OK => info,
+            _ => return Err(fail("no readable sequence header")),
+        }
     };
-    // One thread (a Lambda below 1,769 MB has one vCPU), no frame delay, and the pixel limit
-    // enforced by the decoder itself on the sequence header's frame size.
-    settings.n_threads = 1;
-    settings.max_frame_delay = 1;
-    settings.frame_size_limit = limits.max_pixels.min(u32::MAX as u64) as u32;
-    let mut ctx = Context(None);
-    // SAFETY: both pointers are to live locals.
-    let opened = unsafe { rav1d::src::lib::dav1d_open(NonNull::new(&mut ctx.0), NonNull::new(&mut settings)) };
-    if opened.0 != 0 || ctx.0.is_none() {
-        return Err(fail("the decoder could not start"));
+    if info.w == 0 || info.h == 0 {
+        return Err(fail("a sequence header without a frame size"));
     }
-    let mut data = Dav1dData::default();
-    // SAFETY: dav1d_data_create allocates `len` bytes owned by `data`, which are then filled.
-    unsafe {
-        let buf = rav1d::src::lib::dav1d_data_create(NonNull::new(&mut data), obus.len());
-        if buf.is_null() {
-            return Err(fail("no memory for the item"));
-        }
-        std::ptr::copy_nonoverlapping(obus.as_ptr(), buf, obus.len());
+    if !limits.allows(info.w, info.h) || !super::heif::fits_in_memory(info.w, info.h, limits) {
+        return Err(ImageError::DimensionsTooLarge { width: info.w, height: info.h });
     }
-    let mut picture = Picture(Dav1dPicture::default());
-    let mut got = false;
-    for _ in 0..64 {
-        if data.sz > 0 {
-            // SAFETY: a live context and data it may consume.
-            let sent = unsafe { rav1d::src::lib::dav1d_send_data(ctx.0.clone(), NonNull::new(&mut data)) };
-            if sent.0 != 0 && sent.0 != EAGAIN {
-                unsafe { rav1d::src::lib::dav1d_data_unref(NonNull::new(&mut data)) };
-                return Err(fail("the AV1 data cannot be decoded"));
-            }
-        }
-        // SAFETY: a live context and a picture slot to write to.
-        let res = unsafe { rav1d::src::lib::dav1d_get_picture(ctx.0.clone(), NonNull::new(&mut picture.0)) };
-        if res.0 == 0 {
-            got = true;
-            break;
-        }
-        if res.0 != EAGAIN || data.sz == 0 {
-            break;
-        }
+    // One thread: a Lambda below 1,769 MB has one vCPU.
+    let cfg = aom::aom_codec_dec_cfg_t { threads: 1, w: 0, h: 0, allow_lowbitdepth: 1 };
+    // SAFETY: a zeroed context is what aom_codec_dec_init_ver expects to initialise.
+    let mut decoder = Decoder(unsafe { std::mem::zeroed() });
+    // SAFETY: live pointers to the context and the config; the ABI version is the bindings' own.
+    let init = unsafe { aom::aom_codec_dec_init_ver(&mut decoder.0, aom::aom_codec_av1_dx(), &cfg, 0, aom::AOM_DECODER_ABI_VERSION as i32) };
+    if init != aom::AOM_CODEC_OK {
+        // Nothing to destroy: the context never came up.
+        std::mem::forget(decoder);
+        return Err(ImageError::LimitExceeded("AVIF: the decoder could not start".into()));
     }
-    // SAFETY: releases whatever of the data the decoder did not consume.
-    unsafe { rav1d::src::lib::dav1d_data_unref(NonNull::new(&mut data)) };
-    if !got {
-        return Err(fail("no picture in the AV1 data"));
+    // SAFETY: `obus` outlives the call; a null user pointer is allowed.
+    if unsafe { aom::aom_codec_decode(&mut decoder.0, obus.as_ptr(), obus.len(), std::ptr::null_mut()) } != aom::AOM_CODEC_OK {
+        return Err(fail("the AV1 data cannot be decoded"));
     }
-    to_rgb(&picture.0, colr, plane)
+    let mut iter: aom::aom_codec_iter_t = std::ptr::null();
+    // SAFETY: the iterator starts null; the image stays valid until the next decode or destroy.
+    let image = unsafe { aom::aom_codec_get_frame(&mut decoder.0, &mut iter).as_ref() }.ok_or_else(|| fail("no picture in the AV1 data"))?;
+    to_rgb(image, colr, plane)
 }
 
 /// Planar YUV (any layout, 8 to 12 bits) to RGB, chroma by its nearest sample.
-fn to_rgb(p: &Dav1dPicture, colr: Option<&[u8]>, plane: Plane) -> Result<Pixels, ImageError> {
+fn to_rgb(img: &aom::aom_image_t, colr: Option<&[u8]>, plane: Plane) -> Result<Pixels, ImageError> {
     let fail = |what: &str| ImageError::Corrupt(format!("AVIF: {what}"));
-    let (w, h) = (usize::try_from(p.p.w).map_err(|_| fail("bad width"))?, usize::try_from(p.p.h).map_err(|_| fail("bad height"))?);
-    let bpc = p.p.bpc as u32;
-    if w == 0 || h == 0 || !(8..=12).contains(&bpc) {
+    let (w, h) = (img.d_w as usize, img.d_h as usize);
+    let bpc = img.bit_depth;
+    if w == 0 || h == 0 || !(8..=12).contains(&bpc) || img.planes[0].is_null() {
         return Err(fail("an empty or unsupported picture"));
     }
-    // SAFETY: a decoded picture always carries its sequence header.
-    let seq = p.seq_hdr.map(|s| unsafe { s.as_ref() }).ok_or_else(|| fail("no sequence header"))?;
-    let (mut matrix, mut full) = (seq.mtrx as u16, seq.color_range != 0);
+    let (mut matrix, mut full) = (img.mc as u16, img.range == aom::AOM_CR_FULL_RANGE);
     if let Some(c) = colr.filter(|c| c.starts_with(b"nclx") && c.len() >= 11) {
         matrix = u16::from_be_bytes([c[8], c[9]]);
         full = c[10] & 0x80 != 0;
     }
-    let (xs, ys) = match p.p.layout {
-        DAV1D_PIXEL_LAYOUT_I420 => (1, 1),
-        DAV1D_PIXEL_LAYOUT_I422 => (1, 0),
-        _ => (0, 0),
-    };
-    let mono = p.p.layout == DAV1D_PIXEL_LAYOUT_I400 || plane == Plane::Alpha;
-    let wide = bpc > 8;
+    let (xs, ys) = (img.x_chroma_shift as usize, img.y_chroma_shift as usize);
+    let mono = img.monochrome != 0 || plane == Plane::Alpha || img.planes[1].is_null() || img.planes[2].is_null();
+    // libaom hands out 16-bit samples for every depth above 8, and may for 8 too.
+    let wide = img.fmt & aom::AOM_IMG_FMT_HIGHBITDEPTH != 0;
     let sample = |k: usize, x: usize, y: usize| -> f32 {
-        let stride = p.stride[(k > 0) as usize] as isize;
-        let Some(base) = p.data[k] else { return 0.0 };
-        let at = y as isize * stride + if wide { 2 * x as isize } else { x as isize };
-        // SAFETY: (x, y) is within plane k's size, which dav1d allocated with this stride.
+        let at = y as isize * img.stride[k] as isize + if wide { 2 * x as isize } else { x as isize };
+        // SAFETY: (x, y) is within plane k (the displayed size, chroma shifted), which libaom
+        // allocated with this stride.
         unsafe {
-            let ptr = base.as_ptr().cast::<u8>().offset(at);
+            let ptr = img.planes[k].offset(at);
             if wide { ptr.cast::<u16>().read_unaligned() as f32 } else { *ptr as f32 }
         }
     };

@@ -70,6 +70,11 @@ fn probe_heif(bytes: &[u8], content_type: ContentType, limits: DecodeLimits) -> 
         Some(super::heif::Codec::Av1) => super::avif::size(&layout),
         None => return Err(ImageError::Corrupt("HEIF: the picture is neither HEVC nor AV1".into())),
     };
+    // The coded picture may be cropped (`clap`) below the container's size, never larger: a
+    // header that understates the picture is refused whatever the limits.
+    if w > layout.width || h > layout.height {
+        return Err(ImageError::Corrupt(format!("HEIF: a {w}x{h} picture under a {}x{} header", layout.width, layout.height)));
+    }
     if !limits.allows(w, h) || !super::heif::fits_in_memory(w, h, limits) {
         return Err(ImageError::DimensionsTooLarge { width: w, height: h });
     }
