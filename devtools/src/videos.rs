@@ -24,7 +24,24 @@ fn recipe(name: &str) -> &'static [&'static str] {
         "faststart.mp4" => &["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"],
         "clip.mov" => &["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "mov"],
         "clip.webm" => &["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-c:a", "libopus", "-b:a", "48k"],
+        // HEVC as iPhones tag it (hvc1), and an iPhone-shaped portrait clip: HEVC in QuickTime
+        // with a 90° display matrix (the rotation is set on the input, see `before_input`).
+        "hevc.mp4" => &["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-pix_fmt", "yuv420p", "-x265-params", "log-level=error", "-c:a", "aac", "-b:a", "64k"],
+        "iphone.mov" => &["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-pix_fmt", "yuv420p", "-x265-params", "log-level=error", "-c:a", "aac", "-b:a", "64k", "-f", "mov"],
+        "portrait.mp4" => &["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k"],
+        "av1.mp4" => &["-c:v", "libaom-av1", "-cpu-used", "8", "-crf", "40", "-pix_fmt", "yuv420p", "-an"],
+        // Black for the first half second, then the picture; a keyframe every 12 frames (0.48 s),
+        // so the keyframe nearest 1 s is well past the fade.
+        "fadein.mp4" => &["-vf", "fade=t=in:st=0.5:d=0.2", "-g", "12", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-an"],
         other => panic!("no recipe for {other}"),
+    }
+}
+
+/// Input options for the picture source: a display rotation for the portrait clips.
+fn before_input(name: &str) -> &'static [&'static str] {
+    match name {
+        "iphone.mov" | "portrait.mp4" => &["-display_rotation", "90"],
+        _ => &[],
     }
 }
 
@@ -41,7 +58,9 @@ pub fn fixture(name: &str) -> Vec<u8> {
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{}-{n}.{name}", std::process::id()));
     let status = Command::new(ffmpeg())
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"])
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(before_input(name))
+        .args(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
         .args(recipe(name))
         .arg(&tmp)

@@ -176,3 +176,75 @@ async fn a_200_mb_video_is_verified_reading_under_a_megabyte_of_it() {
     assert_eq!(Sha256::digest(&stored), Sha256::digest(&big));
     assert!(!iso.key_exists(&slot.key).await);
 }
+
+/// The poster set of a fixture, through the production path (locate, then the guarded render).
+fn poster_of(name: &str, declared: ContentType) -> Result<shared::imaging::poster::Poster, String> {
+    let bytes = fixture(name);
+    let info = inspect_bytes(&bytes, declared, 8192).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let kf = info.keyframe.map_err(|e| e.to_string())?;
+    let sample = bytes[kf.offset as usize..(kf.offset + kf.size) as usize].to_vec();
+    let spec = shared::imaging::ThumbnailSpec { sizes: vec![128, 512], quality: 80.0, method: 2, parallel: false };
+    let limits = shared::imaging::DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(20) };
+    shared::imaging::poster_guarded(kf, std::sync::Arc::new(sample), spec, limits).map_err(|e| e.to_string())
+}
+
+fn mean_luma(webp: &[u8]) -> f32 {
+    let img = image::load_from_memory_with_format(webp, image::ImageFormat::WebP).expect("a WebP poster").to_rgb8();
+    img.pixels().map(|p| (p[0] as f32 + p[1] as f32 + p[2] as f32) / 3.0).sum::<f32>() / (img.width() * img.height()) as f32
+}
+
+#[test]
+fn posters_come_from_h264_hevc_and_av1_keyframes_turned_as_displayed() {
+    for (name, declared, w, h) in [
+        ("clip.mp4", ContentType::Mp4, 320, 240),
+        ("clip.mov", ContentType::Quicktime, 320, 240),
+        ("hevc.mp4", ContentType::Mp4, 320, 240),
+        ("av1.mp4", ContentType::Mp4, 320, 240),
+        ("portrait.mp4", ContentType::Mp4, 240, 320),
+        ("iphone.mov", ContentType::Quicktime, 240, 320),
+    ] {
+        let set = poster_of(name, declared).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((set.poster.width, set.poster.height), (w, h), "{name}");
+        let img = image::load_from_memory_with_format(&set.poster.webp, image::ImageFormat::WebP).expect("WebP");
+        assert_eq!((img.width(), img.height()), (w, h), "{name}");
+        assert!(mean_luma(&set.poster.webp) > 40.0, "{name}: the test picture, not a black frame");
+        assert_eq!(set.thumbs.iter().map(|t| t.size).collect::<Vec<_>>(), vec![128], "{name}: sizes below the poster's long side");
+        assert!(!set.placeholder.thumbhash.is_empty());
+    }
+    // The portrait clips' info says portrait too (the track matrix).
+    let info = inspect_bytes(&fixture("iphone.mov"), ContentType::Quicktime, 8192).unwrap();
+    assert_eq!((info.width, info.height), (240, 320));
+    assert_eq!(info.codecs, vec!["hvc1", "mp4a"]);
+}
+
+#[test]
+fn the_poster_is_the_keyframe_nearest_one_second_not_a_black_first_frame() {
+    let bytes = fixture("fadein.mp4");
+    let kf = inspect_bytes(&bytes, ContentType::Mp4, 8192).unwrap().keyframe.unwrap();
+    assert!((900..=1100).contains(&kf.at_ms), "keyframe at {} ms", kf.at_ms);
+    let set = poster_of("fadein.mp4", ContentType::Mp4).unwrap();
+    assert!(mean_luma(&set.poster.webp) > 40.0, "the poster is past the fade-in");
+}
+
+#[test]
+fn a_webm_has_no_poster_and_says_why_and_broken_keyframes_are_reasons() {
+    let reason = poster_of("clip.webm", ContentType::Webm).unwrap_err();
+    assert!(reason.contains("WebM"), "{reason}");
+    // The keyframe's bytes damaged: a reason, never a panic.
+    let limits = shared::imaging::DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(20) };
+    let spec = shared::imaging::ThumbnailSpec { sizes: vec![128], quality: 80.0, method: 2, parallel: false };
+    for name in ["clip.mp4", "hevc.mp4", "av1.mp4"] {
+        let bytes = fixture(name);
+        let kf = inspect_bytes(&bytes, ContentType::Mp4, 8192).unwrap().keyframe.unwrap();
+        let sample = &bytes[kf.offset as usize..(kf.offset + kf.size) as usize];
+        for cut in [sample.len() / 2, 10, 0] {
+            let r = shared::imaging::poster_guarded(kf.clone(), std::sync::Arc::new(sample[..cut].to_vec()), spec.clone(), limits);
+            assert!(r.is_err(), "{name} cut to {cut}");
+        }
+        for i in (0..sample.len()).step_by(97) {
+            let mut bad = sample.to_vec();
+            bad[i] ^= 0x55;
+            let _ = shared::imaging::poster_guarded(kf.clone(), std::sync::Arc::new(bad), spec.clone(), limits);
+        }
+    }
+}

@@ -287,6 +287,8 @@ impl MediaRepository for MemoryRepository {
             r.final_key = Some(f.final_key.clone());
             r.variants = f.variants.clone();
             r.display = f.display.clone();
+            r.poster = f.poster.clone();
+            r.poster_error = f.poster_error.clone();
             r.placeholder = f.placeholder.clone();
             r.updated_at = now.to_string();
             r.decided_at = Some(now.to_string());

@@ -5,6 +5,7 @@
 //! - `<visibility>/<kind>/<id>/`: the media's folder, holding everything else of it:
 //!   - `original.<ext>`: the verified original;
 //!   - `w<size>.webp`: a thumbnail;
+//!   - `poster.webp`: a video's poster frame;
 //!   - `display.<ext>`: a full-size rendition every browser shows, for HEIC/HEIF originals;
 //!   - `derived/<hash>.<ext>`: results computed later (transforms), so they go with the media.
 //!
@@ -67,6 +68,11 @@ pub fn variant(visibility: Visibility, kind: &KindName, id: &str, size: u32) -> 
 /// A full-size rendition in a type every browser shows (`media::Display`).
 pub fn display(visibility: Visibility, kind: &KindName, id: &str, content_type: ContentType) -> String {
     format!("{}display.{}", folder(visibility, kind, id), content_type.extension())
+}
+
+/// A video's poster frame.
+pub fn poster(visibility: Visibility, kind: &KindName, id: &str) -> String {
+    format!("{}poster.webp", folder(visibility, kind, id))
 }
 
 /// A result computed later (a transform variant), inside the media's `folder`.

@@ -253,7 +253,7 @@ impl Kinds {
             spec("post_image", 5, Visibility::Public, &[128, 512, 1024], None),
             spec("temp_image", 10, Visibility::Public, &[128, 512, 1024], Some(24 * 3600)),
             spec("image", 10, Visibility::Private, &[128, 512, 1024], None),
-            KindSpec { types: ContentType::VIDEOS.to_vec(), ..spec("video", MAX_KIND_BYTES / MIB, Visibility::Private, &[], None) },
+            KindSpec { types: ContentType::VIDEOS.to_vec(), ..spec("video", MAX_KIND_BYTES / MIB, Visibility::Private, &[128, 512], None) },
         ])
     }
 

@@ -149,6 +149,12 @@ pub struct MediaRecord {
     /// HEIC/HEIF: the rendition `url` points at (the original stays downloadable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<Display>,
+    /// Videos: the poster frame (WebP at display size), which thumbnails and transforms use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<Variant>,
+    /// Videos without a poster: why (the video is ready all the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster_error: Option<String>,
     /// What to paint before a thumbnail loads (ready media).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<crate::domain::media::Placeholder>,
@@ -202,6 +208,7 @@ impl MediaRecord {
         keys.extend(self.final_key.iter().cloned());
         keys.extend(self.variants.values().map(|v| v.key.clone()));
         keys.extend(self.display.iter().map(|d| d.key.clone()));
+        keys.extend(self.poster.iter().map(|p| p.key.clone()));
         keys
     }
 }

@@ -47,7 +47,7 @@ pub fn decode(bytes: &[u8], layout: &Layout, limits: DecodeLimits) -> Result<Pix
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Plane {
+pub(super) enum Plane {
     Colour,
     /// The luma of an auxiliary image, as grey.
     Alpha,
@@ -101,7 +101,7 @@ impl Drop for Decoder {
 /// One AV1 still (the first frame of its data) to RGB. `colr` is the item's colour property
 /// (an `nclx` one states matrix and range; otherwise the sequence header does). The frame
 /// size in the sequence header is checked against the limits before the decoder allocates.
-fn decode_av1(obus: &[u8], colr: Option<&[u8]>, limits: DecodeLimits, plane: Plane) -> Result<Pixels, ImageError> {
+pub(super) fn decode_av1(obus: &[u8], colr: Option<&[u8]>, limits: DecodeLimits, plane: Plane) -> Result<Pixels, ImageError> {
     let fail = |what: &str| ImageError::Corrupt(format!("AVIF: {what}"));
     // SAFETY: the interface is a static table; the stream info is plain data; `obus` is a live slice.
     let info = unsafe {

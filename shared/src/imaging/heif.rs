@@ -686,6 +686,41 @@ impl Layout {
     }
 }
 
+/// A HEIF file of one coded image: the way a video's keyframe (its sample and its track's
+/// decoder configuration, `hvcC` or `av1C`) is handed to the still-image decoders.
+pub fn single_image(family: Family, config: (&[u8; 4], &[u8]), width: u32, height: u32, data: &[u8]) -> Vec<u8> {
+    let (brand, item): (&[u8; 4], &[u8; 4]) = match family {
+        Family::Avif => (b"avif", b"av01"),
+        _ => (b"heic", b"hvc1"),
+    };
+    let ftyp = plain_box(b"ftyp", &[&brand[..], &[0; 4], brand, b"mif1"].concat());
+    let hdlr = full_box(b"hdlr", 0, 0, &[&[0; 4][..], b"pict", &[0; 12], b"\0"].concat());
+    let pitm = full_box(b"pitm", 0, 0, &1u16.to_be_bytes());
+    let infe = full_box(b"infe", 2, 0, &[&1u16.to_be_bytes()[..], &[0, 0], item, b"\0"].concat());
+    let iinf = full_box(b"iinf", 0, 0, &[&1u16.to_be_bytes()[..], &infe].concat());
+    let ispe = full_box(b"ispe", 0, 0, &[width.to_be_bytes(), height.to_be_bytes()].concat());
+    let ipco = plain_box(b"ipco", &[plain_box(config.0, config.1), ispe].concat());
+    let ipma = full_box(b"ipma", 0, 0, &[&1u32.to_be_bytes()[..], &1u16.to_be_bytes(), &[2, 0x81, 0x02]].concat());
+    let iprp = plain_box(b"iprp", &[ipco, ipma].concat());
+    // iloc version 0, 4-byte offset and length: the data follows in the mdat.
+    let iloc_len = 8 + 4 + 2 + 2 + (2 + 2 + 2 + 4 + 4);
+    let meta_len = 8 + 4 + hdlr.len() + pitm.len() + iinf.len() + iprp.len() + iloc_len;
+    let offset = (ftyp.len() + meta_len + 8) as u32;
+    let mut iloc = vec![0x44, 0x00];
+    iloc.extend_from_slice(&1u16.to_be_bytes());
+    iloc.extend_from_slice(&1u16.to_be_bytes());
+    iloc.extend_from_slice(&0u16.to_be_bytes());
+    iloc.extend_from_slice(&1u16.to_be_bytes());
+    iloc.extend_from_slice(&offset.to_be_bytes());
+    iloc.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let iloc = full_box(b"iloc", 0, 0, &iloc);
+    let meta = full_box(b"meta", 0, 0, &[hdlr, pitm, iinf, iprp, iloc].concat());
+    let mut out = ftyp;
+    out.extend_from_slice(&meta);
+    out.extend_from_slice(&plain_box(b"mdat", data));
+    out
+}
+
 fn plain_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
     out.extend_from_slice(kind);

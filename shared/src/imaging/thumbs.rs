@@ -3,7 +3,7 @@
 //! down (a cascade), rotate the small results per EXIF, and encode lossy WebP, the sizes in
 //! parallel.
 
-use super::pixels::{fit, orient, resize, Format, Pixels, WebpSettings};
+use super::pixels::{fit, orient, resize, Decoded, Format, Pixels, WebpSettings};
 use super::codec::{decode, encode};
 use super::placeholder::{placeholder, Placeholder};
 use super::probe::Probe;
@@ -66,10 +66,7 @@ fn display(p: &Pixels) -> Result<Display, ImageError> {
 /// Decodes the whole image (proving it is intact), makes every thumbnail smaller than its long
 /// side, and the placeholder from the smallest pixels the cascade made.
 pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: DecodeLimits, deadline: Instant) -> Result<Rendered, ImageError> {
-    let long = probe.stored_width.max(probe.stored_height);
-    let mut sizes: Vec<u32> = spec.sizes.iter().copied().filter(|&s| s < long).collect();
-    sizes.sort_unstable_by(|a, b| b.cmp(a));
-    sizes.dedup();
+    let sizes = sizes_below(spec, probe.stored_width.max(probe.stored_height));
     let largest = sizes.first().copied();
     let decoded = decode(bytes, probe, largest, limits)?;
     within(deadline)?;
@@ -79,23 +76,29 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
         false => Some(display(&decoded.pixels)?),
     };
 
+    let (thumbs, placeholder) = cascade(&decoded, (probe.stored_width, probe.stored_height), probe.orientation, &sizes, spec, deadline)?;
+    Ok(Rendered { thumbs, placeholder, display })
+}
+
+/// The thumbnails of `sizes` (each below the long side of `stored`, largest first) made from
+/// a decoded frame, and the placeholder.
+pub(super) fn cascade(decoded: &Decoded, stored: (u32, u32), orientation: u8, sizes: &[u32], spec: &ThumbnailSpec, deadline: Instant) -> Result<(Vec<Thumbnail>, Placeholder), ImageError> {
     // The cascade: each size is made from the previous, larger one (the first from the
     // decoded frame's covered region).
     let mut resized: Vec<(u32, Pixels)> = Vec::with_capacity(sizes.len());
     let mut resizer = Resizer::new();
-    for &size in &sizes {
+    for &size in sizes {
         within(deadline)?;
-        let (tw, th) = fit(probe.stored_width, probe.stored_height, size);
+        let (tw, th) = fit(stored.0, stored.1, size);
         let next = match resized.last() {
             Some((_, source)) => resize(source, tw, th, &mut resizer)?,
             None => decoded.resize(tw, th, &mut resizer)?,
         };
         resized.push((size, next));
     }
-    let placeholder = placeholder(resized.last().map(|(_, p)| p).unwrap_or(&decoded.pixels), probe.orientation, &mut resizer)?;
+    let placeholder = placeholder(resized.last().map(|(_, p)| p).unwrap_or(&decoded.pixels), orientation, &mut resizer)?;
 
     let format = Format::Webp(WebpSettings::lossy(spec.quality, spec.method));
-    let orientation = probe.orientation;
     let encode_one = |(size, p): (u32, Pixels)| -> Result<Thumbnail, ImageError> {
         within(deadline)?;
         let p = orient(p, orientation)?;
@@ -115,7 +118,15 @@ pub fn thumbnails(bytes: &[u8], probe: &Probe, spec: &ThumbnailSpec, limits: Dec
         resized.into_iter().map(encode_one).collect::<Result<Vec<_>, _>>()?
     };
     out.sort_by_key(|t| t.size);
-    Ok(Rendered { thumbs: out, placeholder, display })
+    Ok((out, placeholder))
+}
+
+/// The long sides of `spec` below `long`, largest first.
+pub(super) fn sizes_below(spec: &ThumbnailSpec, long: u32) -> Vec<u32> {
+    let mut sizes: Vec<u32> = spec.sizes.iter().copied().filter(|&s| s < long).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes.dedup();
+    sizes
 }
 
 fn within(deadline: Instant) -> Result<(), ImageError> {

@@ -81,6 +81,9 @@ pub struct ReadyFields {
     pub variants: BTreeMap<String, Variant>,
     /// HEIC/HEIF: the rendition every browser shows.
     pub display: Option<crate::domain::media::Display>,
+    /// Videos: the poster frame, or why there is none.
+    pub poster: Option<Variant>,
+    pub poster_error: Option<String>,
     /// When the janitor should next look at it (kinds whose unattached media expire).
     pub gc_at: Option<String>,
     /// Images only (videos get one with a poster frame).

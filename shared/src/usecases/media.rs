@@ -174,7 +174,7 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
         if record.status != Status::Ready {
             return Err(MediaError::NotReady("the media is not ready"));
         }
-        if record.content_type.is_some_and(|c| c.is_video()) {
+        if record.content_type.is_some_and(|c| c.is_video()) && record.poster.is_none() {
             return Err(MediaError::NotAnImage);
         }
         let now = self.urls.clock.now();

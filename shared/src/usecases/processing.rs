@@ -252,6 +252,25 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         if !kind.allows(info.content_type) {
             return Ok(Some(reject("type_mismatch", format!("kind {} does not accept {}", kind.name, info.content_type))));
         }
+        let (poster, poster_error, thumbs, variants, placeholder) = match self.poster(record, kind, &source, &info.keyframe).await? {
+            Ok(set) => {
+                let mut thumbs = Vec::with_capacity(set.thumbs.len() + 1);
+                let mut variants = BTreeMap::new();
+                let poster_key = crate::domain::keys::poster(kind.visibility, &kind.name, &record.id);
+                let poster = Variant { key: poster_key.clone(), width: set.poster.width, height: set.poster.height, size_bytes: set.poster.webp.len() as u64 };
+                thumbs.push((poster_key, set.poster.webp, ContentType::Webp));
+                for t in set.thumbs {
+                    let key = crate::domain::keys::variant(kind.visibility, &kind.name, &record.id, t.size);
+                    variants.insert(t.size.to_string(), Variant { key: key.clone(), width: t.width, height: t.height, size_bytes: t.webp.len() as u64 });
+                    thumbs.push((key, t.webp, ContentType::Webp));
+                }
+                (Some(poster), None, thumbs, variants, Some(set.placeholder))
+            }
+            Err(reason) => {
+                tracing::info!(media_id = %record.id, reason = %reason, "video ready without a poster");
+                (None, Some(reason), Vec::new(), BTreeMap::new(), None)
+            }
+        };
         let now = self.clock.now();
         let fields = ReadyFields {
             content_type: info.content_type,
@@ -260,14 +279,51 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             height: info.height,
             sha256: None,
             final_key: crate::domain::keys::original(kind.visibility, &kind.name, &record.id, info.content_type),
-            variants: BTreeMap::new(),
+            variants,
             display: None,
+            poster,
+            poster_error,
             gc_at: kind.unattached_gc_at(record.attached_to.is_some(), now),
-            placeholder: None,
+            placeholder,
             duration_ms: info.duration_ms,
             codecs: info.codecs,
         };
-        Ok(Some(Verdict::Ready { fields: Box::new(fields), original: Original::CopyOfUpload, thumbs: Vec::new() }))
+        Ok(Some(Verdict::Ready { fields: Box::new(fields), original: Original::CopyOfUpload, thumbs }))
+    }
+
+    /// The poster set of a verified video: its keyframe's bytes (one ranged read, bounded by
+    /// `video::poster::MAX_SAMPLE_BYTES`), decoded and rendered inside the image boundary. The
+    /// inner `Err` is why there is no poster (the video is ready all the same); the outer one is
+    /// ours (a read that failed), retried like any.
+    async fn poster<S: crate::video::RangeSource>(
+        &self,
+        record: &MediaRecord,
+        kind: &KindSpec,
+        source: &S,
+        keyframe: &Result<crate::video::poster::Keyframe, crate::video::poster::NoPoster>,
+    ) -> Result<Result<imaging::poster::Poster, String>, ProcessError> {
+        let keyframe = match keyframe {
+            Ok(k) => k.clone(),
+            Err(reason) => return Ok(Err(reason.to_string())),
+        };
+        let sample = source.read(keyframe.offset, keyframe.size).await?;
+        if sample.len() as u64 != keyframe.size {
+            return Ok(Err("the keyframe is cut off".into()));
+        }
+        let spec = ThumbnailSpec { sizes: kind.thumbnails.clone(), quality: self.quality, method: self.webp_method, parallel: self.parallel_encode };
+        let limits = self.limits;
+        let rendered = {
+            let _slot = self.verify_slots.acquire().await.ok();
+            tokio::task::spawn_blocking(move || imaging::poster_guarded(keyframe, Arc::new(sample), spec, limits)).await
+        };
+        Ok(match rendered {
+            Ok(Ok(set)) => Ok(set),
+            Ok(Err(e)) => Err(format!("the keyframe could not be decoded: {e}")),
+            Err(e) => {
+                tracing::error!(media_id = %record.id, error = %e, "poster task failed");
+                Err("the keyframe could not be decoded".into())
+            }
+        })
     }
 
     /// `POST /v1/media/{id}/complete`: the owner asks for the verdict now. Returns whether this
@@ -350,6 +406,8 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
             final_key,
             variants,
             display,
+            poster: None,
+            poster_error: None,
             gc_at: kind.unattached_gc_at(record.attached_to.is_some(), now),
             placeholder: Some(placeholder),
             duration_ms: None,

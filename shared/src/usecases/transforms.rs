@@ -240,7 +240,9 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> TransformService<R, O, C> {
         }
         let content_type = record.content_type.ok_or(VariantError::NoImage)?;
         if content_type.is_video() {
-            return Err(VariantError::NotAnImage);
+            // Videos are rendered from their poster frame.
+            let poster = record.poster.as_ref().ok_or(VariantError::NotAnImage)?;
+            return Ok((poster.key.clone(), crate::domain::kinds::ContentType::Webp, poster.size_bytes));
         }
         let key = record.final_key.clone().ok_or(VariantError::NoImage)?;
         let max = self.kinds.get(&record.kind).map(|k| k.max_bytes).unwrap_or(0).max(record.size_bytes.unwrap_or(0));

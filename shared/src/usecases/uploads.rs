@@ -198,6 +198,8 @@ fn pending_record(caller: &Caller, upload: &ValidUpload, file: &ValidFile, now: 
         rejection: None,
         variants: BTreeMap::new(),
         display: None,
+        poster: None,
+        poster_error: None,
         placeholder: None,
         pending_owner: Some(caller.user_id.clone()),
         gc_shard: Some(GC_SHARD.to_string()),

@@ -54,6 +54,12 @@ pub struct MediaView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_content_type: Option<String>,
     pub variants: BTreeMap<String, VariantView>,
+    /// Videos only (absent for images): the poster frame, null when the keyframe could not be
+    /// decoded (`poster_error` says why) or the video is not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster: Option<Option<VariantView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster_error: Option<String>,
     pub placeholder: Option<crate::domain::media::Placeholder>,
 }
 
@@ -100,11 +106,16 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
         let ready = r.status == Status::Ready;
         let (mut url, mut url_expires_at) = (None, None);
         let mut variants = BTreeMap::new();
+        let mut poster = None;
         if ready {
             if let Some(key) = r.display.as_ref().map(|d| &d.key).or(r.final_key.as_ref()) {
                 let u = self.url_for(r.visibility, key, DEFAULT_URL_TTL, None).await?;
                 url = Some(u.url);
                 url_expires_at = u.expires_at;
+            }
+            if let Some(p) = &r.poster {
+                let u = self.url_for(r.visibility, &p.key, DEFAULT_URL_TTL, None).await?;
+                poster = Some(VariantView { url: u.url, width: p.width, height: p.height, size_bytes: p.size_bytes });
             }
             for (size, v) in &r.variants {
                 let u = self.url_for(r.visibility, &v.key, DEFAULT_URL_TTL, None).await?;
@@ -137,6 +148,8 @@ impl<O: ObjectStore, C: Clock> UrlSigner<O, C> {
             url_expires_at,
             display_content_type: r.display.as_ref().filter(|_| ready).map(|d| d.content_type.mime().to_string()),
             variants,
+            poster: r.content_type.unwrap_or(r.declared_type).is_video().then_some(poster),
+            poster_error: r.poster_error.clone().filter(|_| ready),
             placeholder: r.placeholder.clone(),
         })
     }

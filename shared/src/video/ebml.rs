@@ -113,7 +113,8 @@ pub fn inspect(window: &[u8], total: u64) -> Result<VideoInfo, VideoError> {
         end = end.min(usize::try_from(seg_end).unwrap_or(usize::MAX));
     }
 
-    let mut info = VideoInfo { content_type: ContentType::Webm, width: 0, height: 0, duration_ms: None, codecs: Vec::new() };
+    let keyframe = Err(super::poster::NoPoster("posters are not made for WebM video".into()));
+    let mut info = VideoInfo { content_type: ContentType::Webm, width: 0, height: 0, duration_ms: None, codecs: Vec::new(), keyframe };
     let (mut have_tracks, mut at) = (false, segment.data);
     while at < end {
         let e = element(&window[..end], at)?;

@@ -9,6 +9,7 @@
 
 mod ebml;
 mod mp4;
+pub mod poster;
 
 use crate::domain::kinds::ContentType;
 use crate::ports::ObjectError;
@@ -34,6 +35,8 @@ pub struct VideoInfo {
     pub height: u32,
     pub duration_ms: Option<u64>,
     pub codecs: Vec<String>,
+    /// Where the poster frame is, or why there is none.
+    pub keyframe: Result<poster::Keyframe, poster::NoPoster>,
 }
 
 /// Why a file is not an acceptable video: each is a final rejection.

@@ -16,15 +16,15 @@ pub struct Boxes {
 
 /// A box header: its type, where its content starts and where the box ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Header {
-    kind: [u8; 4],
-    start: u64,
-    end: u64,
+pub(super) struct Header {
+    pub kind: [u8; 4],
+    pub start: u64,
+    pub end: u64,
 }
 
 /// Parses the header of the box at `offset` from the bytes read there. `Err` names what is
 /// wrong; `Ok(None)` means more bytes are needed than were given.
-fn header(bytes: &[u8], offset: u64, total: u64) -> Result<Option<Header>, VideoError> {
+pub(super) fn header(bytes: &[u8], offset: u64, total: u64) -> Result<Option<Header>, VideoError> {
     let Some(head) = bytes.get(..8) else { return Ok(None) };
     let size32 = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let kind = [head[4], head[5], head[6], head[7]];
@@ -196,7 +196,8 @@ pub fn inspect(boxes: &Boxes, total: u64, content_type: ContentType) -> Result<V
     file.extend_from_slice(&boxes.moov);
     let ctx = mp4parse::read_mp4(&mut std::io::Cursor::new(file)).map_err(|e| VideoError::Corrupt(format!("{e:?}")))?;
     let fragmented = ctx.mvex.is_some();
-    let mut info = VideoInfo { content_type, width: 0, height: 0, duration_ms: None, codecs: Vec::new() };
+    let keyframe = super::poster::locate(&boxes.moov, total);
+    let mut info = VideoInfo { content_type, width: 0, height: 0, duration_ms: None, codecs: Vec::new(), keyframe };
     for track in ctx.tracks.iter() {
         // Sample data must lie within the file: a file cut inside its mdat (whose header may
         // say "to the end") is truncated even when the moov before it is whole.
@@ -228,6 +229,18 @@ pub fn inspect(boxes: &Boxes, total: u64, content_type: ContentType) -> Result<V
             info.width = w;
             info.height = h;
         }
+    }
+    // mp4parse does not name HEVC sample entries; the poster's reading of the track does.
+    let located = match &info.keyframe {
+        Ok(k) => Some(match k.codec {
+            super::poster::SampleCodec::Avc(_) => "avc1",
+            super::poster::SampleCodec::Hevc(_) => "hvc1",
+            super::poster::SampleCodec::Av1(_) => "av01",
+        }),
+        Err(_) => None,
+    };
+    if let Some(c) = located.filter(|c| !info.codecs.iter().any(|x| x == c)) {
+        info.codecs.insert(0, c.to_string());
     }
     if info.width == 0 {
         return Err(VideoError::NoVideoTrack);

@@ -151,6 +151,12 @@ impl MediaRepository for DynamoStore {
         if let Some(d) = &f.display {
             optional.push(("display", serde_dynamo::to_attribute_value(d).map_err(|e| RecordError::Other(e.to_string()))?));
         }
+        if let Some(p) = &f.poster {
+            optional.push(("poster", serde_dynamo::to_attribute_value(p).map_err(|e| RecordError::Other(e.to_string()))?));
+        }
+        if let Some(reason) = &f.poster_error {
+            optional.push(("poster_error", AttributeValue::S(reason.clone())));
+        }
         if let Some(ms) = f.duration_ms {
             optional.push(("duration_ms", AttributeValue::N(ms.to_string())));
         }
