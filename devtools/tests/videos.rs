@@ -125,6 +125,40 @@ async fn videos_become_ready_with_duration_and_size_and_download_in_ranges() {
 }
 
 #[tokio::test]
+async fn h264_and_hevc_videos_get_a_poster_thumbnails_a_placeholder_and_transforms() {
+    let s = Stack::connect().await;
+    let t = s.token(&user("poster"), &[]);
+    for (name, ct, w, h) in [("clip.mp4", "video/mp4", 320, 240), ("hevc.mp4", "video/mp4", 320, 240), ("iphone.mov", "video/quicktime", 240, 320)] {
+        let m = upload_and_complete(&s, &t, name, ct, fixture(name)).await;
+        assert_eq!(m["status"], "ready", "{name}: {m}");
+        let poster = &m["poster"];
+        assert_eq!((poster["width"].as_u64(), poster["height"].as_u64()), (Some(w), Some(h)), "{name}: {m}");
+        let bytes = s.http.get(poster["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).expect("a WebP poster");
+        assert_eq!((img.width(), img.height()), (w as u32, h as u32), "{name}");
+        assert!(m["variants"]["128"]["url"].is_string(), "{name}: the video kind's thumbnails: {m}");
+        assert!(m["placeholder"]["blurhash"].is_string(), "{name}: {m}");
+        assert!(m.get("poster_error").is_none(), "{name}: {m}");
+        // Transforms render from the poster (a private kind: a signed transform URL).
+        let id = m["id"].as_str().unwrap();
+        let r = s.call("GET", &format!("/v1/media/{id}/url?w=128"), Some(&t), None).await;
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        let transform = r.body["url"].as_str().unwrap().to_string();
+        let path = transform.trim_start_matches(&s.api).to_string();
+        let resp = s.get_anonymous(&path, Some("image/webp")).await;
+        assert_eq!(resp.status, 302, "{name}: {}", resp.body);
+        let variant = s.http.get(resp.headers["location"].to_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        let v = image::load_from_memory_with_format(&variant, image::ImageFormat::WebP).expect("a WebP variant");
+        assert_eq!(v.width(), 128, "{name}");
+    }
+    let m = upload_and_complete(&s, &t, "clip.webm", "video/webm", fixture("clip.webm")).await;
+    assert_eq!((m["status"].as_str(), &m["poster"]), (Some("ready"), &Value::Null), "{m}");
+    assert!(m["poster_error"].as_str().unwrap_or("").contains("WebM"), "{m}");
+    let r = s.call("GET", &format!("/v1/media/{}/image?w=128", m["id"].as_str().unwrap()), Some(&t), None).await;
+    assert_eq!((r.status, r.code()), (400, "not_an_image"), "a video without a poster has no image");
+}
+
+#[tokio::test]
 async fn broken_mislabelled_and_truncated_videos_are_rejected() {
     let s = Stack::connect().await;
     let t = s.token(&user("val"), &[]);
@@ -168,6 +202,7 @@ async fn a_200_mb_video_is_verified_reading_under_a_megabyte_of_it() {
     assert_eq!(record.status, shared::domain::media::Status::Ready, "{:?}", record.rejection);
     assert_eq!((record.width, record.height, record.size_bytes), (Some(320), Some(240), Some(big.len() as u64)));
     assert!(counting.read() < MIB as u64, "verifying {} bytes read {} of them", big.len(), counting.read());
+    assert!(record.poster.is_some(), "postered within the same bound: {:?}", record.poster_error);
     eprintln!("verified {} bytes reading {}", big.len(), counting.read());
     // Published by a server-side copy, byte for byte; the upload is gone.
     let stored = iso.stack.s3.get_object().bucket(&iso.bucket).key(record.final_key.as_deref().unwrap()).send().await.unwrap();
@@ -245,6 +280,38 @@ fn a_webm_has_no_poster_and_says_why_and_broken_keyframes_are_reasons() {
             let mut bad = sample.to_vec();
             bad[i] ^= 0x55;
             let _ = shared::imaging::poster_guarded(kf.clone(), std::sync::Arc::new(bad), spec.clone(), limits);
+        }
+    }
+}
+
+#[test]
+fn hostile_keyframes_leave_the_video_ready_without_a_poster() {
+    // An HEVC SPS claiming 65535x65535: refused from the parameter set, before decoding.
+    let bomb = videos::with_hevc_sps_size(65535, 65535);
+    let info = inspect_bytes(&bomb, ContentType::Mp4, 8192).expect("the container is still valid");
+    let kf = info.keyframe.clone().expect("located");
+    let sample = bomb[kf.offset as usize..(kf.offset + kf.size) as usize].to_vec();
+    let spec = shared::imaging::ThumbnailSpec { sizes: vec![128], quality: 80.0, method: 2, parallel: false };
+    let limits = shared::imaging::DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(20) };
+    let r = shared::imaging::poster_guarded(kf, std::sync::Arc::new(sample), spec, limits);
+    // Either our limit or the decoder's own pixel ceiling, both read from the SPS before any
+    // picture is allocated.
+    let refused = matches!(&r, Err(shared::imaging::ImageError::DimensionsTooLarge { width: 65535, height: 65535 }))
+        || matches!(&r, Err(shared::imaging::ImageError::LimitExceeded(m)) if m.contains("SPS"));
+    assert!(refused, "{:?}", r.map(|_| ()));
+    // The same rewrite at the real size still decodes: the rewrite is not what fails.
+    let same = videos::with_hevc_sps_size(320, 240);
+    let kf = inspect_bytes(&same, ContentType::Mp4, 8192).unwrap().keyframe.unwrap();
+    let sample = same[kf.offset as usize..(kf.offset + kf.size) as usize].to_vec();
+    let spec = shared::imaging::ThumbnailSpec { sizes: vec![128], quality: 80.0, method: 2, parallel: false };
+    assert!(shared::imaging::poster_guarded(kf, std::sync::Arc::new(sample), spec, limits).is_ok());
+    // A keyframe claiming 4 GiB is not fetched.
+    for name in ["clip.mp4", "hevc.mp4"] {
+        let big = videos::with_sample_sizes(name, u32::MAX);
+        let info = inspect_bytes(&big, ContentType::Mp4, 8192);
+        if let Ok(info) = info {
+            let reason = info.keyframe.expect_err("no poster from a 4 GiB sample").to_string();
+            assert!(reason.contains("at most") || reason.contains("outside the file"), "{name}: {reason}");
         }
     }
 }
