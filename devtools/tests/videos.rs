@@ -154,8 +154,8 @@ async fn h264_and_hevc_videos_get_a_poster_thumbnails_a_placeholder_and_transfor
     let m = upload_and_complete(&s, &t, "clip.webm", "video/webm", fixture("clip.webm")).await;
     assert_eq!((m["status"].as_str(), &m["poster"]), (Some("ready"), &Value::Null), "{m}");
     assert!(m["poster_error"].as_str().unwrap_or("").contains("WebM"), "{m}");
-    let r = s.call("GET", &format!("/v1/media/{}/image?w=128", m["id"].as_str().unwrap()), Some(&t), None).await;
-    assert_eq!((r.status, r.code()), (400, "not_an_image"), "a video without a poster has no image");
+    let r = s.call("GET", &format!("/v1/media/{}/url?w=128", m["id"].as_str().unwrap()), Some(&t), None).await;
+    assert_eq!((r.status, r.code()), (400, "not_an_image"), "a video without a poster has no image: {}", r.body);
 }
 
 #[tokio::test]
