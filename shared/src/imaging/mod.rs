@@ -21,6 +21,7 @@ pub mod poster;
 mod probe;
 mod sniff;
 mod thumbs;
+pub mod versions;
 pub mod transform;
 mod webp;
 
