@@ -6,7 +6,9 @@
 //!                                     JPEG, JPEG with EXIF orientation 6 and GPS, PNG with alpha,
 //!                                     WebP, a truncated JPEG, and every corpus class at tiny size
 //!   make-fixtures --corpus DIR        the real-world-shaped corpus at test size (devtools::corpus)
-//!   make-fixtures --video-seeds DIR   the video clips (devtools::videos), for the container fuzzer
+//!   make-fixtures --video-seeds DIR   the video clips (devtools::videos), for the container and
+//!                                     poster fuzzers
+//!   make-fixtures --heif-seeds DIR    the HEIC/AVIF fixtures (devtools::heif), for the HEIF fuzzer
 
 use devtools::images;
 
@@ -15,11 +17,16 @@ fn main() -> std::io::Result<()> {
     let seeds = args.first().map(String::as_str) == Some("--fuzz-seeds");
     let corpus = args.first().map(String::as_str) == Some("--corpus");
     let video = args.first().map(String::as_str) == Some("--video-seeds");
-    let dir_arg = if seeds || corpus || video { args.get(1) } else { args.first() };
+    let heif = args.first().map(String::as_str) == Some("--heif-seeds");
+    let dir_arg = if seeds || corpus || video || heif { args.get(1) } else { args.first() };
     let dir = std::path::PathBuf::from(dir_arg.cloned().unwrap_or_else(|| ".local/fixtures".into()));
     std::fs::create_dir_all(&dir)?;
-    if video {
-        for name in ["faststart.mp4", "clip.mov", "clip.webm"] {
+    if heif {
+        for name in devtools::heif::ALL {
+            std::fs::write(dir.join(name), devtools::heif::fixture(name))?;
+        }
+    } else if video {
+        for name in ["faststart.mp4", "clip.mov", "clip.webm", "hevc.mp4", "av1.mp4", "iphone.mov"] {
             std::fs::write(dir.join(name), devtools::videos::fixture(name))?;
         }
     } else if corpus {
