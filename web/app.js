@@ -71,7 +71,11 @@ function card(media) {
   }
   if (isVideo) {
     // A presigned GET: S3 answers Range requests, so the player seeks without downloading all.
-    el.querySelector("video").src = media.url;
+    // The poster's 512 px thumbnail paints the frame until play.
+    const video = el.querySelector("video");
+    const poster = media.variants?.["512"]?.url || media.poster?.url;
+    if (poster) video.poster = poster;
+    video.src = media.url;
   } else if (src) {
     const img = el.querySelector("img");
     img.src = src;

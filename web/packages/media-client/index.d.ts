@@ -59,6 +59,8 @@ export function pendingUploads(): PendingUpload[];
 /** The part plan the API chooses for a file (8 MiB parts, grown to fit the kind's max_parts). */
 export function partPlan(size: number, maxParts: number): { part_size: number; part_count: number };
 export function checkFile(kind: KindSpec | null, file: File): FileRejectedError | null;
+/** The content type to declare for a file: its own, else the one its extension names (heic, avif, mov, ...). */
+export function typeOf(file: { type?: string; name?: string }): string;
 
 export interface UploadOptions {
   kind: string; scope?: string; method?: "post" | "put";

@@ -133,10 +133,27 @@ function saveState(mediaId, state) {
 
 const clearState = (mediaId) => store()?.removeItem(STATE_PREFIX + mediaId);
 
+// What a file's name says its type is, for platforms whose file pickers leave `type` empty for
+// the formats they do not show (HEIC and AVIF on several desktop browsers). The server still
+// sniffs the bytes; this only names what to ask a slot for.
+const BY_EXTENSION = {
+  jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp",
+  heic: "image/heic", heif: "image/heif", avif: "image/avif",
+  mp4: "video/mp4", m4v: "video/mp4", mov: "video/quicktime", webm: "video/webm",
+};
+
+/** The content type to declare for `file`: its own, else the one its extension names. */
+export function typeOf(file) {
+  const own = (file.type || "").toLowerCase();
+  if (own && own !== "application/octet-stream") return own;
+  const ext = (file.name || "").split(".").pop().toLowerCase();
+  return BY_EXTENSION[ext] || own;
+}
+
 /** Why `file` cannot be uploaded as `kind` (as GET /v1/kinds describes it), or null. */
 export function checkFile(kindSpec, file) {
   if (!kindSpec) return null;
-  const type = (file.type || "").toLowerCase();
+  const type = typeOf(file);
   if (!kindSpec.content_types.includes(type)) {
     return new FileRejectedError("unsupported_content_type", `${file.name}: ${type || "unknown type"} is not one of ${kindSpec.content_types.join(", ")}`);
   }
@@ -355,7 +372,7 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
       const request = {
         kind,
         method: m,
-        files: indexes.map((i) => ({ filename: list[i].name || "upload", content_type: list[i].type || "application/octet-stream", size_bytes: list[i].size })),
+        files: indexes.map((i) => ({ filename: list[i].name || "upload", content_type: typeOf(list[i]) || "application/octet-stream", size_bytes: list[i].size })),
       };
       if (scope) request.scope = scope;
       let uploads;
