@@ -1,7 +1,12 @@
 """Pillow's best pipeline for the same job: draft mode (DCT-scaled JPEG decode), EXIF
 transpose, then a LANCZOS cascade, WebP q80 method 4."""
 import io, json, sys, time
+import os
 from PIL import Image, ImageOps
+if os.environ.get("PILLOW_HEIF"):
+    # HEIC input: pillow-heif (libheif + libde265), the opener a Python user would install.
+    import pillow_heif
+    pillow_heif.register_heif_opener()
 
 input_path, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 outdir = sys.argv[4] if len(sys.argv) > 4 else None

@@ -416,6 +416,9 @@ def main():
     lines += [""] + transform.section(rendered, with_local_stack(transform.stack_latency))
     import worstcase
     lines += [""] + worstcase.section(worstcase.rows())
+    import phone
+    phone_lines, _ = phone.table(REL, os.path.join(fixtures, "jpeg-baseline-420-12mp.jpg"), RUNS)
+    lines += [""] + phone_lines
     lines += ["", "## Targets", ""] + targets(thumbs, cold, crit)
     lines += ["", "### Each miss, with its profile", ""] + (misses(thumbs, stages, cold, phases) or ["None."]) + ["", NOTES]
     text = "\n".join(lines) + "\n"

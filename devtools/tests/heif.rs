@@ -196,3 +196,18 @@ fn the_memory_bound_refuses_what_would_not_fit() {
     let bytes = fixture("grid.heic");
     assert!(matches!(shared::imaging::probe(&bytes, ContentType::Heic, small), Err(ImageError::DimensionsTooLarge { width: 1200, height: 900 })));
 }
+
+#[test]
+fn an_avif_with_alpha_keeps_its_transparency() {
+    // Written by the project's own AVIF encoder (rav1e), which stores alpha as an auxiliary image.
+    let rgba: Vec<u8> = (0..320 * 200).flat_map(|i| if (i % 320) < 160 { [0, 0, 0, 0] } else { [30, 160, 220, 255] }).collect();
+    let avif = shared::imaging::codec::encode(&Pixels { width: 320, height: 200, alpha: true, data: rgba }, shared::imaging::pixels::Format::Avif(80)).unwrap();
+    let got = inspect_guarded(Arc::new(avif.clone()), request(ContentType::Avif, true)).expect("ready");
+    assert_eq!((got.probe.stored_width, got.probe.stored_height), (320, 200));
+    assert!(got.placeholder.has_alpha, "the placeholder says it is transparent");
+    let p = shared::imaging::probe(&avif, ContentType::Avif, limits()).unwrap();
+    let px = shared::imaging::codec::decode(&avif, &p, None, limits()).unwrap().pixels;
+    assert!(px.alpha);
+    assert!(px.data[(100 * 320 + 20) * 4 + 3] < 16 && px.data[(100 * 320 + 300) * 4 + 3] > 240, "left transparent, right opaque");
+    assert_eq!(metadata_findings(&got.stripped.unwrap(), ContentType::Avif), Vec::<String>::new());
+}

@@ -5,7 +5,7 @@
 //! cascaded from it, and the placeholder.
 
 use super::heif::{self, Family};
-use super::pixels::{fit, orient, resize, Decoded, Format, WebpSettings};
+use super::pixels::{fit, orient, resize, Decoded, Format, Pixels, WebpSettings};
 use super::thumbs::{cascade, sizes_below, Thumbnail, ThumbnailSpec};
 use super::codec::encode;
 use super::{DecodeLimits, ImageError, Placeholder};
@@ -46,10 +46,16 @@ pub fn render(keyframe: &Keyframe, sample: &[u8], spec: &ThumbnailSpec, limits: 
             super::avif::decode_av1(&obus, None, limits, super::avif::Plane::Colour)?
         }
     };
+    render_frame(frame, keyframe.orientation, spec, deadline)
+}
+
+/// The poster set of a decoded frame stored with `orientation`: also what a benchmark times for
+/// a frame another tool extracted.
+pub fn render_frame(frame: Pixels, orientation: u8, spec: &ThumbnailSpec, deadline: Instant) -> Result<Poster, ImageError> {
     if Instant::now() > deadline {
         return Err(ImageError::LimitExceeded("the poster ran past its time budget".into()));
     }
-    let shown = orient(frame, keyframe.orientation)?;
+    let shown = orient(frame, orientation)?;
     let (pw, ph) = fit(shown.width, shown.height, POSTER_SIDE.min(shown.width.max(shown.height)));
     let mut resizer = fast_image_resize::Resizer::new();
     let pixels = if (pw, ph) == (shown.width, shown.height) { shown } else { resize(&shown, pw, ph, &mut resizer)? };
