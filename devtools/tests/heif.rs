@@ -211,3 +211,18 @@ fn an_avif_with_alpha_keeps_its_transparency() {
     assert!(px.data[(100 * 320 + 20) * 4 + 3] < 16 && px.data[(100 * 320 + 300) * 4 + 3] > 240, "left transparent, right opaque");
     assert_eq!(metadata_findings(&got.stripped.unwrap(), ContentType::Avif), Vec::<String>::new());
 }
+
+/// Found by `scripts/fuzz` (heif_container): a kept item with no `iloc` entry. The walk keeps
+/// it, its data is absent, and the upload gets a verdict (never a panic).
+#[test]
+fn an_item_without_a_location_is_a_verdict() {
+    let bytes = std::fs::read(devtools::env::repo_root().join("devtools/tests/regressions/heif-item-without-location.heic")).unwrap();
+    if let Ok(layout) = shared::imaging::heif::walk(&bytes) {
+        for item in layout.kept_items() {
+            let _ = layout.data(&bytes, item);
+        }
+    }
+    for declared in [ContentType::Heic, ContentType::Avif] {
+        let _ = inspect_guarded(Arc::new(bytes.clone()), request(declared, true));
+    }
+}
