@@ -146,7 +146,7 @@ async fn kinds_are_public_and_cacheable() {
     let image = &r.body["kinds"]["image"];
     assert_eq!(image["max_bytes"].as_u64(), Some(10 * MIB as u64));
     assert_eq!(image["visibility"], "private");
-    assert_eq!(image["content_types"], json!(["image/jpeg", "image/png", "image/webp"]));
+    assert_eq!(image["content_types"], json!(["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/avif"]));
     assert_eq!(image["thumbnail_sizes"], json!([128, 512, 1024]));
     assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("public, max-age=300"));
 }
