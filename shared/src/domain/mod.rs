@@ -5,6 +5,7 @@ pub mod caller;
 pub mod clock;
 pub mod events;
 pub mod id;
+pub mod keyframe;
 pub mod keys;
 pub mod mac;
 pub mod kinds;

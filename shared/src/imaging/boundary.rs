@@ -84,7 +84,7 @@ pub fn render_guarded(bytes: Arc<Vec<u8>>, content_type: ContentType, geometry: 
 }
 
 /// A video's poster set from its keyframe sample ([`poster::render`]) behind the same boundary.
-pub fn poster_guarded(keyframe: crate::video::poster::Keyframe, sample: Arc<Vec<u8>>, spec: ThumbnailSpec, limits: DecodeLimits) -> Result<super::poster::Poster, ImageError> {
+pub fn poster_guarded(keyframe: crate::domain::keyframe::Keyframe, sample: Arc<Vec<u8>>, spec: ThumbnailSpec, limits: DecodeLimits) -> Result<super::poster::Poster, ImageError> {
     guarded("poster", limits.time_budget, move |deadline| super::poster::render(&keyframe, &sample, &spec, limits, deadline))
 }
 

@@ -9,7 +9,7 @@ use super::pixels::{fit, orient, resize, Decoded, Format, Pixels, WebpSettings};
 use super::thumbs::{cascade, sizes_below, Thumbnail, ThumbnailSpec};
 use super::codec::encode;
 use super::{DecodeLimits, ImageError, Placeholder};
-use crate::video::poster::{Keyframe, SampleCodec};
+use crate::domain::keyframe::{Keyframe, SampleCodec};
 use std::time::Instant;
 
 /// The poster's long side at most: a gallery tile or a player's first frame, not a still.

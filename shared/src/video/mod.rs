@@ -7,6 +7,7 @@
 //! the bounds below, and the parsers return verdicts, never panics (fuzzed by
 //! `fuzz/fuzz_targets/video_container.rs`).
 
+mod boxes;
 mod ebml;
 mod mp4;
 pub mod poster;

@@ -7,41 +7,13 @@
 //! their boxes (as `mp4::check_tables` did before), sums saturate, and the sample must lie
 //! inside the file.
 
-use super::mp4::{header, Header};
+use super::boxes::{header, Header};
+pub use crate::domain::keyframe::{Keyframe, NoPoster, SampleCodec};
 
 /// A keyframe larger than this is not fetched (a 4K HEVC IDR frame is a few MB).
 pub const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
 /// The poster is the keyframe nearest this time, so a fade-in's black first frame is not it.
 pub const POSTER_AT_MS: u64 = 1000;
-
-/// The codec of a keyframe, with its decoder configuration record (the body of `avcC`,
-/// `hvcC` or `av1C`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SampleCodec {
-    Avc(Vec<u8>),
-    Hevc(Vec<u8>),
-    Av1(Vec<u8>),
-}
-
-/// One keyframe: what it is and where its bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keyframe {
-    pub codec: SampleCodec,
-    pub offset: u64,
-    pub size: u64,
-    /// The coded size the sample entry states.
-    pub width: u32,
-    pub height: u32,
-    /// EXIF-style orientation from the track matrix (1, 3, 6 or 8).
-    pub orientation: u8,
-    /// Its decode time.
-    pub at_ms: u64,
-}
-
-/// Why a ready video has no poster (it stays ready: the container was valid).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct NoPoster(pub String);
 
 fn no(what: impl Into<String>) -> NoPoster {
     NoPoster(what.into())
