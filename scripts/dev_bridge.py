@@ -15,6 +15,9 @@
 import argparse, base64, datetime, hashlib, hmac, json, os, queue, sys, threading, time, urllib.parse, urllib.request
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devtoken import mint  # noqa: E402
+
 ARGS = None
 EVENTS = queue.Queue()
 RECEIVED = []
@@ -24,20 +27,6 @@ FAILURES = [0]
 
 def log(**fields):
     print(json.dumps(fields), flush=True)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def mint(sub: str, scopes, ttl=3600) -> str:
-    now = int(time.time())
-    header = {"alg": "HS256", "typ": "JWT"}
-    claims = {"sub": sub, "scopes": scopes, "iss": os.environ["JWT_ISSUER"], "aud": os.environ["JWT_AUDIENCE"],
-              "iat": now, "nbf": now - 1, "exp": now + ttl}
-    signing_input = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-    sig = hmac.new(os.environ["JWT_HS256_SECRET"].encode(), signing_input.encode(), hashlib.sha256).digest()
-    return signing_input + "." + b64url(sig)
 
 
 def s3_event(bucket: str, key: str, size: int, etag: str) -> dict:

@@ -121,6 +121,9 @@ async fn tampered_and_foreign_cursors_are_refused() {
     }
     let r = s.call("GET", "/v1/media?limit=1", Some(&t), None).await;
     let cursor = r.body["next_cursor"].as_str().unwrap().to_string();
+    // An empty cursor is the first page (a shell loop starts with `cursor=$NEXT`, NEXT empty).
+    let empty = s.call("GET", "/v1/media?limit=1&cursor=", Some(&t), None).await;
+    assert_eq!((empty.status, &empty.body["items"]), (200, &r.body["items"]), "{}", empty.body);
     let mut tampered = cursor.clone();
     let flip = if tampered.starts_with('e') { "f" } else { "e" };
     tampered.replace_range(0..1, flip);

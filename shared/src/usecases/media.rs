@@ -127,7 +127,8 @@ impl<R: MediaRepository, O: ObjectStore + MultipartStore, C: Clock> MediaService
         }
         // A cursor resumes only the listing that produced it (index, partition, filters).
         let listing = format!("{by:?}|{:?}|{:?}", q.filter.kind, q.filter.status.map(Status::as_str));
-        let start = match q.cursor {
+        // An empty cursor is the first page, so a client loop may start with `cursor=`.
+        let start = match q.cursor.filter(|c| !c.is_empty()) {
             Some(c) => Some(crate::usecases::cursor::decode(&self.cursor_secret, &listing, &c).map_err(|_| MediaError::InvalidCursor)?),
             None => None,
         };
