@@ -52,6 +52,8 @@ fn main() -> std::io::Result<()> {
         std::fs::write(dir.join("clip.webm"), devtools::videos::fixture("clip.webm"))?;
         let clip = devtools::videos::fixture("clip.mp4");
         std::fs::write(dir.join("trip.mp4"), devtools::videos::with_large_mdat(28 * 1024 * 1024 - clip.len()))?;
+        // The Node client's multipart and resume test: 40 MB (5 parts).
+        std::fs::write(dir.join("dataset.mp4"), devtools::videos::with_large_mdat(40_000_000 - clip.len()))?;
         // Phone media for the browser's poster and HEIC test.
         std::fs::write(dir.join("clip.mp4"), clip)?;
         std::fs::write(dir.join("IMG_0001.HEIC"), devtools::heif::fixture("photo.heic"))?;

@@ -1,4 +1,5 @@
-// lambda-media browser client: a dependency-free ES module.
+// lambda-media client for browsers and Node 18+: a dependency-free ES module (Node's file paths
+// and streams come in through `./node.js`, which this file never imports).
 // Checks files against the kinds before asking for slots, uploads straight to S3 (presigned
 // POST or PUT, or multipart above a threshold: parts in parallel, retried with backoff, resumable
 // after a reload from S3's own part list) with progress and cancellation, then waits until each
@@ -29,6 +30,7 @@ export class NetworkError extends Error {
   constructor(message) {
     super(message);
     this.name = "NetworkError";
+    this.code = "network_error";
   }
 }
 
@@ -46,6 +48,7 @@ export class AbortError extends Error {
   constructor() {
     super("aborted");
     this.name = "AbortError";
+    this.code = "aborted";
   }
 }
 
@@ -91,7 +94,7 @@ async function withRetries(fn, { retries = 5, signal, baseMs = 400, maxMs = 8000
 }
 
 /** localStorage if this page may use it (private modes and Node have none). */
-function store() {
+function localStore() {
   try {
     const s = globalThis.localStorage;
     s?.length;
@@ -101,12 +104,51 @@ function store() {
   }
 }
 
+/**
+ * Where multipart upload state is kept so a later run can resume: any object with
+ * `get(key)`, `set(key, value)`, `remove(key)` and `keys()` (each may return a promise).
+ * Browsers default to localStorage; elsewhere (Node) state lives in memory unless a store is
+ * given (`fileStateStore` in `@lambda-media/client/node` keeps it in a file).
+ */
+export function localStorageStateStore() {
+  const s = localStore();
+  if (!s) return null;
+  return {
+    get: (k) => s.getItem(k),
+    set: (k, v) => s.setItem(k, v),
+    remove: (k) => s.removeItem(k),
+    keys: () => Array.from({ length: s.length }, (_, i) => s.key(i)).filter(Boolean),
+  };
+}
+
+export function memoryStateStore() {
+  const m = new Map();
+  return { get: (k) => m.get(k) ?? null, set: (k, v) => void m.set(k, v), remove: (k) => void m.delete(k), keys: () => [...m.keys()] };
+}
+
 /** Identifies "the same file" across reloads: what a File keeps (contents are never read). */
 const fingerprint = (file, kind) => [kind, file.name, file.size, file.lastModified || 0, file.type].join("|");
 
-/** Multipart uploads this browser started and has not finished, newest first. */
+/** Multipart uploads started and not finished, newest first, from `store` (expired ones are dropped). */
+async function pendingIn(store) {
+  if (!store) return [];
+  const out = [];
+  for (const key of await store.keys()) {
+    if (!key?.startsWith(STATE_PREFIX)) continue;
+    try {
+      const state = JSON.parse(await store.get(key));
+      if (Date.parse(state.expires_at) > Date.now()) out.push({ mediaId: key.slice(STATE_PREFIX.length), ...state });
+      else await store.remove(key);
+    } catch {
+      await store.remove(key);
+    }
+  }
+  return out.sort((a, b) => (b.started_at || "").localeCompare(a.started_at || ""));
+}
+
+/** Multipart uploads this browser started and has not finished, newest first (localStorage). */
 export function pendingUploads() {
-  const s = store();
+  const s = localStore();
   if (!s) return [];
   const out = [];
   for (let i = 0; i < s.length; i++) {
@@ -115,23 +157,12 @@ export function pendingUploads() {
     try {
       const state = JSON.parse(s.getItem(key));
       if (Date.parse(state.expires_at) > Date.now()) out.push({ mediaId: key.slice(STATE_PREFIX.length), ...state });
-      else s.removeItem(key);
     } catch {
-      s.removeItem(key);
+      // Unreadable entries are dropped by the client's own listing.
     }
   }
   return out.sort((a, b) => (b.started_at || "").localeCompare(a.started_at || ""));
 }
-
-function saveState(mediaId, state) {
-  try {
-    store()?.setItem(STATE_PREFIX + mediaId, JSON.stringify(state));
-  } catch {
-    // Full or forbidden storage only costs the ability to resume.
-  }
-}
-
-const clearState = (mediaId) => store()?.removeItem(STATE_PREFIX + mediaId);
 
 // What a file's name says its type is, for platforms whose file pickers leave `type` empty for
 // the formats they do not show (HEIC and AVIF on several desktop browsers). The server still
@@ -150,6 +181,47 @@ export function typeOf(file) {
   return BY_EXTENSION[ext] || own;
 }
 
+// The first bytes of the types a bare byte array may hold (a Blob or path names its own type).
+function sniff(b) {
+  const at = (i, ...xs) => xs.every((x, k) => b[i + k] === x);
+  if (at(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (at(0, 0x89, 0x50, 0x4e, 0x47)) return "image/png";
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp";
+  if (at(4, 0x66, 0x74, 0x79, 0x70)) {
+    const brand = String.fromCharCode(...b.subarray(8, 12));
+    if (["heic", "heix", "hevc", "heim", "heis"].includes(brand)) return "image/heic";
+    if (brand === "mif1" || brand === "msf1") return "image/heif";
+    if (brand === "avif" || brand === "avis") return "image/avif";
+    if (brand === "qt  ") return "video/quicktime";
+    return "video/mp4";
+  }
+  if (at(0, 0x1a, 0x45, 0xdf, 0xa3)) return "video/webm";
+  return "";
+}
+
+/**
+ * What the client uploads: `{name, size, type, lastModified, read(start, end)}`, where `read`
+ * gives those bytes as a Blob or Uint8Array (sync or as a promise). Blobs and Files, byte arrays
+ * (`Uint8Array`/`Buffer`, alone or as `{data, name, type}`) and such objects themselves are
+ * accepted; anything else is null (refused before any slot is asked for).
+ */
+export function toSource(item) {
+  const HasBlob = typeof Blob === "function";
+  if (HasBlob && item instanceof Blob) {
+    return { name: item.name || "upload", size: item.size, type: item.type || "", lastModified: item.lastModified || 0, read: (s, e) => item.slice(s, e) };
+  }
+  const bytes = item instanceof Uint8Array ? item : item?.data instanceof Uint8Array ? item.data : null;
+  if (bytes) {
+    const name = item?.name || "upload";
+    const type = item?.type || typeOf({ name, type: "" }) || sniff(bytes);
+    return { name, size: bytes.length, type, lastModified: item?.lastModified || 0, read: (s, e) => bytes.subarray(s, e) };
+  }
+  if (item && typeof item.read === "function" && Number.isSafeInteger(item.size) && item.size >= 0) {
+    return { lastModified: 0, type: "", ...item, name: item.name || "upload" };
+  }
+  return null;
+}
+
 /** Why `file` cannot be uploaded as `kind` (as GET /v1/kinds describes it), or null. */
 export function checkFile(kindSpec, file) {
   if (!kindSpec) return null;
@@ -159,9 +231,18 @@ export function checkFile(kindSpec, file) {
   }
   if (file.size < 1) return new FileRejectedError("invalid_request", `${file.name} is empty`);
   if (file.size > kindSpec.max_bytes) {
-    return new FileRejectedError("too_large", `${file.name} is ${file.size} bytes; this kind allows at most ${kindSpec.max_bytes}`);
+    return new FileRejectedError("too_large", `${file.name} is ${formatBytes(file.size)}; this kind allows at most ${formatBytes(kindSpec.max_bytes)}`);
   }
   return null;
+}
+
+/** A size as people read it: "15.6 MiB", "512 KiB", "300 bytes". */
+export function formatBytes(n) {
+  if (n < 1024) return `${n} bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024, u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, "")} ${units[u]}`;
 }
 
 function s3Error(status, text) {
@@ -170,10 +251,33 @@ function s3Error(status, text) {
   return new S3UploadError(status, code, message);
 }
 
+/** S3's answer for an expired URL: signed again and retried. */
+const expired = (err) => err.code === "AccessDenied" && /expired/i.test(err.message) || err.code === "RequestExpired" || err.code === "ExpiredToken";
+
 /**
- * @param {{baseUrl: string, getToken: () => string | Promise<string>, fetch?: typeof fetch}} options
+ * @param {{baseUrl: string, getToken: () => string | Promise<string>, fetch?: typeof fetch,
+ *   stateStore?: object | null, transport?: "xhr" | "fetch", toSource?: (item: any) => any}} options
  */
-export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = globalThis.fetch.bind(globalThis) }) {
+export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl, stateStore, transport, toSource: sourceOf = toSource }) {
+  if (!fetchImpl && typeof globalThis.fetch !== "function") throw new TypeError("no fetch in this runtime: pass options.fetch");
+  fetchImpl ??= globalThis.fetch.bind(globalThis);
+  // XMLHttpRequest where the platform has it (browsers: upload progress), fetch elsewhere (Node).
+  const useXhr = transport ? transport === "xhr" : typeof globalThis.XMLHttpRequest === "function";
+  const store = stateStore === undefined ? localStorageStateStore() ?? memoryStateStore() : stateStore;
+  const saveState = async (mediaId, state) => {
+    try {
+      await store?.set(STATE_PREFIX + mediaId, JSON.stringify(state));
+    } catch {
+      // Full or forbidden storage only costs the ability to resume.
+    }
+  };
+  const clearState = async (mediaId) => {
+    try {
+      await store?.remove(STATE_PREFIX + mediaId);
+    } catch {
+      // As above.
+    }
+  };
   const base = baseUrl.replace(/\/+$/, "");
 
   /** One API call; `retry` for idempotent ones (GET, part URLs, completion, abort). */
@@ -194,47 +298,62 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
     return data;
   }
 
-  /** Sends one file to its slot with XMLHttpRequest, for upload progress events. */
-  function uploadToSlot(slot, file, { onProgress, signal } = {}) {
-    return send(slot.method, slot.url, slot.fields, slot.headers, file, { onProgress, signal });
+  /** Sends one file (a Blob, bytes or a source) to its slot; resolves to S3's ETag. */
+  async function uploadToSlot(slot, file, { onProgress, signal } = {}) {
+    const source = await sourceOf(file);
+    if (!source) throw new FileRejectedError("unsupported_source", "not a Blob, byte array or source object");
+    const body = await source.read(0, source.size);
+    return send(slot.method, slot.url, slot.fields, slot.headers, body, { onProgress, signal });
   }
 
-  /** A PUT or form POST to S3 with progress; resolves to the response's ETag. */
-  function send(method, url, fields, headers, file, { onProgress, signal } = {}) {
+  /** A PUT or form POST of `body` (Blob or bytes) to S3; resolves to the response's ETag. */
+  async function send(method, url, fields, headers, body, { onProgress, signal } = {}) {
+    if (signal?.aborted) throw new AbortError();
+    const size = body.size ?? body.byteLength;
+    const form = () => {
+      const f = new FormData();
+      // Every policy field first, in order; the file must be the last field.
+      for (const [k, v] of Object.entries(fields)) f.append(k, v);
+      f.append("file", body instanceof Blob ? body : new Blob([body]), "upload");
+      return f;
+    };
+    // Content-Length comes from the body itself (browsers refuse to be told; fetch computes it).
+    const signed = Object.entries(headers || {}).filter(([k]) => k.toLowerCase() !== "content-length");
+    if (!useXhr) {
+      let res;
+      try {
+        res = await fetchImpl(url, method === "POST" ? { method, body: form(), signal } : { method, headers: Object.fromEntries(signed), body, signal });
+      } catch (e) {
+        if (signal?.aborted) throw new AbortError();
+        throw new NetworkError(`upload to storage failed: ${e?.cause?.code || e?.message || e}`);
+      }
+      if (!res.ok) {
+        const err = s3Error(res.status, await res.text().catch(() => ""));
+        err.retryable = expired(err);
+        throw err;
+      }
+      onProgress?.(size, size);
+      return res.headers.get("etag");
+    }
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new AbortError());
       const xhr = new XMLHttpRequest();
       xhr.open(method, url);
-      const slot = { method, fields, headers };
-      let body;
-      if (slot.method === "POST") {
-        body = new FormData();
-        // Every policy field first, in order; the file must be the last field.
-        for (const [k, v] of Object.entries(slot.fields)) body.append(k, v);
-        body.append("file", file);
-      } else {
-        for (const [k, v] of Object.entries(slot.headers)) {
-          // Browsers set Content-Length themselves (from the body), and refuse to be told.
-          if (k.toLowerCase() !== "content-length") xhr.setRequestHeader(k, v);
-        }
-        body = file;
-      }
+      if (method !== "POST") for (const [k, v] of signed) xhr.setRequestHeader(k, v);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress?.(e.loaded, e.total); };
       xhr.onload = () => {
         if (xhr.status >= 200 && xhr.status < 300) {
-          onProgress?.(file.size, file.size);
+          onProgress?.(size, size);
           resolve(xhr.getResponseHeader("ETag"));
         } else {
           const err = s3Error(xhr.status, xhr.responseText);
-          // An expired part URL is signed again and retried.
-          err.retryable = err.code === "AccessDenied" && /expired/i.test(err.message) || err.code === "RequestExpired" || err.code === "ExpiredToken";
+          err.retryable = expired(err);
           reject(err);
         }
       };
       xhr.onerror = () => reject(new NetworkError("upload to storage failed (network or CORS)"));
       xhr.onabort = () => reject(new AbortError());
       signal?.addEventListener("abort", () => xhr.abort(), { once: true });
-      xhr.send(body);
+      xhr.send(method === "POST" ? form() : body);
     });
   }
 
@@ -267,6 +386,8 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
    * if it expired), then completes. Resolves to the media as verified.
    */
   async function uploadMultipart(mediaId, plan, file, { concurrency = 4, onProgress, onPart, signal, retries = 5 } = {}) {
+    file = await sourceOf(file);
+    if (!file) throw new FileRejectedError("unsupported_source", "not a Blob, byte array or source object");
     const id = encodeURIComponent(mediaId);
     const { part_size: partSize, part_count: count } = plan;
     const length = (n) => Math.min(partSize, file.size - (n - 1) * partSize);
@@ -291,10 +412,14 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
       while (queue.length) {
         const n = queue.shift();
         const start = (n - 1) * partSize;
+        // Read now, in queue order (a stream source reads forward only), once for all retries:
+        // at most `concurrency` parts are in memory.
+        const bytes = Promise.resolve(file.read(start, start + length(n)));
+        bytes.catch(() => {});
         await withRetries(async (attempt) => {
           const part = await urlFor(n, attempt > 0);
           loaded.set(n, 0);
-          await send("PUT", part.url, {}, part.headers, file.slice(start, start + length(n)), {
+          await send("PUT", part.url, {}, part.headers, await bytes, {
             signal,
             onProgress: (l) => { loaded.set(n, l); report(); },
           });
@@ -304,13 +429,13 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
     const media = await api("POST", `/v1/uploads/${id}/complete`, undefined, signal, { retry: true });
-    clearState(mediaId);
+    await clearState(mediaId);
     return media;
   }
 
   /** Gives up a pending upload: S3 discards its parts, the API forgets it. */
   async function abortUpload(mediaId, signal) {
-    clearState(mediaId);
+    await clearState(mediaId);
     return api("DELETE", `/v1/uploads/${encodeURIComponent(mediaId)}`, undefined, signal, { retry: true });
   }
 
@@ -321,8 +446,20 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
    * `method`. Resolves to one result per file, in order: {file, mediaId, media} or {file, error}.
    */
   async function uploadFiles(files, { kind, scope, method = "post", multipartThreshold = DEFAULT_MULTIPART_THRESHOLD, concurrency = 4, onProgress, onSlot, onPart, signal, wait = true, timeoutMs } = {}) {
-    const list = Array.from(files);
-    const results = new Array(list.length);
+    const items = Array.from(files);
+    const results = new Array(items.length);
+    // Every item is made a source first: one that cannot be read gets its error and no slot.
+    const list = await Promise.all(items.map(async (item, i) => {
+      try {
+        const source = await sourceOf(item);
+        if (!source) results[i] = { file: item, error: new FileRejectedError("unsupported_source", "not a Blob, byte array or source object") };
+        return source;
+      } catch (error) {
+        results[i] = { file: item, error: error?.code ? error : new FileRejectedError("unsupported_source", String(error?.message || error)) };
+        return null;
+      }
+    }));
+    const pending = await pendingIn(store);
     let spec = null;
     try {
       spec = (await getKinds(signal)).kinds[kind] ?? null;
@@ -334,11 +471,12 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
     const groups = { [method]: [], multipart: [] };
     const resumed = [];
     list.forEach((file, i) => {
+      if (!file) return;
       const problem = checkFile(spec, file);
       if (problem) return void (results[i] = { file, error: problem });
       if (file.size <= multipartThreshold) return void groups[method].push(i);
       const fp = fingerprint(file, kind);
-      const earlier = pendingUploads().find((u) => u.fingerprint === fp);
+      const earlier = pending.find((u) => u.fingerprint === fp);
       if (earlier) resumed.push([i, earlier]);
       else groups.multipart.push(i);
     });
@@ -346,9 +484,10 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
     async function run(i, mediaId, go) {
       try {
         const media = await go();
-        results[i] = { file: list[i], mediaId, media };
+        results[i] = { file: items[i], mediaId, media };
       } catch (error) {
-        results[i] = { file: list[i], mediaId, error };
+        if (error && typeof error === "object" && !error.code) error.code = "client_error";
+        results[i] = { file: items[i], mediaId, error };
       }
     }
     const progress = (i) => (loaded, total) => onProgress?.(i, loaded, total);
@@ -357,12 +496,12 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
       onSlot?.(i, { media_id: earlier.mediaId, method: "MULTIPART", resumed: true });
       try {
         const media = await uploadMultipart(earlier.mediaId, earlier, list[i], { concurrency, signal, onProgress: progress(i), onPart: (n) => onPart?.(i, n) });
-        results[i] = { file: list[i], mediaId: earlier.mediaId, media };
+        results[i] = { file: items[i], mediaId: earlier.mediaId, media };
       } catch (error) {
         if (error instanceof MediaApiError && [404, 409, 410].includes(error.status)) {
-          clearState(earlier.mediaId);
+          await clearState(earlier.mediaId);
           groups.multipart.push(i);
-        } else results[i] = { file: list[i], mediaId: earlier.mediaId, error };
+        } else results[i] = { file: items[i], mediaId: earlier.mediaId, error };
       }
     }));
 
@@ -380,21 +519,31 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
         ({ uploads } = await api("POST", "/v1/uploads", request, signal));
       } catch (error) {
         if (error instanceof AbortError) throw error;
-        for (const i of indexes) results[i] = { file: list[i], error };
+        for (const i of indexes) results[i] = { file: items[i], error };
         continue;
       }
       indexes.forEach((i, k) => {
         const slot = uploads[k];
         onSlot?.(i, slot);
         if (slot.method === "MULTIPART") {
-          saveState(slot.media_id, {
+          const saved = saveState(slot.media_id, {
             fingerprint: fingerprint(list[i], kind), filename: list[i].name, size: list[i].size, kind,
             part_size: slot.part_size, part_count: slot.part_count, expires_at: slot.expires_at, started_at: new Date().toISOString(),
           });
-          jobs.push(run(i, slot.media_id, () => uploadMultipart(slot.media_id, slot, list[i], { concurrency, signal, onProgress: progress(i), onPart: (n) => onPart?.(i, n) })));
+          jobs.push(run(i, slot.media_id, async () => {
+            await saved;
+            return uploadMultipart(slot.media_id, slot, list[i], { concurrency, signal, onProgress: progress(i), onPart: (n) => onPart?.(i, n) });
+          }));
         } else {
           jobs.push(run(i, slot.media_id, async () => {
-            await uploadToSlot(slot, list[i], { signal, onProgress: progress(i) });
+            try {
+              const body = await list[i].read(0, list[i].size);
+              await withRetries(() => send(slot.method, slot.url, slot.fields, slot.headers, body, { signal, onProgress: progress(i) }), { signal });
+            } catch (error) {
+              // The bytes never arrived: give the slot back rather than leave it pending.
+              await abortUpload(slot.media_id).catch(() => {});
+              throw error;
+            }
             return wait ? waitForMedia(slot.media_id, { signal, timeoutMs }) : null;
           }));
         }
@@ -415,6 +564,8 @@ export function createMediaClient({ baseUrl, getToken, fetch: fetchImpl = global
     completeUpload: (id, signal) => api("POST", `/v1/uploads/${encodeURIComponent(id)}/complete`, undefined, signal, { retry: true }),
     uploadFiles,
     waitForMedia,
+    /** Multipart uploads started through this client's state store and not finished. */
+    pendingUploads: () => pendingIn(store),
     getMedia: (id, signal) => api("GET", `/v1/media/${encodeURIComponent(id)}`, undefined, signal, { retry: true }),
     listMedia: (params = {}, signal) => {
       const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v != null && v !== ""));
