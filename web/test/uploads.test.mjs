@@ -58,7 +58,7 @@ test("a batch with one file too large for its kind uploads the others and shows 
     assert.equal(rows.length, 6);
     const failed = rows.filter((r) => r.failed);
     assert.deepEqual(failed.map((r) => r.name), ["huge.jpg"]);
-    assert.match(failed[0].error, /^too_large: huge\.jpg is 3145728 bytes; this kind allows at most 2097152/);
+    assert.match(failed[0].error, /^too_large: huge\.jpg is 3 MiB; this kind allows at most 2 MiB/, "sizes as people read them");
     assert.ok(rows.filter((r) => !r.failed).every((r) => r.max === 100), JSON.stringify(rows));
     assert.deepEqual(statuses, [201], "one slot request, for the five that fit");
     assert.deepEqual(problems, []);

@@ -44,21 +44,41 @@ export interface UploadRequest {
   kind: string; scope?: string; method?: UploadMethod;
   files: { filename: string; content_type: string; size_bytes: number }[];
 }
-export interface UploadResult { file: File; mediaId: string; media?: Media | null; error?: Error }
+/** What the client uploads: `read` gives bytes `start..end` (a Blob or bytes, or a promise of one). */
+export interface UploadSource {
+  name: string; size: number; type: string; lastModified?: number;
+  read(start: number, end: number): Blob | Uint8Array | Promise<Blob | Uint8Array>;
+}
+/** What `uploadFiles` takes: a Blob/File, bytes (alone or named), or a source. */
+export type Uploadable = Blob | Uint8Array | { data: Uint8Array; name?: string; type?: string } | UploadSource;
+/** Where multipart state is kept for resuming (each method may be async). */
+export interface StateStore {
+  get(key: string): string | null | Promise<string | null>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+  keys(): string[] | Promise<string[]>;
+}
+export interface UploadResult { file: Uploadable; mediaId?: string; media?: Media | null; error?: Error & { code: string } }
 
 export class MediaApiError extends Error { status: number; code: string }
 export class S3UploadError extends Error { status: number; code: string }
-export class NetworkError extends Error {}
-export class AbortError extends Error {}
-/** The file was not sent: wrong type or too large for its kind (checked before any slot). */
-export class FileRejectedError extends Error { code: "unsupported_content_type" | "too_large" | "invalid_request" }
+export class NetworkError extends Error { code: "network_error" }
+export class AbortError extends Error { code: "aborted" }
+/** The file was not sent (checked before any slot): wrong type, too large, or unreadable. */
+export class FileRejectedError extends Error { code: "unsupported_content_type" | "too_large" | "invalid_request" | "unsupported_source" | "unreadable_file" }
 
 /** Files above this (16 MiB) are sent as multipart uploads. */
 export const DEFAULT_MULTIPART_THRESHOLD: number;
+/** Multipart uploads this browser started (localStorage); `client.pendingUploads()` reads the client's own store. */
 export function pendingUploads(): PendingUpload[];
+export function toSource(item: Uploadable): UploadSource | null;
+export function localStorageStateStore(): StateStore | null;
+export function memoryStateStore(): StateStore;
+/** "15.6 MiB", "512 KiB", "300 bytes". */
+export function formatBytes(bytes: number): string;
 /** The part plan the API chooses for a file (8 MiB parts, grown to fit the kind's max_parts). */
 export function partPlan(size: number, maxParts: number): { part_size: number; part_count: number };
-export function checkFile(kind: KindSpec | null, file: File): FileRejectedError | null;
+export function checkFile(kind: KindSpec | null, file: { name: string; size: number; type: string }): FileRejectedError | null;
 /** The content type to declare for a file: its own, else the one its extension names (heic, avif, mov, ...). */
 export function typeOf(file: { type?: string; name?: string }): string;
 
@@ -88,8 +108,8 @@ export interface TransformParams {
 export interface MediaClient {
   createUploads(request: UploadRequest, signal?: AbortSignal): Promise<{ uploads: UploadSlot[] }>;
   getKinds(signal?: AbortSignal): Promise<{ kinds: Record<string, KindSpec> }>;
-  uploadToSlot(slot: UploadSlot, file: Blob, options?: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal }): Promise<string | null>;
-  uploadMultipart(mediaId: string, plan: { part_size: number; part_count: number }, file: Blob, options?: {
+  uploadToSlot(slot: UploadSlot, file: Uploadable, options?: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal }): Promise<string | null>;
+  uploadMultipart(mediaId: string, plan: { part_size: number; part_count: number }, file: Uploadable, options?: {
     concurrency?: number; retries?: number; signal?: AbortSignal;
     onProgress?: (loaded: number, total: number) => void; onPart?: (partNumber: number) => void;
   }): Promise<Media>;
@@ -97,7 +117,8 @@ export interface MediaClient {
   listParts(mediaId: string, signal?: AbortSignal): Promise<{ parts: StoredPart[] }>;
   signParts(mediaId: string, partNumbers: number[], signal?: AbortSignal): Promise<{ parts: SignedPart[] }>;
   completeUpload(mediaId: string, signal?: AbortSignal): Promise<Media>;
-  uploadFiles(files: Iterable<File> | ArrayLike<File>, options: UploadOptions): Promise<UploadResult[]>;
+  uploadFiles(files: Iterable<Uploadable> | ArrayLike<Uploadable>, options: UploadOptions): Promise<UploadResult[]>;
+  pendingUploads(): Promise<PendingUpload[]>;
   waitForMedia(id: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Media>;
   getMedia(id: string, signal?: AbortSignal): Promise<Media>;
   listMedia(params?: { scope?: string; kind?: string; status?: MediaStatus; limit?: number; cursor?: string }, signal?: AbortSignal): Promise<{ items: Media[]; next_cursor: string | null }>;
@@ -113,7 +134,13 @@ export interface MediaClient {
 export function createMediaClient(options: {
   baseUrl: string;
   getToken: () => string | Promise<string>;
+  /** For the API and, where XMLHttpRequest is absent or `transport` is "fetch", for S3 too. */
   fetch?: typeof fetch;
+  /** Default: localStorage in browsers, memory elsewhere; `null` keeps no state. */
+  stateStore?: StateStore | null;
+  /** Default: "xhr" where XMLHttpRequest exists (upload progress), else "fetch". */
+  transport?: "xhr" | "fetch";
+  toSource?: (item: any) => UploadSource | null | Promise<UploadSource | null>;
 }): MediaClient;
 
 /** Decodes `placeholder.thumbhash` into a small RGBA image (about 32 px on the long side). */
