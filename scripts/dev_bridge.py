@@ -23,6 +23,7 @@ EVENTS = queue.Queue()
 RECEIVED = []
 RECEIVED_LOCK = threading.Lock()
 FAILURES = [0]
+RAW = []
 
 
 def log(**fields):
@@ -116,6 +117,9 @@ class Handler(SimpleHTTPRequestHandler):
                 return self.send_json(503, {"error": {"code": "unavailable", "message": "injected failure"}})
             event = json.loads(raw)
             RECEIVED.append(event)
+            # The deliveries as sent (body bytes and signature), for the clients' signature tests.
+            RAW.append({"body": raw.decode("utf-8", "replace"), "signature": self.headers.get("x-media-signature", "")})
+            del RAW[:-200]
             if ARGS.events_log:
                 with open(ARGS.events_log, "a") as f:
                     f.write(json.dumps(event, separators=(",", ":")) + "\n")
@@ -130,6 +134,9 @@ class Handler(SimpleHTTPRequestHandler):
             with RECEIVED_LOCK:
                 items = [e for e in RECEIVED if media_id is None or e.get("media_id") == media_id]
             return self.send_json(200, {"events": items})
+        if u.path == "/_events/raw":
+            with RECEIVED_LOCK:
+                return self.send_json(200, {"deliveries": list(RAW)})
         if u.path == "/dev/config.json":
             return self.send_json(200, {"api_url": os.environ.get("API_URL", "")})
         if u.path == "/dev/token":

@@ -3,6 +3,9 @@ import { createMediaClient, pendingUploads, thumbHashToDataURL } from "./media-c
 
 const $ = (sel) => document.querySelector(sel);
 const state = { token: null, client: null, cards: new Map() };
+// The demo remembers who signed in (user and scopes only; the token is minted again).
+const REMEMBER = "lambda-media-demo:user";
+const EMPTY_SIGNED_IN = "Nothing yet: drop a few files above.";
 
 async function devConfig() {
   const res = await fetch("/dev/config.json");
@@ -20,6 +23,12 @@ async function signIn(event) {
   state.client = createMediaClient({ baseUrl: api_url, getToken: () => state.token });
   $("#who").textContent = `signed in as ${user}`;
   document.body.dataset.signedIn = "true";
+  $("#empty").textContent = EMPTY_SIGNED_IN;
+  try {
+    localStorage.setItem(REMEMBER, JSON.stringify({ user, scopes }));
+  } catch {
+    // Without storage the demo only forgets the user on reload.
+  }
   showResumable();
   await refresh();
 }
@@ -114,6 +123,7 @@ function progressRow(file) {
   // A file that was not sent, or whose upload failed, says why on its own row.
   update.fail = (error) => {
     li.classList.add("failed");
+    li.dataset.done = "true";
     li.querySelector(".error").textContent = `${error.code || error.name}: ${error.message}`;
   };
   update.li = li;
@@ -139,6 +149,7 @@ async function upload(files) {
     onPart: (i, n) => { rows[i].li.dataset.parts = `${rows[i].li.dataset.parts || ""}${n},`; },
   });
   results.forEach((r, i) => {
+    rows[i].li.dataset.done = "true";
     if (r.media) card(r.media);
     if (r.error) {
       rows[i].fail(r.error);
@@ -147,9 +158,24 @@ async function upload(files) {
     }
   });
   showResumable();
+  $("#clear").hidden = false;
 }
 
 $("#signin").addEventListener("submit", signIn);
+$("#clear").addEventListener("click", () => {
+  for (const li of document.querySelectorAll("#progress li[data-done='true']")) li.remove();
+  $("#clear").hidden = !document.querySelector("#progress li");
+});
+try {
+  const remembered = JSON.parse(localStorage.getItem(REMEMBER) || "null");
+  if (remembered?.user) {
+    $("#user").value = remembered.user;
+    $("#scopes").value = remembered.scopes || "";
+    signIn();
+  }
+} catch {
+  // A page without storage starts signed out.
+}
 $("#files").addEventListener("change", (e) => upload(e.target.files));
 const drop = $("#drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });

@@ -1,23 +1,83 @@
-// Bundled by uppy.test.mjs (esbuild) into web/.build/: @uppy/core and @uppy/aws-s3 from npm,
-// configured only with the client package's adapter.
+// Bundled by uppy.test.mjs (esbuild) into web/.build/: @uppy/core, @uppy/aws-s3 and
+// @uppy/golden-retriever from npm, configured only with the client package's adapter, used the
+// way docs/CLIENT.md says (the verdict from the adapter's `lambda-media:verdict` event).
 import Uppy from "@uppy/core";
 import AwsS3 from "@uppy/aws-s3";
+import GoldenRetriever from "@uppy/golden-retriever";
 import { createMediaClient } from "../packages/media-client/index.js";
 import { lambdaMediaS3Options } from "../packages/media-client/uppy.js";
 
-window.runUppy = async ({ apiUrl, token, kind, multipartThreshold }) => {
+const until = async (what, ok, ms = 30_000) => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await ok();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+async function makeUppy({ apiUrl, token, kind, multipartThreshold, resumable }) {
   const client = createMediaClient({ baseUrl: apiUrl, getToken: () => token });
-  const uppy = new Uppy({ autoProceed: false });
+  // One id across tabs: Golden Retriever keys what it keeps by it.
+  const uppy = new Uppy({ id: "lambda-media-test", autoProceed: false });
+  let restored = null;
+  if (resumable) {
+    restored = new Promise((resolve) => uppy.once("restored", resolve));
+    // Files up to 64 MiB are kept in IndexedDB (Golden Retriever's default is 10 MiB).
+    uppy.use(GoldenRetriever, { indexedDB: { maxFileSize: 64 * 1024 * 1024, maxTotalSize: 256 * 1024 * 1024 } });
+  }
   uppy.use(AwsS3, await lambdaMediaS3Options({ client, uppy, kind, multipartThreshold }));
   const parts = [];
+  const verdicts = [];
   uppy.on("s3-multipart:part-uploaded", (file, part) => parts.push([file.name, part.PartNumber]));
+  uppy.on("lambda-media:verdict", (file, media) => verdicts.push(media));
+  return { uppy, client, parts, verdicts, restored };
+}
+
+window.runUppy = async (args) => {
+  const { uppy, client, parts, verdicts } = await makeUppy(args);
   for (const f of document.querySelector("#files").files) uppy.addFile({ name: f.name, type: f.type, data: f });
   const result = await uppy.upload();
-  const out = { failed: result.failed.map((f) => [f.name, String(f.error)]), parts, media: [] };
-  for (const f of result.successful) {
-    const id = uppy.getFile(f.id).meta.media_id;
-    // Single PUTs are verified by the S3 event; ask for the verdict now (multipart ones already have it).
-    out.media.push(await client.completeMedia(id));
-  }
-  return out;
+  await until("every verdict", () => verdicts.length === result.successful.length);
+  const ids = result.successful.map((f) => uppy.getFile(f.id).meta.media_id);
+  const state = result.successful.map((f) => uppy.getFile(f.id).lambdaMedia?.id);
+  const pending = (await client.listMedia({ status: "pending" })).items.map((m) => m.id);
+  return { failed: result.failed.map((f) => [f.name, String(f.error)]), parts, ids, state, pending, media: verdicts.sort((a, b) => a.filename.localeCompare(b.filename)) };
+};
+
+// Tab one: start a multipart upload, pause after two parts, and (with Golden Retriever) wait
+// until it has the file and its upload id in IndexedDB; then the test closes the tab.
+window.startResumable = async (args) => {
+  const resumable = args.resumable ?? true;
+  const { uppy, parts } = await makeUppy({ ...args, resumable });
+  const [f] = document.querySelector("#files").files;
+  const id = uppy.addFile({ name: f.name, type: f.type, data: f });
+  uppy.on("s3-multipart:part-uploaded", () => { if (parts.length === 2) uppy.pauseResume(id); });
+  uppy.upload().catch(() => {});
+  await until("two parts", () => parts.length >= 2);
+  const uploadId = await until("the upload id", () => uppy.getFile(id).s3Multipart?.uploadId);
+  if (resumable) await until("Golden Retriever's copy", () => new Promise((resolve) => {
+    const open = indexedDB.open("uppy-blobs");
+    open.onerror = () => resolve(false);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (![...db.objectStoreNames].includes("files") || ![...db.objectStoreNames].includes("metadata")) return resolve(false);
+      const tx = db.transaction(["files", "metadata"]);
+      const blobs = tx.objectStore("files").count();
+      const meta = tx.objectStore("metadata").getAll();
+      tx.oncomplete = () => resolve(blobs.result > 0 && JSON.stringify(meta.result).includes(uploadId));
+      tx.onerror = () => resolve(false);
+    };
+  }));
+  return { parts: parts.map(([, n]) => n), mediaId: uppy.getFile(id).meta.media_id };
+};
+
+// Tab two: Golden Retriever restores the file; confirming the restore resumes the upload.
+window.resumeResumable = async (args) => {
+  const { uppy, parts, verdicts, restored } = await makeUppy({ ...args, resumable: true });
+  await restored;
+  uppy.emit("restore-confirmed");
+  const [media] = await until("the verdict", () => verdicts.length && verdicts, 60_000);
+  return { parts: parts.map(([, n]) => n), media };
 };

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { root, stackEnv } from "../lib/test-env.mjs";
@@ -61,6 +61,48 @@ test("a batch with one file too large for its kind uploads the others and shows 
     assert.match(failed[0].error, /^too_large: huge\.jpg is 3 MiB; this kind allows at most 2 MiB/, "sizes as people read them");
     assert.ok(rows.filter((r) => !r.failed).every((r) => r.max === 100), JSON.stringify(rows));
     assert.deepEqual(statuses, [201], "one slot request, for the five that fit");
+    assert.deepEqual(problems, []);
+  });
+});
+
+test("the demo page after a mixed batch: empty state by sign-in, rows that clear, errors on their own line, even cards, the user kept across a reload", { timeout: 120_000 }, async () => {
+  const dir = fixtures();
+  writeFileSync(path.join(dir, "huge.jpg"), Buffer.alloc(3 * 1024 * 1024, 0xff));
+  const user = `polish-${Date.now()}`;
+  await withPage(async (page, problems) => {
+    await page.goto(`${env.WEB_URL}/`);
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    assert.equal(await page.textContent("#empty"), "Sign in to see your media.");
+    await signIn(page, user);
+    assert.equal(await page.textContent("#empty"), "Nothing yet: drop a few files above.", "the empty state follows sign-in");
+    await page.selectOption("#kind", "avatar");
+    await page.setInputFiles("#files", ["photo.jpg", "portrait.jpg", "wide.webp", "huge.jpg"].map((f) => path.join(dir, f)));
+    await page.waitForFunction(() => document.querySelectorAll(".card.ready").length === 3, null, { timeout: 60_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll(".card.ready .thumb img")].every((i) => i.complete && i.naturalWidth > 0));
+    const layout = await page.evaluate(() => {
+      const box = (el) => el.getBoundingClientRect();
+      const failed = document.querySelector(".progress li.failed");
+      return {
+        name: box(failed.querySelector(".name")),
+        error: box(failed.querySelector(".error")),
+        thumbs: [...document.querySelectorAll(".card .thumb")].map((t) => box(t).height),
+        cards: [...document.querySelectorAll(".card")].map((c) => box(c).height),
+      };
+    });
+    assert.ok(layout.error.top >= layout.name.bottom - 1, `the error sits under the name: ${JSON.stringify(layout)}`);
+    assert.ok(layout.error.width > layout.name.width * 1.5, `the error has the row's width: ${JSON.stringify(layout)}`);
+    assert.equal(layout.thumbs.length, 3);
+    assert.ok(Math.max(...layout.thumbs) - Math.min(...layout.thumbs) < 1, `every picture box is the same height (portrait too): ${layout.thumbs}`);
+    assert.ok(Math.max(...layout.cards) - Math.min(...layout.cards) < 1, `no card stretches its row: ${layout.cards}`);
+    mkdirSync(path.join(root, ".local/artifacts"), { recursive: true });
+    await page.screenshot({ path: path.join(root, ".local/artifacts/demo-batch.png"), fullPage: true });
+    await page.click("#clear");
+    assert.equal(await page.$$eval(".progress li", (lis) => lis.length), 0, "finished rows are cleared");
+    await page.reload();
+    await page.waitForSelector('body[data-signed-in="true"]');
+    assert.equal(await page.textContent("#who"), `signed in as ${user}`, "the user is kept across a reload");
+    await page.waitForFunction(() => document.querySelectorAll(".card.ready").length === 3);
     assert.deepEqual(problems, []);
   });
 });

@@ -13,12 +13,16 @@ import { devToken, root, stackEnv } from "../lib/test-env.mjs";
 const env = stackEnv();
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
-test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { timeout: 180_000 }, async () => {
-  const dir = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
+async function bundle() {
   const out = path.join(root, "web/.build");
   mkdirSync(out, { recursive: true });
   await build({ entryPoints: [path.join(root, "web/lib/uppy-page.mjs")], bundle: true, format: "esm", outfile: path.join(out, "uppy-test.js"), logLevel: "error" });
   writeFileSync(path.join(out, "uppy-test.html"), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><input id="files" type="file" multiple><script type="module" src="uppy-test.js"></script>`);
+}
+
+test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { timeout: 180_000 }, async () => {
+  const dir = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
+  await bundle();
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"] });
   try {
@@ -33,7 +37,8 @@ test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { tim
     await page.setInputFiles("#files", ["photo.jpg", "wide.webp"].map((f) => path.join(dir, f)));
     const images = await page.evaluate((a) => window.runUppy(a), { apiUrl: env.API_URL, token, kind: "post_image" });
     assert.deepEqual(images.failed, []);
-    assert.deepEqual(images.media.map((m) => [m.filename, m.status]), [["photo.jpg", "ready"], ["wide.webp", "ready"]]);
+    assert.deepEqual(images.media.map((m) => [m.filename, m.status]), [["photo.jpg", "ready"], ["wide.webp", "ready"]], "the adapter emits each single PUT's verdict");
+    assert.deepEqual(images.state, images.ids, "and keeps it as the file's lambdaMedia state");
     assert.ok(images.media.every((m) => Object.keys(m.variants).length > 0), "thumbnails made");
 
     await page.setInputFiles("#files", [path.join(dir, "trip.mp4")]);
@@ -45,6 +50,56 @@ test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { tim
     assert.equal(m.size_bytes, 28 * 1024 * 1024);
     assert.equal(m.content_type, "video/mp4");
     assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Uppy with Golden Retriever: a tab closed after two parts resumes in a new tab, sending only the missing parts", { timeout: 180_000 }, async () => {
+  const dir = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
+  await bundle();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"] });
+  try {
+    const context = await browser.newContext();
+    const problems = [];
+    const open = async () => {
+      const page = await context.newPage();
+      page.on("pageerror", (e) => problems.push(e.message));
+      await page.goto(`${env.WEB_URL}/.build/uppy-test.html`);
+      await page.waitForFunction(() => typeof window.runUppy === "function");
+      return page;
+    };
+    const args = { apiUrl: env.API_URL, token: await devToken(env, `uppy-resume-${Date.now()}`), kind: "video" };
+    const first = await open();
+    await first.setInputFiles("#files", [path.join(dir, "trip.mp4")]);
+    const started = await first.evaluate((a) => window.startResumable(a), args);
+    assert.deepEqual(started.parts.slice(0, 2).sort(), [1, 2], `the first tab sent parts 1 and 2 first: ${JSON.stringify(started)}`);
+    await first.close();
+
+    const second = await open();
+    const resumed = await second.evaluate((a) => window.resumeResumable(a), args);
+    assert.equal(resumed.media.id, started.mediaId, "the same upload, not a new one");
+    assert.equal(resumed.media.status, "ready", JSON.stringify(resumed.media));
+    assert.equal(resumed.media.size_bytes, 28 * 1024 * 1024);
+    assert.deepEqual([...started.parts, ...resumed.parts].sort(), [1, 2, 3, 4], "every part once, across both tabs");
+    assert.ok(!resumed.parts.includes(1) && !resumed.parts.includes(2), `the new tab sent only the missing parts: ${resumed.parts}`);
+
+    // Without Golden Retriever the file is chosen again and Uppy starts from part 1: the adapter
+    // continues the upload that tab left instead of leaving it pending beside a new one.
+    const plain = { ...args, token: await devToken(env, `uppy-restart-${Date.now()}`), resumable: false };
+    const third = await open();
+    await third.setInputFiles("#files", [path.join(dir, "trip.mp4")]);
+    const left = await third.evaluate((a) => window.startResumable(a), plain);
+    await third.close();
+    const fourth = await open();
+    await fourth.evaluate(() => indexedDB.deleteDatabase("uppy-blobs"));
+    await fourth.setInputFiles("#files", [path.join(dir, "trip.mp4")]);
+    const again = await fourth.evaluate((a) => window.runUppy(a), plain);
+    assert.deepEqual(again.failed, [], JSON.stringify(again));
+    assert.deepEqual(again.ids, [left.mediaId], "the restarted file finished the upload it had begun");
+    assert.equal(again.media[0]?.status, "ready", JSON.stringify(again));
+    assert.deepEqual(again.pending, [], "no pending upload is left behind");
+    assert.deepEqual(problems, [], "no page errors");
   } finally {
     await browser.close();
   }

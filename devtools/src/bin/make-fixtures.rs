@@ -47,6 +47,7 @@ fn main() -> std::io::Result<()> {
         std::fs::write(dir.join("photo.jpg"), images::jpeg(1600, 1200))?;
         std::fs::write(dir.join("alpha.png"), images::png_rgba(800, 600))?;
         std::fs::write(dir.join("wide.webp"), images::webp(1200, 500))?;
+        std::fs::write(dir.join("portrait.jpg"), images::jpeg(900, 1600))?;
         std::fs::write(dir.join("fake.jpg"), b"<!doctype html><html><body><h1>not an image</h1></body></html>")?;
         // Videos for the multipart and playback tests: a 2 s WebM, and a 28 MiB MP4 (4 parts).
         std::fs::write(dir.join("clip.webm"), devtools::videos::fixture("clip.webm"))?;

@@ -4,16 +4,28 @@ import type { MediaClient } from "./index.js";
 export function lambdaMediaS3Options(options: {
   client: MediaClient;
   /** The Uppy instance the plugin is added to. */
-  uppy: { getFile(id: string): { id: string; name?: string; type?: string; size: number | null } | undefined; setFileMeta(id: string, meta: Record<string, unknown>): void };
+  uppy: {
+    getFile(id: string): any; getFiles(): any[]; setFileMeta(id: string, meta: Record<string, unknown>): void;
+    setFileState(id: string, state: Record<string, unknown>): void; on(event: string, fn: (...args: any[]) => void): unknown; emit(event: string, ...args: any[]): void;
+  };
   kind: string;
   scope?: string;
   /** Single-request uploads: presigned PUT (default) or POST form. */
   method?: "put" | "post";
   /** Files above this go in parts (default 16 MiB). */
   multipartThreshold?: number;
+  /** Where a file's unfinished multipart upload is remembered, to reuse it when Uppy starts the file again (default localStorage). */
+  storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
 }): Promise<{
   shouldUseMultipart: (file: { size: number | null }) => boolean;
   getChunkSize: (file: { size: number }) => number;
   generateObjectKey: (file: { id: string }) => string;
   signRequest: (request: { method: string; key: string; uploadId?: string; partNumber?: number; contentType?: string }) => Promise<{ url: string; headers?: Record<string, string>; fields?: Record<string, string>; key?: string }>;
 }>;
+
+/**
+ * Emitted on the Uppy instance after each `upload-success`, once the API has judged the file:
+ * `uppy.on("lambda-media:verdict", (file, media) => …)`; the media is also
+ * `uppy.getFile(file.id).lambdaMedia`. `lambda-media:verdict-error` (file, error) if asking failed.
+ */
+export type VerdictEvent = "lambda-media:verdict";

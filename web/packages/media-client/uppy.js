@@ -7,9 +7,23 @@
 // S3's own part list, AbortMultipartUpload) are done through the API, and the plugin is handed
 // the S3-shaped answer as a `data:` URL (which browsers answer for any method). So the browser
 // never holds a URL that could create, complete or abort an upload on its own.
+//
+// After `upload-success` the adapter asks for the verdict (a single PUT/POST only means S3 holds
+// the bytes) and emits `lambda-media:verdict` (file, media), also kept as the file's
+// `lambdaMedia` state. Resuming after a closed tab is Golden Retriever's (docs/CLIENT.md); without
+// it, a multipart upload Uppy starts again for the same file reuses that file's pending upload
+// instead of leaving it behind, and a single slot asked again for the same file gives back the
+// one before.
 import { partPlan } from "./index.js";
 
 const MIB = 1024 * 1024;
+const localStore = () => {
+  try {
+    return globalThis.localStorage || null;
+  } catch {
+    return null;
+  }
+};
 const xml = (body) => `data:application/xml;charset=utf-8,${encodeURIComponent(`<?xml version="1.0" encoding="UTF-8"?>${body}`)}`;
 const esc = (s) => String(s).replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const mediaIdOf = (key) => key.replace(/^incoming\//, "");
@@ -25,10 +39,43 @@ const withoutLength = (headers = {}) => Object.fromEntries(Object.entries(header
  * @param {"put" | "post"} [o.method] single-request uploads: presigned PUT (default) or POST form
  * @param {number} [o.multipartThreshold] default 16 MiB
  */
-export async function lambdaMediaS3Options({ client, uppy, kind, scope, method = "put", multipartThreshold = 16 * MIB }) {
+export async function lambdaMediaS3Options({ client, uppy, kind, scope, method = "put", multipartThreshold = 16 * MIB, storage = localStore() }) {
   const { kinds } = await client.getKinds();
   const spec = kinds[kind];
   if (!spec) throw new Error(`unknown kind ${kind}`);
+  // The last single slot issued per Uppy file, and the verdicts multipart completion already gave.
+  const singles = new Map();
+  const verdicts = new Map();
+  uppy.on("upload-success", async (file) => {
+    const id = uppy.getFile(file.id)?.meta.media_id;
+    if (!id) return;
+    singles.delete(file.id);
+    let media = verdicts.get(file.id);
+    verdicts.delete(file.id);
+    try {
+      media ??= await client.completeMedia(id);
+    } catch (error) {
+      media = null;
+      uppy.emit("lambda-media:verdict-error", file, error);
+    }
+    if (!media) return;
+    if (uppy.getFile(file.id)) uppy.setFileState(file.id, { lambdaMedia: media });
+    uppy.emit("lambda-media:verdict", uppy.getFile(file.id) || file, media);
+  });
+  // A multipart upload this browser began for the same file (kind, name, size, date, type).
+  const fingerprint = (file) => [kind, file.name, file.size, file.data?.lastModified || 0, file.type].join("|");
+  const pendingKey = (file) => `lambda-media:uppy:${fingerprint(file)}`;
+  const reusable = async (file) => {
+    const saved = JSON.parse(storage?.getItem(pendingKey(file)) || "null");
+    if (!saved || !(Date.parse(saved.expires_at) > Date.now())) return null;
+    try {
+      await client.listParts(saved.media_id);
+      return saved;
+    } catch {
+      storage?.removeItem(pendingKey(file));
+      return null;
+    }
+  };
   const slot = async (file, m) => {
     const request = { kind, method: m, files: [{ filename: file.name || "upload", content_type: file.type, size_bytes: file.size }] };
     if (scope) request.scope = scope;
@@ -50,13 +97,20 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
       if (!req.uploadId) {
         if (req.method === "PUT") {
           const file = fileOf(req.key);
+          // Uppy asks again when it restarts a file: the slot before is given back.
+          const before = singles.get(file.id);
+          if (before) await client.abortUpload(before).catch(() => null);
           const s = await slot({ name: file.name, type: req.contentType || file.type, size: file.size }, method);
+          singles.set(file.id, s.media_id);
           uppy.setFileMeta(file.id, { media_id: s.media_id });
           return s.method === "POST" ? { url: s.url, fields: s.fields, key: s.key } : { url: s.url, headers: withoutLength(s.headers), key: s.key };
         }
         if (req.method === "POST") {
           const file = fileOf(req.key);
-          const s = await slot({ name: file.name, type: file.type, size: file.size }, "multipart");
+          // Uppy started this file again from part 1: continue the upload it left, not a new one.
+          const earlier = await reusable(file);
+          const s = earlier || await slot({ name: file.name, type: file.type, size: file.size }, "multipart");
+          if (!earlier) storage?.setItem(pendingKey(file), JSON.stringify({ media_id: s.media_id, key: s.key, upload_id: s.upload_id, expires_at: s.expires_at }));
           uppy.setFileMeta(file.id, { media_id: s.media_id });
           return { url: xml(`<InitiateMultipartUploadResult><Key>${esc(s.key)}</Key><UploadId>${esc(s.upload_id)}</UploadId></InitiateMultipartUploadResult>`), key: s.key };
         }
@@ -79,11 +133,18 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
       if (req.method === "POST") {
         // The API assembles the object from S3's own part list and verifies it now.
         const media = await client.completeUpload(id);
+        const file = uppy.getFiles().find((f) => f.meta.media_id === id);
+        if (file) {
+          storage?.removeItem(pendingKey(file));
+          verdicts.set(file.id, media);
+        }
         if (media.status === "rejected") throw new Error(`${media.rejection?.code}: ${media.rejection?.message}`);
         const location = media.url || `media:${id}`;
         return { url: xml(`<CompleteMultipartUploadResult><Location>${esc(location)}</Location><Key>${esc(req.key)}</Key></CompleteMultipartUploadResult>`) };
       }
       if (req.method === "DELETE") {
+        const file = uppy.getFiles().find((f) => f.meta.media_id === id);
+        if (file) storage?.removeItem(pendingKey(file));
         await client.abortUpload(id);
         return { url: xml("<Aborted/>") };
       }
