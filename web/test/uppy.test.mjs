@@ -20,18 +20,28 @@ async function bundle() {
   writeFileSync(path.join(out, "uppy-test.html"), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><input id="files" type="file" multiple><script type="module" src="uppy-test.js"></script>`);
 }
 
-test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { timeout: 180_000 }, async () => {
+/** The fixtures, the bundled page, and a browser whose tabs (one context) open that page. */
+async function setUp() {
   const dir = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
   await bundle();
-
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"] });
-  try {
-    const page = await browser.newPage();
-    const problems = [];
+  const context = await browser.newContext();
+  const problems = [];
+  const open = async () => {
+    const page = await context.newPage();
     page.on("pageerror", (e) => problems.push(e.message));
     page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
     await page.goto(`${env.WEB_URL}/.build/uppy-test.html`);
     await page.waitForFunction(() => typeof window.runUppy === "function");
+    return page;
+  };
+  return { dir, browser, problems, open };
+}
+
+test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { timeout: 180_000 }, async () => {
+  const { dir, browser, problems, open } = await setUp();
+  try {
+    const page = await open();
     const token = await devToken(env, `uppy-${Date.now()}`);
 
     await page.setInputFiles("#files", ["photo.jpg", "wide.webp"].map((f) => path.join(dir, f)));
@@ -56,19 +66,8 @@ test("Uppy's S3 plugin uploads through the API, single PUT and multipart", { tim
 });
 
 test("Uppy with Golden Retriever: a tab closed after two parts resumes in a new tab, sending only the missing parts", { timeout: 180_000 }, async () => {
-  const dir = execFileSync("cargo", ["run", "-q", "-p", "devtools", "--bin", "make-fixtures", "--", path.join(root, ".local/fixtures")], { cwd: root, encoding: "utf8" }).trim();
-  await bundle();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"] });
+  const { dir, browser, problems, open } = await setUp();
   try {
-    const context = await browser.newContext();
-    const problems = [];
-    const open = async () => {
-      const page = await context.newPage();
-      page.on("pageerror", (e) => problems.push(e.message));
-      await page.goto(`${env.WEB_URL}/.build/uppy-test.html`);
-      await page.waitForFunction(() => typeof window.runUppy === "function");
-      return page;
-    };
     const args = { apiUrl: env.API_URL, token: await devToken(env, `uppy-resume-${Date.now()}`), kind: "video" };
     const first = await open();
     await first.setInputFiles("#files", [path.join(dir, "trip.mp4")]);

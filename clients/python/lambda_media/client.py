@@ -74,6 +74,7 @@ def _drive(flow: Flow, do: Callable[[Any], Any]) -> Any:
 
 
 async def _drive_async(flow: Flow, do: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`_drive` with `await`: the one loop that must exist in both colours."""
     try:
         call = next(flow)
         while True:
