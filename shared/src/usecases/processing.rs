@@ -333,7 +333,17 @@ impl<R: MediaRepository, O: ObjectStore, C: Clock> Processor<R, O, C> {
         if !is_owner(caller, &record) || record.status == Status::Deleting {
             return Err(CompleteError::NotFound);
         }
-        match self.process(id).await? {
+        let outcome = match self.process(id).await {
+            Ok(outcome) => outcome,
+            // The S3 event's run decided it while this call was reading (it moved the upload
+            // away): that decision is the answer, not a retry.
+            Err(ProcessError::Storage(ObjectError::Transient(e))) => match self.records.get(&id.to_string()).await.map_err(ProcessError::from)? {
+                Some(r) if r.status != Status::Pending => Outcome::AlreadyDone(r),
+                _ => return Err(ProcessError::Storage(ObjectError::Transient(e)).into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        match outcome {
             Outcome::Stray => Err(CompleteError::NotFound),
             Outcome::Missing(_) => Err(CompleteError::UploadMissing),
             // Deleted while this call ran: gone, as the media API says of it (never a verdict
