@@ -12,7 +12,7 @@
   lists them at GET /_events?media_id=…; POST /_events/fail?count=N refuses the next N
   deliveries (fault injection for the tests).
 """
-import argparse, base64, datetime, hashlib, hmac, json, os, queue, sys, threading, time, urllib.parse, urllib.request
+import argparse, datetime, hashlib, hmac, json, os, queue, sys, threading, time, urllib.parse, urllib.request
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -123,7 +123,6 @@ function progressRow(file) {
   // A file that was not sent, or whose upload failed, says why on its own row.
   update.fail = (error) => {
     li.classList.add("failed");
-    li.dataset.done = "true";
     li.querySelector(".error").textContent = `${error.code || error.name}: ${error.message}`;
   };
   update.li = li;

@@ -17,10 +17,11 @@ import pytest
 from lambda_media import AsyncClient, Client, MediaError, parse_event, part_plan, verify_event
 
 ROOT = Path(__file__).resolve().parents[3]
-ENV = dict(line.split("=", 1) for line in (ROOT / ".local/env").read_text().splitlines() if "=" in line)
-API = ENV["API_URL"]
 sys.path.insert(0, str(ROOT / "scripts"))
-from devtoken import mint  # noqa: E402
+from devtoken import local_env, mint  # noqa: E402
+
+ENV = local_env(str(ROOT / ".local/env"))
+API = ENV["API_URL"]
 
 
 def fixtures() -> Path:

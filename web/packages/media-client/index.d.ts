@@ -72,6 +72,8 @@ export const DEFAULT_MULTIPART_THRESHOLD: number;
 /** Multipart uploads this browser started (localStorage); `client.pendingUploads()` reads the client's own store. */
 export function pendingUploads(): PendingUpload[];
 export function toSource(item: Uploadable): UploadSource | null;
+/** What identifies "the same file" for resuming: kind, name, size, modification time, type. */
+export function fingerprint(file: { name: string; size: number; lastModified?: number; type: string }, kind: string): string;
 export function localStorageStateStore(): StateStore | null;
 export function memoryStateStore(): StateStore;
 /** "15.6 MiB", "512 KiB", "300 bytes". */

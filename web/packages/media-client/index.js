@@ -127,41 +127,38 @@ export function memoryStateStore() {
 }
 
 /** Identifies "the same file" across reloads: what a File keeps (contents are never read). */
-const fingerprint = (file, kind) => [kind, file.name, file.size, file.lastModified || 0, file.type].join("|");
+export const fingerprint = (file, kind) => [kind, file.name, file.size, file.lastModified || 0, file.type].join("|");
 
-/** Multipart uploads started and not finished, newest first, from `store` (expired ones are dropped). */
+/** A stored state's pending upload, or null when it is unreadable or expired. */
+function pendingEntry(key, raw) {
+  try {
+    const state = JSON.parse(raw);
+    return Date.parse(state.expires_at) > Date.now() ? { mediaId: key.slice(STATE_PREFIX.length), ...state } : null;
+  } catch {
+    return null;
+  }
+}
+
+const ours = (key) => Boolean(key?.startsWith(STATE_PREFIX));
+const newestFirst = (list) => list.sort((a, b) => (b.started_at || "").localeCompare(a.started_at || ""));
+
+/** Multipart uploads started and not finished, newest first, from `store` (dead entries are dropped). */
 async function pendingIn(store) {
   if (!store) return [];
   const out = [];
-  for (const key of await store.keys()) {
-    if (!key?.startsWith(STATE_PREFIX)) continue;
-    try {
-      const state = JSON.parse(await store.get(key));
-      if (Date.parse(state.expires_at) > Date.now()) out.push({ mediaId: key.slice(STATE_PREFIX.length), ...state });
-      else await store.remove(key);
-    } catch {
-      await store.remove(key);
-    }
+  for (const key of (await store.keys()).filter(ours)) {
+    const entry = pendingEntry(key, await store.get(key));
+    if (entry) out.push(entry);
+    else await store.remove(key);
   }
-  return out.sort((a, b) => (b.started_at || "").localeCompare(a.started_at || ""));
+  return newestFirst(out);
 }
 
 /** Multipart uploads this browser started and has not finished, newest first (localStorage). */
 export function pendingUploads() {
-  const s = localStore();
+  const s = localStorageStateStore();
   if (!s) return [];
-  const out = [];
-  for (let i = 0; i < s.length; i++) {
-    const key = s.key(i);
-    if (!key?.startsWith(STATE_PREFIX)) continue;
-    try {
-      const state = JSON.parse(s.getItem(key));
-      if (Date.parse(state.expires_at) > Date.now()) out.push({ mediaId: key.slice(STATE_PREFIX.length), ...state });
-    } catch {
-      // Unreadable entries are dropped by the client's own listing.
-    }
-  }
-  return out.sort((a, b) => (b.started_at || "").localeCompare(a.started_at || ""));
+  return newestFirst(s.keys().filter(ours).map((key) => pendingEntry(key, s.get(key))).filter(Boolean));
 }
 
 // What a file's name says its type is, for platforms whose file pickers leave `type` empty for
