@@ -84,7 +84,7 @@ test("Uppy with Golden Retriever: a tab closed after two parts resumes in a new 
     assert.ok(!resumed.parts.includes(1) && !resumed.parts.includes(2), `the new tab sent only the missing parts: ${resumed.parts}`);
 
     // Without Golden Retriever the file is chosen again and Uppy starts from part 1: the adapter
-    // continues the upload that tab left instead of leaving it pending beside a new one.
+    // gives back the upload that tab left instead of leaving it pending beside a new one.
     const plain = { ...args, token: await devToken(env, `uppy-restart-${Date.now()}`), resumable: false };
     const third = await open();
     await third.setInputFiles("#files", [path.join(dir, "trip.mp4")]);
@@ -95,9 +95,12 @@ test("Uppy with Golden Retriever: a tab closed after two parts resumes in a new 
     await fourth.setInputFiles("#files", [path.join(dir, "trip.mp4")]);
     const again = await fourth.evaluate((a) => window.runUppy(a), plain);
     assert.deepEqual(again.failed, [], JSON.stringify(again));
-    assert.deepEqual(again.ids, [left.mediaId], "the restarted file finished the upload it had begun");
+    assert.equal(again.ids.length, 1);
+    assert.notEqual(again.ids[0], left.mediaId, "a new upload carried the restarted file");
     assert.equal(again.media[0]?.status, "ready", JSON.stringify(again));
     assert.deepEqual(again.pending, [], "no pending upload is left behind");
+    const gone = await fetch(`${env.API_URL}/v1/media/${left.mediaId}`, { headers: { authorization: `Bearer ${plain.token}` } });
+    assert.equal(gone.status, 404, "the upload the closed tab left was given back");
     assert.deepEqual(problems, [], "no page errors");
   } finally {
     await browser.close();

@@ -14,7 +14,7 @@ export function lambdaMediaS3Options(options: {
   method?: "put" | "post";
   /** Files above this go in parts (default 16 MiB). */
   multipartThreshold?: number;
-  /** Where a file's unfinished multipart upload is remembered, to reuse it when Uppy starts the file again (default localStorage). */
+  /** Where a file's unfinished multipart upload is remembered, to give it back when Uppy starts the file again (default localStorage). */
   storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
 }): Promise<{
   shouldUseMultipart: (file: { size: number | null }) => boolean;

@@ -11,10 +11,9 @@
 // After `upload-success` the adapter asks for the verdict (a single PUT/POST only means S3 holds
 // the bytes) and emits `lambda-media:verdict` (file, media), also kept as the file's
 // `lambdaMedia` state. Resuming after a closed tab is Golden Retriever's (docs/CLIENT.md); without
-// it, a multipart upload Uppy starts again for the same file reuses that file's pending upload
-// instead of leaving it behind, and a single slot asked again for the same file gives back the
-// one before.
-import { partPlan } from "./index.js";
+// it, Uppy starts a file again from part 1, and the adapter gives back that file's unfinished
+// upload (and, for a single request, the slot before) instead of leaving it pending.
+import { fingerprint as fileFingerprint, partPlan } from "./index.js";
 
 const MIB = 1024 * 1024;
 const localStore = () => {
@@ -62,20 +61,10 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
     if (uppy.getFile(file.id)) uppy.setFileState(file.id, { lambdaMedia: media });
     uppy.emit("lambda-media:verdict", uppy.getFile(file.id) || file, media);
   });
-  // A multipart upload this browser began for the same file (kind, name, size, date, type).
-  const fingerprint = (file) => [kind, file.name, file.size, file.data?.lastModified || 0, file.type].join("|");
-  const pendingKey = (file) => `lambda-media:uppy:${fingerprint(file)}`;
-  const reusable = async (file) => {
-    const saved = JSON.parse(storage?.getItem(pendingKey(file)) || "null");
-    if (!saved || !(Date.parse(saved.expires_at) > Date.now())) return null;
-    try {
-      await client.listParts(saved.media_id);
-      return saved;
-    } catch {
-      storage?.removeItem(pendingKey(file));
-      return null;
-    }
-  };
+  // The multipart upload this browser began for a file (kind, name, size, date, type).
+  const pendingKey = (file) => `lambda-media:uppy:${fileFingerprint({ name: file.name, size: file.size, lastModified: file.data?.lastModified, type: file.type }, kind)}`;
+  const fileOfMedia = (id) => uppy.getFiles().find((f) => f.meta.media_id === id);
+
   const slot = async (file, m) => {
     const request = { kind, method: m, files: [{ filename: file.name || "upload", content_type: file.type, size_bytes: file.size }] };
     if (scope) request.scope = scope;
@@ -107,10 +96,12 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
         }
         if (req.method === "POST") {
           const file = fileOf(req.key);
-          // Uppy started this file again from part 1: continue the upload it left, not a new one.
-          const earlier = await reusable(file);
-          const s = earlier || await slot({ name: file.name, type: file.type, size: file.size }, "multipart");
-          if (!earlier) storage?.setItem(pendingKey(file), JSON.stringify({ media_id: s.media_id, key: s.key, upload_id: s.upload_id, expires_at: s.expires_at }));
+          // Uppy started this file again from part 1: the upload it left is given back (its
+          // parts would all be sent again anyway), then a new one begins.
+          const earlier = JSON.parse(storage?.getItem(pendingKey(file)) || "null");
+          if (earlier?.media_id) await client.abortUpload(earlier.media_id).catch(() => null);
+          const s = await slot({ name: file.name, type: file.type, size: file.size }, "multipart");
+          storage?.setItem(pendingKey(file), JSON.stringify({ media_id: s.media_id }));
           uppy.setFileMeta(file.id, { media_id: s.media_id });
           return { url: xml(`<InitiateMultipartUploadResult><Key>${esc(s.key)}</Key><UploadId>${esc(s.upload_id)}</UploadId></InitiateMultipartUploadResult>`), key: s.key };
         }
@@ -133,7 +124,7 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
       if (req.method === "POST") {
         // The API assembles the object from S3's own part list and verifies it now.
         const media = await client.completeUpload(id);
-        const file = uppy.getFiles().find((f) => f.meta.media_id === id);
+        const file = fileOfMedia(id);
         if (file) {
           storage?.removeItem(pendingKey(file));
           verdicts.set(file.id, media);
@@ -143,7 +134,7 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
         return { url: xml(`<CompleteMultipartUploadResult><Location>${esc(location)}</Location><Key>${esc(req.key)}</Key></CompleteMultipartUploadResult>`) };
       }
       if (req.method === "DELETE") {
-        const file = uppy.getFiles().find((f) => f.meta.media_id === id);
+        const file = fileOfMedia(id);
         if (file) storage?.removeItem(pendingKey(file));
         await client.abortUpload(id);
         return { url: xml("<Aborted/>") };
