@@ -47,6 +47,8 @@ export interface UploadRequest {
 /** What the client uploads: `read` gives bytes `start..end` (a Blob or bytes, or a promise of one). */
 export interface UploadSource {
   name: string; size: number; type: string; lastModified?: number;
+  /** Names the same file across runs where no `lastModified` is kept (used for resuming instead of the date). */
+  key?: string;
   read(start: number, end: number): Blob | Uint8Array | Promise<Blob | Uint8Array>;
 }
 /** What `uploadFiles` takes: a Blob/File, bytes (alone or named), or a source. */
@@ -73,7 +75,7 @@ export const DEFAULT_MULTIPART_THRESHOLD: number;
 export function pendingUploads(): PendingUpload[];
 export function toSource(item: Uploadable): UploadSource | null;
 /** What identifies "the same file" for resuming: kind, name, size, modification time, type. */
-export function fingerprint(file: { name: string; size: number; lastModified?: number; type: string }, kind: string): string;
+export function fingerprint(file: { name: string; size: number; lastModified?: number; key?: string; type: string }, kind: string): string;
 export function localStorageStateStore(): StateStore | null;
 export function memoryStateStore(): StateStore;
 /** "15.6 MiB", "512 KiB", "300 bytes". */

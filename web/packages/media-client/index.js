@@ -127,7 +127,9 @@ export function memoryStateStore() {
 }
 
 /** Identifies "the same file" across reloads: what a File keeps (contents are never read). */
-export const fingerprint = (file, kind) => [kind, file.name, file.size, file.lastModified || 0, file.type].join("|");
+// A source may name itself with `key` where the platform keeps no date (a Blob restored from
+// IndexedDB), so that the same file is recognised all the same.
+export const fingerprint = (file, kind) => [kind, file.name, file.size, file.key ?? (file.lastModified || 0), file.type].join("|");
 
 /** A stored state's pending upload, or null when it is unreadable or expired. */
 function pendingEntry(key, raw) {

@@ -29,3 +29,35 @@ export function lambdaMediaS3Options(options: {
  * `uppy.getFile(file.id).lambdaMedia`. `lambda-media:verdict-error` (file, error) if asking failed.
  */
 export type VerdictEvent = "lambda-media:verdict";
+
+/**
+ * Uppy uploader plugin over the client: `uppy.use(LambdaMedia, { client, kind })`. Parts go
+ * `concurrency` at a time; an upload this browser began is resumed from the API's part list;
+ * `upload-success` carries the judged media as `response.body` (also the file's `lambdaMedia`
+ * state and `lambda-media:verdict`); a rejected file is an `upload-error` with the rejection's
+ * `code`; `lambda-media:part-uploaded` (file, partNumber) after each part.
+ */
+export class LambdaMedia {
+  static VERSION: string;
+  constructor(uppy: any, options: {
+    client: MediaClient;
+    kind: string;
+    scope?: string;
+    /** Single-request uploads: presigned POST form (default) or PUT. */
+    method?: "post" | "put";
+    /** Files above this go in parts (the client's default, 16 MiB). */
+    multipartThreshold?: number;
+    /** Parts in flight per file (default 4). */
+    concurrency?: number;
+    /** Files in flight (default 3). */
+    limit?: number;
+    /** How long to wait for a single upload's verdict (ms). */
+    timeoutMs?: number;
+    id?: string;
+  });
+  id: string;
+  type: "uploader";
+  install(): void;
+  uninstall(): void;
+  upload(fileIDs: string[]): Promise<void>;
+}

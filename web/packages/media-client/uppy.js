@@ -1,4 +1,10 @@
-// An adapter that lets Uppy's own S3 plugin (@uppy/aws-s3 6.x, `signRequest`) upload through
+// Two ways in. `LambdaMedia` is an Uppy uploader plugin over this package's client: a file's
+// parts go `concurrency` at a time, an upload a closed tab left is resumed from the API's part
+// list (the client's state store, localStorage in browsers), and the verdict comes with
+// `upload-success`. `lambdaMediaS3Options` configures Uppy's own S3 plugin instead, for apps
+// that already use it; that plugin sends one file's parts one after another.
+//
+// The adapter lets Uppy's own S3 plugin (@uppy/aws-s3 6.x, `signRequest`) upload through
 // lambda-media: single PUTs and multipart, resumable, with every rule of the API.
 //
 // Uppy's plugin speaks S3 and asks `signRequest` for a presigned URL per S3 call. Uploads (PUT,
@@ -13,7 +19,7 @@
 // `lambdaMedia` state. Resuming after a closed tab is Golden Retriever's (docs/CLIENT.md); without
 // it, Uppy starts a file again from part 1, and the adapter gives back that file's unfinished
 // upload (and, for a single request, the slot before) instead of leaving it pending.
-import { fingerprint as fileFingerprint, partPlan } from "./index.js";
+import { AbortError, fingerprint as fileFingerprint, partPlan } from "./index.js";
 
 const MIB = 1024 * 1024;
 const localStore = () => {
@@ -142,4 +148,131 @@ export async function lambdaMediaS3Options({ client, uppy, kind, scope, method =
       throw new Error(`lambda-media cannot sign ${req.method} ${req.key}`);
     },
   };
+}
+
+/**
+ * An Uppy uploader plugin: `uppy.use(LambdaMedia, { client, kind })`. Each file goes through
+ * `client.uploadFiles` (kind checked first, single POST/PUT or parts `concurrency` at a time,
+ * resumed from the API's part list when this browser began it before), and `upload-success`
+ * fires once the API has judged the file, with the media as `response.body` and as the file's
+ * `lambdaMedia` state (also `lambda-media:verdict`). A rejected file is an `upload-error` whose
+ * error has the rejection's `code`. Pausing keeps the parts sent; removing a file, or cancelling
+ * all, gives its upload back.
+ */
+export class LambdaMedia {
+  static VERSION = "0.4.0";
+
+  constructor(uppy, opts = {}) {
+    if (!opts.client) throw new TypeError("LambdaMedia needs { client, kind }");
+    this.uppy = uppy;
+    this.opts = { method: "post", concurrency: 4, limit: 3, ...opts };
+    this.id = this.opts.id || "LambdaMedia";
+    this.type = "uploader";
+    this.upload = this.upload.bind(this);
+  }
+
+  setOptions(next) {
+    this.opts = { ...this.opts, ...next };
+  }
+
+  update() {}
+
+  install() {
+    const { capabilities } = this.uppy.getState();
+    this.uppy.setState({ capabilities: { ...capabilities, resumableUploads: true } });
+    this.uppy.addUploader(this.upload);
+  }
+
+  uninstall() {
+    this.uppy.removeUploader(this.upload);
+  }
+
+  async upload(fileIDs) {
+    const files = this.uppy.getFilesByIds(fileIDs).filter((f) => !f.error && !f.progress?.uploadComplete);
+    this.uppy.emit("upload-start", files.filter((f) => !f.progress?.uploadStarted || !f.isRestored));
+    // At most `limit` files at a time, each with up to `concurrency` parts in flight.
+    const queue = [...files];
+    const worker = async () => {
+      while (queue.length) {
+        const file = this.uppy.getFile(queue.shift().id);
+        if (file) await this.#uploadFile(file);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.limit, queue.length) }, worker));
+  }
+
+  /** Uploads one file until it is judged, removed or fails; a pause waits for the resume. */
+  async #uploadFile(file) {
+    const { uppy } = this;
+    const { client, kind, scope, method, multipartThreshold, concurrency, timeoutMs } = this.opts;
+    let controller = null;
+    let gone = false;
+    let wake = null;
+    const paused = () => Boolean(uppy.getFile(file.id)?.isPaused);
+    const stop = () => controller?.abort();
+    const onRemoved = (f) => { if (f.id === file.id) { gone = true; stop(); wake?.(); } };
+    const onCancelAll = () => { gone = true; stop(); wake?.(); };
+    const onPause = (f, isPaused) => { if (f.id !== file.id) return; if (isPaused) stop(); else wake?.(); };
+    const onPauseAll = () => stop();
+    const onResumeAll = () => wake?.();
+    const events = [["file-removed", onRemoved], ["cancel-all", onCancelAll], ["upload-pause", onPause], ["pause-all", onPauseAll], ["resume-all", onResumeAll]];
+    for (const [e, fn] of events) uppy.on(e, fn);
+    let mediaId = file.meta.media_id;
+    try {
+      for (;;) {
+        if (gone) break;
+        if (paused()) {
+          await new Promise((resolve) => { wake = resolve; });
+          wake = null;
+          continue;
+        }
+        controller = new AbortController();
+        const data = uppy.getFile(file.id)?.data;
+        if (!data) break;
+        const source = {
+          name: file.name || "upload", size: file.size ?? data.size, type: file.type || "",
+          // Uppy's file id (name, type, size, date) names the file across tabs, also when Golden
+          // Retriever restores its bytes as a bare Blob without a date.
+          key: file.id,
+          read: (start, end) => data.slice(start, end),
+        };
+        const started = Date.now();
+        const [result] = await client.uploadFiles([source], {
+          kind, scope, method, multipartThreshold, concurrency, timeoutMs, signal: controller.signal,
+          onSlot: (_, slot) => {
+            mediaId = slot.media_id;
+            if (uppy.getFile(file.id)) uppy.setFileMeta(file.id, { media_id: slot.media_id });
+          },
+          onPart: (_, n) => uppy.emit("lambda-media:part-uploaded", uppy.getFile(file.id) || file, n),
+          onProgress: (_, bytesUploaded, bytesTotal) => {
+            const now = uppy.getFile(file.id);
+            if (now) uppy.emit("upload-progress", now, { uploadStarted: now.progress?.uploadStarted ?? started, bytesUploaded, bytesTotal });
+          },
+        }).catch((error) => [{ error }]);
+        if (result.error instanceof AbortError || result.error?.code === "aborted") {
+          if (gone || !paused()) break;
+          continue;
+        }
+        const current = uppy.getFile(file.id) || file;
+        if (result.error) {
+          uppy.emit("upload-error", current, result.error);
+          break;
+        }
+        const { media } = result;
+        uppy.setFileState(file.id, { lambdaMedia: media });
+        uppy.emit("lambda-media:verdict", uppy.getFile(file.id), media);
+        if (media.status === "rejected") {
+          const error = Object.assign(new Error(media.rejection?.message || "rejected"), { code: media.rejection?.code || "rejected", media });
+          uppy.emit("upload-error", uppy.getFile(file.id), error);
+        } else {
+          uppy.emit("upload-success", uppy.getFile(file.id), { status: 200, body: media, uploadURL: media.url || undefined });
+        }
+        break;
+      }
+      // A file the user took away gives its upload back (its parts, or its slot).
+      if (gone && mediaId) await client.abortUpload(mediaId).catch(() => {});
+    } finally {
+      for (const [e, fn] of events) uppy.off(e, fn);
+    }
+  }
 }
