@@ -19,7 +19,7 @@
 // `lambdaMedia` state. Resuming after a closed tab is Golden Retriever's (docs/CLIENT.md); without
 // it, Uppy starts a file again from part 1, and the adapter gives back that file's unfinished
 // upload (and, for a single request, the slot before) instead of leaving it pending.
-import { AbortError, fingerprint as fileFingerprint, partPlan } from "./index.js";
+import { fingerprint as fileFingerprint, partPlan } from "./index.js";
 
 const MIB = 1024 * 1024;
 const localStore = () => {
@@ -210,12 +210,12 @@ export class LambdaMedia {
     let wake = null;
     const paused = () => Boolean(uppy.getFile(file.id)?.isPaused);
     const stop = () => controller?.abort();
-    const onRemoved = (f) => { if (f.id === file.id) { gone = true; stop(); wake?.(); } };
-    const onCancelAll = () => { gone = true; stop(); wake?.(); };
+    const leave = () => { gone = true; stop(); wake?.(); };
+    const onRemoved = (f) => { if (f.id === file.id) leave(); };
     const onPause = (f, isPaused) => { if (f.id !== file.id) return; if (isPaused) stop(); else wake?.(); };
     const onPauseAll = () => stop();
     const onResumeAll = () => wake?.();
-    const events = [["file-removed", onRemoved], ["cancel-all", onCancelAll], ["upload-pause", onPause], ["pause-all", onPauseAll], ["resume-all", onResumeAll]];
+    const events = [["file-removed", onRemoved], ["cancel-all", leave], ["upload-pause", onPause], ["pause-all", onPauseAll], ["resume-all", onResumeAll]];
     for (const [e, fn] of events) uppy.on(e, fn);
     let mediaId = file.meta.media_id;
     try {
@@ -249,7 +249,7 @@ export class LambdaMedia {
             if (now) uppy.emit("upload-progress", now, { uploadStarted: now.progress?.uploadStarted ?? started, bytesUploaded, bytesTotal });
           },
         }).catch((error) => [{ error }]);
-        if (result.error instanceof AbortError || result.error?.code === "aborted") {
+        if (result.error?.code === "aborted") {
           if (gone || !paused()) break;
           continue;
         }
