@@ -23,17 +23,11 @@ def price(encode_ms, thumb_bytes, serves=SERVES, memory_gb=MEMORY_GB):
 
 def measure(fixtures, methods=range(7)):
     """Per method and class: median ms, total bytes, 1024 px bytes and SSIM, and sharp's."""
-    from run import REL, PINNED, ONE_CORE_ENV, BENCH, run_child, ssim, luma, reference
-    from PIL import Image
+    from run import REL, PINNED, ONE_CORE_ENV, BENCH, run_child, scorer
     rows = {}
     for name in sorted(os.listdir(fixtures)):
         path = os.path.join(fixtures, name)
-        ref = luma(reference(path, 1024))
-        def score(f):
-            got = Image.open(f)
-            if got.size != ref.shape[::-1]:
-                got = got.resize(ref.shape[::-1], Image.LANCZOS)
-            return ssim(luma(got), ref)
+        score = scorer(path, 1024)
         with tempfile.TemporaryDirectory() as out:
             data, _ = run_child(PINNED + ["node", os.path.join(BENCH, "sharp.mjs"), path, "1", "0", out], ONE_CORE_ENV)
             sharp = {"bytes_1024": os.path.getsize(os.path.join(out, "1024.webp")), "ssim": score(os.path.join(out, "1024.webp"))}

@@ -55,6 +55,16 @@ def reference(path, size):
     im.thumbnail((size, size), Image.LANCZOS)
     return im
 
+def scorer(path, size):
+    """SSIM of a thumbnail file against `path`'s reference at `size` (resized to it if needed)."""
+    ref = luma(reference(path, size))
+    def score(f):
+        got = Image.open(f)
+        if got.size != ref.shape[::-1]:
+            got = got.resize(ref.shape[::-1], Image.LANCZOS)
+        return ssim(luma(got), ref)
+    return score
+
 # Lambda below 1,769 MB has at most one vCPU: every implementation is pinned to one core with
 # its thread pools sized to it. A second, unpinned pass (time only) is the two-core figure.
 PINNED = ["taskset", "-c", "0"]

@@ -3,9 +3,8 @@ x SNS strength against sharp's own 1024 px output (q80, effort 4), by bytes and 
 the same full-decode LANCZOS reference run.py uses, pinned to one core. bench/run appends it to
 RESULTS.md; `bench/sweep` runs it alone."""
 import json, os, subprocess, sys, tempfile
-from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, REL, PINNED, ONE_CORE_ENV, ssim, luma, reference  # noqa: E402
+from run import BENCH, REL, PINNED, ONE_CORE_ENV, scorer  # noqa: E402
 
 def table():
     fixtures = os.path.join(BENCH, "fixtures")
@@ -17,12 +16,7 @@ def sweep(fixtures, classes):
     env = dict(os.environ, **ONE_CORE_ENV)
     for name in classes:
         path = os.path.join(fixtures, name)
-        ref = luma(reference(path, 1024))
-        def score(f):
-            got = Image.open(f)
-            if got.size != ref.shape[::-1]:
-                got = got.resize(ref.shape[::-1], Image.LANCZOS)
-            return ssim(luma(got), ref)
+        score = scorer(path, 1024)
         with tempfile.TemporaryDirectory() as out:
             subprocess.run(PINNED + ["node", os.path.join(BENCH, "sharp.mjs"), path, "1", "0", out], check=True, capture_output=True, env=env)
             sharp = {"bytes": os.path.getsize(os.path.join(out, "1024.webp")), "ssim": score(os.path.join(out, "1024.webp"))}
