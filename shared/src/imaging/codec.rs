@@ -3,6 +3,7 @@
 
 use super::pixels::{from_dynamic, Decoded, Format, Pixels};
 use super::probe::{format_of, Probe};
+pub use super::jpeg::Scans;
 use super::{DecodeLimits, ImageError};
 use crate::domain::kinds::ContentType;
 use image::ImageReader;
@@ -13,8 +14,14 @@ use std::io::Cursor;
 /// DCT scaling, still WebP by libwebp's rescaler, non-interlaced PNG by row bands), else at
 /// full size.
 pub fn decode(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Decoded, ImageError> {
+    decode_reading(bytes, probe, min_long_side, limits, Scans::Needed)
+}
+
+/// `decode`, saying which scans of a progressive JPEG a scaled decode reads: `Scans::Every` is
+/// the reference the production decode (`Scans::Needed`) is measured against.
+pub fn decode_reading(bytes: &[u8], probe: &Probe, min_long_side: Option<u32>, limits: DecodeLimits, scans: Scans) -> Result<Decoded, ImageError> {
     let scaled = match probe.content_type {
-        ContentType::Jpeg => decode_jpeg_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side, limits)?,
+        ContentType::Jpeg => decode_jpeg_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side, limits, scans)?,
         ContentType::Webp => super::webp::decode_scaled(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
         ContentType::Png => super::png::decode_reduced(bytes, (probe.stored_width, probe.stored_height), min_long_side)?,
         // Neither codec scales while decoding: the whole picture, as displayed.
@@ -47,11 +54,11 @@ fn decode_heif(bytes: &[u8], probe: &Probe, limits: DecodeLimits) -> Result<Deco
 
 /// JPEG through libjpeg-turbo, DCT-scaled while decoding. A file without its end-of-image
 /// marker is refused first: libjpeg-turbo would pad a truncated scan with grey and succeed.
-fn decode_jpeg_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Option<Decoded>, ImageError> {
+fn decode_jpeg_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits, scans: Scans) -> Result<Option<Decoded>, ImageError> {
     if !has_eoi(bytes) {
         return Err(ImageError::Corrupt("truncated JPEG: no end-of-image marker".into()));
     }
-    super::jpeg::decode_scaled(bytes, stored, min_long_side, limits)
+    super::jpeg::decode_scaled(bytes, stored, min_long_side, limits, scans)
 }
 
 /// A JPEG's entropy-coded data cannot contain FF D9 (0xFF is always stuffed), so the marker's

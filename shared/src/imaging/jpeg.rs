@@ -69,12 +69,27 @@ impl Handle {
     }
 }
 
+/// Which scans of a progressive file a scaled decode reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scans {
+    /// Those the reduced picture needs (`imaging::scans`): what production decodes.
+    Needed,
+    /// Every scan: the reference the pruned decode is measured against.
+    Every,
+}
+
 /// Decodes a JPEG to RGB at the smallest n/8 scale whose long side is still at least the
 /// reduction floor of `min_long_side` (full size when None). Returns None for what
 /// libjpeg-turbo does not turn into 8-bit RGB (CMYK/YCCK, 12- and 16-bit precision, lossless
 /// JPEG), which the general decoder handles. `stored` is the size the header probe read (and
 /// checked against the limits); the frame libjpeg-turbo reads must agree.
-pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits) -> Result<Option<Decoded>, ImageError> {
+pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits, scans: Scans) -> Result<Option<Decoded>, ImageError> {
+    let eighths = scale_eighths(stored.0.max(stored.1), min_long_side);
+    let pruned = match (scans, eighths < 8) {
+        (Scans::Needed, true) => super::scans::prune(bytes),
+        _ => None,
+    };
+    let bytes = pruned.as_deref().unwrap_or(bytes);
     let h = Handle::decompressor()?;
     h.set(tj::TJPARAM_TJPARAM_SCANLIMIT, limits.max_jpeg_scans.min(i32::MAX as u32) as i32)?;
     h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, limits.max_memory_mb.min(i32::MAX as u32) as i32)?;
@@ -93,7 +108,6 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
         return Err(ImageError::Corrupt("JPEG frame size differs from its header".into()));
     }
     let (w, h_px) = stored;
-    let eighths = scale_eighths(w.max(h_px), min_long_side);
     // The library lists its factors in lowest terms (1/2, not 4/8) and matches them exactly.
     let gcd = [8, 4, 2, 1].into_iter().find(|&d| eighths.is_multiple_of(d)).unwrap_or(1);
     let factor = tj::tjscalingfactor { num: (eighths / gcd) as i32, denom: (8 / gcd) as i32 };

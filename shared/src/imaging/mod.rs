@@ -19,6 +19,7 @@ mod placeholder;
 mod png;
 pub mod poster;
 mod probe;
+pub mod scans;
 mod sniff;
 mod thumbs;
 pub mod versions;
