@@ -4,8 +4,8 @@ dollars per million uploads as compute (Lambda GB-s at process-upload's memory) 
 (CloudFront egress of the three thumbnails x SERVES), beside the 1024 px output goal against
 sharp (bytes <= sharp's, SSIM >= sharp's - 0.002).
 
-Not yet wired into bench/run.py and not yet run: `price` is checked by `python3 bench/cost.py
---self-check`; `table()` needs bench/run's release build and fixtures."""
+Run by bench/run.py (its section "The default WebP method"); `price` alone is checked by
+`python3 bench/cost.py --self-check`; `python3 bench/cost.py <fixtures>` prints the table."""
 import os, statistics, sys, tempfile
 
 # us-east-1 list prices: Lambda arm64 per GB-s; CloudFront's first 10 TB tier per GB out.
@@ -21,7 +21,7 @@ def price(encode_ms, thumb_bytes, serves=SERVES, memory_gb=MEMORY_GB):
     serving = thumb_bytes * serves / 1e9 * EGRESS_PER_GB * 1e6
     return compute, serving
 
-def measure(fixtures, methods=range(7)):
+def measure(fixtures, methods=range(7), quality=80, runs=5):
     """Per method and class: median ms, total bytes, 1024 px bytes and SSIM, and sharp's."""
     from run import REL, PINNED, ONE_CORE_ENV, BENCH, run_child, scorer
     rows = {}
@@ -33,7 +33,7 @@ def measure(fixtures, methods=range(7)):
             sharp = {"bytes_1024": os.path.getsize(os.path.join(out, "1024.webp")), "ssim": score(os.path.join(out, "1024.webp"))}
         for m in methods:
             with tempfile.TemporaryDirectory() as out:
-                data, _ = run_child(PINNED + [os.path.join(REL, "thumbs"), path, "5", "1", out], dict(ONE_CORE_ENV, WEBP_METHOD=str(m)))
+                data, _ = run_child(PINNED + [os.path.join(REL, "thumbs"), path, str(runs), "1", out], dict(ONE_CORE_ENV, WEBP_METHOD=str(m), WEBP_QUALITY=str(quality)))
                 rows.setdefault(m, {})[name] = {
                     "ms": statistics.median(data["times_ms"]),
                     "bytes": sum(o["bytes"] for o in data["outputs"]),
@@ -58,6 +58,37 @@ def render(rows):
             best = (m, compute + serving)
     return lines, best[0]
 
+def worst_dssim(per):
+    return min(r["ssim"] - r["sharp"]["ssim"] for r in per.values())
+
+def tune(fixtures, method, rows80, top=90):
+    """The lowest quality from 80 at which `method` keeps every class's 1024 px SSIM within
+    0.002 of sharp's, and that setting's rows (one timed run after a warm-up: bytes and SSIM are
+    deterministic, and compute is a small part of the total). (None, None) when none up to `top`."""
+    if worst_dssim(rows80) >= -0.002:
+        return 80, rows80
+    for q in range(81, top + 1):
+        rows = measure(fixtures, [method], quality=q, runs=1)[method]
+        if worst_dssim(rows) >= -0.002:
+            return q, rows
+    return None, None
+
+def decide(fixtures):
+    """Every method at q80, then every method at the lowest quality that matches sharp's SSIM,
+    priced there: a method that buys bytes with SSIM is compared at equal quality, not credited
+    for it. Returns (lines, method, quality) of the least total at equal quality."""
+    rows = measure(fixtures)
+    lines, _ = render(rows)
+    tuned, quality = {}, {}
+    for m in sorted(rows):
+        q, r = tune(fixtures, m, rows[m])
+        if r is not None:
+            tuned[m], quality[m] = r, q
+    more, best = render(tuned)
+    more = [more[0].replace("| method |", "| method, quality |"), more[1]] + [
+        l.replace(f"| {m} |", f"| {m}, q{quality[m]} |", 1) for l, m in zip(more[2:], sorted(tuned))]
+    return lines + ["", "At the lowest quality (from 80) whose worst class is within SSIM 0.002 of sharp's:", ""] + more, best, quality.get(best)
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--self-check"]:
         # 200 KB of thumbnails served 100 times: 20 TB per million uploads at $0.085/GB.
@@ -67,5 +98,5 @@ if __name__ == "__main__":
         print("ok")
     else:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        lines, best = render(measure(sys.argv[1]))
-        print("\n".join(lines + ["", f"least total: method {best}"]))
+        lines, best, q = decide(sys.argv[1])
+        print("\n".join(lines + ["", f"least total at equal quality: method {best}, q{q}"]))

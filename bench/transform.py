@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import replace_section, BENCH, COLD_ENV, HTTP_EVENT, ONE_CORE_ENV, PINNED, REL, ROOT, RUNS, WARMUP, geomean, luma, run_child, ssim  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-FIXTURES = ["jpeg-baseline-420-12mp.jpg", "jpeg-progressive-16mp.jpg", "webp-lossy-20mp.webp", "png-rgba-15mp.png"]
+FIXTURES = ["jpeg-baseline-420-12mp.jpg", "jpeg-progressive-libjpeg-18mp-q96.jpg", "webp-lossy-20mp.webp", "png-rgba-15mp.png"]
 OPS = ["w=1024&format=avif", "w=1024&format=webp", "w=640&h=640&fit=cover&format=jpeg"]
 GB_S, LAMBDA_REQ, CDN_REQ = 0.0000133334, 0.20 / 1e6, 1.00 / 1e6  # arm64 Lambda; CloudFront HTTPS requests (US)
 MEMORY_GB = 1.024

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let input = std::fs::read(&args[1])?;
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 1024, time_budget: std::time::Duration::from_secs(60) };
-    let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method: shared::wiring::config::DEFAULT_WEBP_METHOD, parallel: false };
+    let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: shared::wiring::config::DEFAULT_WEBP_QUALITY as f32, method: shared::wiring::config::DEFAULT_WEBP_METHOD, parallel: false };
     let (mut p_ms, mut d_ms, mut e_ms, mut all_ms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();

@@ -1,5 +1,6 @@
 //! `thumbs <input> <runs> <warmup> <outdir>`: the production thumbnail path (header probe, then
-//! `shared::imaging::thumbnails` with the deployed settings) timed per run. Prints JSON.
+//! `shared::imaging::thumbnails` with the deployed settings; WEBP_METHOD / WEBP_QUALITY as in
+//! production) timed per run. Prints JSON.
 
 use shared::imaging::{probe, thumbnails, DecodeLimits, ThumbnailSpec};
 use shared::domain::kinds::ContentType;
@@ -16,7 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let method = std::env::var("WEBP_METHOD").ok().and_then(|m| m.parse().ok()).unwrap_or(shared::wiring::config::DEFAULT_WEBP_METHOD);
     // As production decides it off Lambda: threads only when this process may use a second core.
     let parallel = shared::wiring::config::parallel_encode(None);
-    let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality: 80.0, method, parallel };
+    let quality = std::env::var("WEBP_QUALITY").ok().and_then(|q| q.parse().ok()).unwrap_or(shared::wiring::config::DEFAULT_WEBP_QUALITY as f32);
+    let spec = ThumbnailSpec { sizes: vec![1024, 512, 128], quality, method, parallel };
     let limits = DecodeLimits { max_pixels: 50_000_000, max_side: 20_000, max_jpeg_scans: 64, max_memory_mb: 384, time_budget: std::time::Duration::from_secs(60) };
     let (mut times, mut cpu) = (Vec::new(), Vec::new());
     let mut last = Vec::new();

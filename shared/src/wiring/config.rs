@@ -43,9 +43,13 @@ pub enum AuthConfig {
     ApiGateway,
 }
 
-/// libwebp method 2: measured (bench/RESULTS.md) about 28% faster than method 4 for a 12 MP
-/// photo's three sizes, for about 1.5% more bytes at the same quality setting.
-pub const DEFAULT_WEBP_METHOD: i32 = 2;
+/// libwebp method and quality for thumbnails (`WEBP_METHOD`, `WEBP_QUALITY`): the pair the cost
+/// model chose (bench/cost.py, bench/RESULTS.md "The default WebP method"): the least compute
+/// plus CloudFront egress per million uploads among the methods at the lowest quality that
+/// keeps every class's 1024 px SSIM within 0.002 of sharp's. A thumbnail is served many times,
+/// so its bytes outweigh the slower encode.
+pub const DEFAULT_WEBP_METHOD: i32 = 6;
+pub const DEFAULT_WEBP_QUALITY: u64 = 81;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -182,7 +186,7 @@ impl Config {
             Some(json) => Kinds::from_json(&json)?,
             None => Kinds::defaults(),
         };
-        let quality = number("WEBP_QUALITY", 80, 1..=100)?;
+        let quality = number("WEBP_QUALITY", DEFAULT_WEBP_QUALITY, 1..=100)?;
         let events = match (get("EVENT_BUS_NAME"), get("EVENTS_WEBHOOK_URL")) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError::Invalid { name: "EVENTS_WEBHOOK_URL", message: "set EVENT_BUS_NAME or EVENTS_WEBHOOK_URL, not both".into() })
