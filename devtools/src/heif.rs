@@ -4,43 +4,13 @@
 //! target/heif-fixtures/. Hostile variants are derived from them here, box by box, so each one
 //! differs from a valid file in exactly one known way.
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Mutex;
 
 /// The fixtures' names.
 pub const ALL: [&str; 8] = ["photo.heic", "grid.heic", "rotated.heic", "alpha.heic", "photo10.heic", "multi.heic", "photo.avif", "photo10.avif"];
 
-fn dir() -> PathBuf {
-    crate::env::repo_root().join("target/heif-fixtures")
-}
-
 /// One fixture's bytes (all are made together, once per checkout).
 pub fn fixture(name: &str) -> Vec<u8> {
-    static MADE: Mutex<()> = Mutex::new(());
-    let path = dir().join(name);
-    if let Ok(bytes) = std::fs::read(&path) {
-        return bytes;
-    }
-    let _once = MADE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Ok(bytes) = std::fs::read(&path) {
-        return bytes;
-    }
-    let root = crate::env::repo_root();
-    // Made in a per-process folder and renamed, so parallel test binaries never read a partial set.
-    let tmp = dir().with_file_name(format!(".heif-fixtures-{}", std::process::id()));
-    let python = root.join(".local/venv/bin/python");
-    let status = Command::new(&python)
-        .arg(root.join("devtools/fixtures/heif.py"))
-        .arg(&tmp)
-        .status()
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/install-tools", python.display()));
-    assert!(status.success(), "devtools/fixtures/heif.py failed: run scripts/install-tools (pillow-heif, imageio-ffmpeg)");
-    if std::fs::rename(&tmp, dir()).is_err() {
-        // Another process put its set in place first.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+    crate::made::fixture("heif-fixtures", "heif.py", &[], name)
 }
 
 /// Where box `kind` starts (its size field), searching from `from`.

@@ -7,6 +7,7 @@ pub mod heif;
 pub mod images;
 pub mod inprocess;
 pub mod isolated;
+pub mod made;
 pub mod progressive;
 pub mod stack;
 pub mod token;

@@ -4,44 +4,13 @@
 //! the bench scores thumbnails with, so a test states its quality bound in the bench's terms.
 
 use shared::imaging::pixels::Pixels;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Mutex;
 
 /// The test set's names (`SETS["tests"]` in the script).
 pub const ALL: [&str; 3] = ["libjpeg-q95.jpg", "mozjpeg-script-q95.jpg", "libjpeg-q85.jpg"];
 
-fn dir() -> PathBuf {
-    crate::env::repo_root().join("target/progressive-fixtures")
-}
-
 /// One fixture's bytes (the set is made together, once per checkout).
 pub fn fixture(name: &str) -> Vec<u8> {
-    static MADE: Mutex<()> = Mutex::new(());
-    let path = dir().join(name);
-    if let Ok(bytes) = std::fs::read(&path) {
-        return bytes;
-    }
-    let _once = MADE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Ok(bytes) = std::fs::read(&path) {
-        return bytes;
-    }
-    let root = crate::env::repo_root();
-    // Made in a per-process folder and renamed, so parallel test binaries never read a partial set.
-    let tmp = dir().with_file_name(format!(".progressive-fixtures-{}", std::process::id()));
-    let python = root.join(".local/venv/bin/python");
-    let status = Command::new(&python)
-        .arg(root.join("devtools/fixtures/progressive.py"))
-        .arg(&tmp)
-        .arg("tests")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/install-tools", python.display()));
-    assert!(status.success(), "devtools/fixtures/progressive.py failed: run scripts/install-tools (libjpeg-turbo-progs, numpy)");
-    if std::fs::rename(&tmp, dir()).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+    crate::made::fixture("progressive-fixtures", "progressive.py", &["tests"], name)
 }
 
 /// BT.601 luma of opaque RGB or RGBA pixels (alpha ignored), as Pillow's "L" conversion.
