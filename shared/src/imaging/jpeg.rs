@@ -85,11 +85,6 @@ pub enum Scans {
 /// checked against the limits); the frame libjpeg-turbo reads must agree.
 pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32>, limits: DecodeLimits, scans: Scans) -> Result<Option<Decoded>, ImageError> {
     let eighths = scale_eighths(stored.0.max(stored.1), min_long_side);
-    let pruned = match (scans, eighths < 8) {
-        (Scans::Needed, true) => super::scans::prune(bytes),
-        _ => None,
-    };
-    let bytes = pruned.as_deref().unwrap_or(bytes);
     let h = Handle::decompressor()?;
     h.set(tj::TJPARAM_TJPARAM_SCANLIMIT, limits.max_jpeg_scans.min(i32::MAX as u32) as i32)?;
     h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, limits.max_memory_mb.min(i32::MAX as u32) as i32)?;
@@ -102,6 +97,18 @@ pub fn decode_scaled(bytes: &[u8], stored: (u32, u32), min_long_side: Option<u32
     let eight_bit = h.get(tj::TJPARAM_TJPARAM_PRECISION) == 8 && h.get(tj::TJPARAM_TJPARAM_LOSSLESS) != 1;
     if !eight_bit || colorspace == tj::TJCS_TJCS_CMYK as i32 || colorspace == tj::TJCS_TJCS_YCCK as i32 {
         return Ok(None);
+    }
+    // Only a progressive file decoded reduced is walked for scans to drop: a baseline file's
+    // entropy data is never scanned twice.
+    let progressive = h.get(tj::TJPARAM_TJPARAM_PROGRESSIVE) == 1;
+    let pruned = match (scans, eighths < 8 && progressive) {
+        (Scans::Needed, true) => super::scans::prune(bytes),
+        _ => None,
+    };
+    let bytes = pruned.as_deref().unwrap_or(bytes);
+    // SAFETY: as above; the rebuilt stream's header is read into the same handle.
+    if pruned.is_some() && unsafe { tj::tj3DecompressHeader(h.0, bytes.as_ptr(), bytes.len() as _) } != 0 {
+        return Err(h.error());
     }
     let (w, h_px) = (h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH), h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT));
     if (i64::from(w), i64::from(h_px)) != (i64::from(stored.0), i64::from(stored.1)) {
